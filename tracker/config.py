@@ -1,0 +1,189 @@
+"""Configuration as data: province, age bands, groups, targets and status rules.
+
+Everything here is read from TOML files in ``data/`` (or another folder), never hard-coded,
+so the department can change a target or a group without touching code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from tracker.errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_STORE = Path("var") / "store"
+STORE_ENV = "TRACKER_STORE"
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    bands: tuple[str, ...]
+    label_vi: str = ""
+    label_en: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    label_vi: str
+    label_en: str
+    group: str
+    dose: int
+    threshold: Fraction
+    deadline: dt.date
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    province_code: str
+    province_name_vi: str
+    province_name_en: str
+    campaign_start: dt.date
+    bands: tuple[str, ...]
+    groups: dict[str, Group]
+    targets: tuple[Target, ...]
+    at_risk_ratio: Fraction = Fraction(3, 4)
+    data_dir: Path = field(default=DATA_DIR)
+
+    def group(self, name: str) -> Group:
+        """A configured group, or a single band treated as a group of one."""
+        key = self.resolve_label(name)
+        if key is None:
+            known = ", ".join([*self.groups, *self.bands])
+            raise InputError(f"unknown group {name!r}; known groups and bands: {known}")
+        return self.groups[key] if key in self.groups else Group(id=key, bands=(key,), label_vi=key, label_en=key)
+
+    def resolve_label(self, label: str) -> str | None:
+        """Canonical id of a band or group label (ids and aliases), or None."""
+        label = label.strip()
+        if label in self.bands or label in self.groups:
+            return label
+        for g in self.groups.values():
+            if label in g.aliases:
+                return g.id
+        return None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every label a vaccination report may carry: the bands, then the groups."""
+        return (*self.bands, *self.groups)
+
+    def label_mask(self, label: str) -> int:
+        """Bit mask of the bands a label covers (bit i = band i)."""
+        bands = (label,) if label in self.bands else self.groups[label].bands
+        return sum(1 << self.bands.index(b) for b in bands)
+
+    def target(self, target_id: str) -> Target:
+        for t in self.targets:
+            if t.id == target_id:
+                return t
+        raise InputError(f"unknown target {target_id!r}; known: {', '.join(t.id for t in self.targets)}")
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _fraction(value: object, where: str) -> Fraction:
+    """Exact fraction of a TOML number: 0.7 means 7/10, not the nearest binary float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where}: expected a number, got {value!r}")
+    return Fraction(str(value))
+
+
+def load_targets(path: Path, cfg_bands: tuple[str, ...], groups: dict[str, Group]) -> tuple[Target, ...]:
+    raw = _read_toml(path).get("target", [])
+    if not isinstance(raw, list) or not raw:
+        raise InputError(f"{path}: expected an array of [[target]] tables")
+    out = []
+    for i, t in enumerate(raw, start=1):
+        where = f"{path} target #{i}"
+        missing = [k for k in ("id", "label_vi", "label_en", "group", "dose", "threshold", "deadline") if k not in t]
+        if missing:
+            raise InputError(f"{where}: missing {', '.join(missing)}")
+        if t["group"] not in groups and t["group"] not in cfg_bands:
+            raise InputError(f"{where}: unknown group {t['group']!r}")
+        if not isinstance(t["dose"], int) or not 1 <= t["dose"] <= 4:
+            raise InputError(f"{where}: dose must be 1, 2, 3 or 4")
+        threshold = _fraction(t["threshold"], f"{where} threshold")
+        if not 0 < threshold <= 1:
+            raise InputError(f"{where}: threshold must be a fraction in (0, 1], e.g. 0.7")
+        deadline = t["deadline"]
+        if not isinstance(deadline, dt.date) or isinstance(deadline, dt.datetime):
+            raise InputError(f"{where}: deadline must be a TOML date such as 2021-12-31")
+        out.append(
+            Target(
+                id=str(t["id"]),
+                label_vi=str(t["label_vi"]),
+                label_en=str(t["label_en"]),
+                group=str(t["group"]),
+                dose=int(t["dose"]),
+                threshold=threshold,
+                deadline=deadline,
+                source=str(t.get("source", "")),
+            )
+        )
+    ids = [t.id for t in out]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"{path}: target ids must be unique")
+    return tuple(out)
+
+
+def load_config(data_dir: Path | None = None, targets_file: Path | None = None) -> Config:
+    """Read ``config.toml`` and ``targets.toml`` from ``data_dir`` (default: the project's data/)."""
+    data_dir = Path(data_dir) if data_dir else DATA_DIR
+    raw = _read_toml(data_dir / "config.toml")
+    bands = tuple(str(b["id"]) for b in raw.get("band", []))
+    if not bands or len(set(bands)) != len(bands):
+        raise InputError(f"{data_dir / 'config.toml'}: [[band]] ids must be present and unique")
+    groups: dict[str, Group] = {}
+    for g in raw.get("group", []):
+        unknown = [b for b in g["bands"] if b not in bands]
+        if unknown:
+            raise InputError(f"{data_dir / 'config.toml'}: group {g['id']!r} names unknown bands {unknown}")
+        groups[str(g["id"])] = Group(
+            id=str(g["id"]),
+            bands=tuple(g["bands"]),
+            label_vi=str(g.get("label_vi", g["id"])),
+            label_en=str(g.get("label_en", g["id"])),
+            aliases=tuple(str(a) for a in g.get("aliases", ())),
+        )
+    clash = set(groups) & set(bands)
+    if clash:
+        raise InputError(f"{data_dir / 'config.toml'}: ids used both as band and group: {sorted(clash)}")
+    targets = load_targets(targets_file or data_dir / "targets.toml", bands, groups)
+    province = raw.get("province", {})
+    return Config(
+        province_code=str(province.get("code", "")),
+        province_name_vi=str(province.get("name_vi", "")),
+        province_name_en=str(province.get("name_en", "")),
+        campaign_start=raw.get("campaign", {}).get("start", dt.date(2021, 1, 1)),
+        bands=bands,
+        groups=groups,
+        targets=targets,
+        at_risk_ratio=_fraction(raw.get("status", {}).get("at_risk_ratio", 0.75), "status.at_risk_ratio"),
+        data_dir=data_dir,
+    )
+
+
+def store_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The store folder: --store, else $TRACKER_STORE, else ./var/store."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(STORE_ENV)
+    return Path(env) if env else DEFAULT_STORE

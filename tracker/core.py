@@ -1,0 +1,338 @@
+"""The figures: coverage, pace, target evaluation and incidence. Pure pandas/numpy, vectorised.
+
+Rules (docs/rules.md explains each with examples):
+- people(unit, group, dose, t) is the sum, over the reports that partition the group exactly,
+  of each report's last cumulative value on or before t (a missing day carries the last value
+  forward; it is never zero). Bands of the group no report covers count as 0 (nobody reported
+  vaccinated yet). A report for a whole group that straddles the asked group, or reports that
+  overlap, make the figure unavailable, with the reason, instead of silently wrong.
+- The province figure is sum(people) / sum(population), never a mean of percentages.
+- Coverage is not capped: above 1 it is shown and flagged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tracker.config import Config, Target
+from tracker.errors import DataError
+
+TOTAL = "TOTAL"
+STATUSES = ("met", "on_track", "at_risk", "off_track", "missed", "unavailable")
+_EPOCH = np.datetime64("1970-01-01", "D")
+_SHIFT = np.int64(1 << 24)  # > any day number we will see (year 47,000)
+
+
+def _days(value) -> int:
+    return int((np.datetime64(pd.Timestamp(value).date(), "D") - _EPOCH).astype(np.int64))
+
+
+def _date(days) -> dt.date | None:
+    if days is None or pd.isna(days):
+        return None
+    return (_EPOCH + np.timedelta64(int(days), "D")).astype(object)
+
+
+@dataclass
+class _Series:
+    """Vaccination reports sorted by series (unit, label, dose) then date, for fast as-of lookups."""
+
+    unit: np.ndarray  # per series: unit position in ds.units
+    label: np.ndarray  # per series: age_band label
+    dose: np.ndarray  # per series
+    start: np.ndarray  # per series: first row
+    composite: np.ndarray  # per row: series * _SHIFT + day (sorted ascending)
+    days: np.ndarray  # per row
+    people: np.ndarray  # per row
+
+
+def _series(ds) -> _Series:
+    cached = getattr(ds, "_tracker_series", None)
+    if cached is not None:
+        return cached
+    v = ds.vaccinations
+    unit_pos = pd.Index(ds.units["unit_code"].astype(str))
+    codes = unit_pos.get_indexer(v["unit_code"].astype(str))
+    if (codes < 0).any():
+        missing = sorted(set(v["unit_code"].astype(str)[codes < 0]))
+        raise DataError(f"vaccination reports for units missing from the units table: {', '.join(missing)}")
+    labels = v["age_band"].astype("category")
+    key = (codes.astype(np.int64) * (len(labels.cat.categories) + 1) + labels.cat.codes.to_numpy()) * 8 + v[
+        "dose"
+    ].to_numpy(np.int64)
+    uniq, sid = np.unique(key, return_inverse=True)
+    days = (v["date"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
+    composite = sid.astype(np.int64) * _SHIFT + days
+    order = np.argsort(sid.astype(np.int16 if len(uniq) < 2**15 else np.int64), kind="stable")
+    composite = composite[order]
+    if len(composite) > 1 and (np.diff(composite) < 0).any():
+        order = np.argsort(sid.astype(np.int64) * _SHIFT + days, kind="stable")
+        composite = (sid.astype(np.int64) * _SHIFT + days)[order]
+    series_unit = uniq // 8 // (len(labels.cat.categories) + 1)
+    series_label = labels.cat.categories.to_numpy()[(uniq // 8) % (len(labels.cat.categories) + 1)]
+    out = _Series(
+        unit=series_unit,
+        label=np.asarray(series_label, dtype=object),
+        dose=uniq % 8,
+        start=np.searchsorted(composite, np.arange(len(uniq), dtype=np.int64) * _SHIFT),
+        composite=composite,
+        days=days[order],
+        people=v["people_cumulative"].to_numpy(np.int64)[order],
+    )
+    object.__setattr__(ds, "_tracker_series", out)
+    return out
+
+
+def group_population(ds, cfg: Config, group: str) -> np.ndarray:
+    """Population of the group per unit (ds.units order); a unit without it is a DataError."""
+    g = cfg.group(group)
+    units = ds.units["unit_code"].astype(str)
+    pop = ds.population[ds.population["age_band"].astype(str).isin(g.bands)]
+    table = pop.pivot_table(
+        index=pop["unit_code"].astype(str), columns=pop["age_band"].astype(str), values="population", aggfunc="sum"
+    )
+    table = table.reindex(index=units, columns=list(g.bands))
+    absent = table.isna()
+    bad = absent.any(axis=1) | (table.sum(axis=1) <= 0)
+    if bad.any():
+        problems = [
+            f"{code} has no population for band(s) {', '.join(absent.columns[absent.loc[code]])}"
+            if absent.loc[code].any()
+            else f"{code} has zero population"
+            for code in table.index[bad]  # only the units in error
+        ]
+        raise DataError(f"population missing or zero for group {g.id!r}: " + "; ".join(problems))
+    return table.sum(axis=1).to_numpy(np.int64)
+
+
+def people_at(ds, cfg: Config, group: str, dose: int, dates) -> pd.DataFrame:
+    """People vaccinated with `dose` in `group`, per unit and date.
+
+    Returns a frame indexed by (unit_code, date) with columns people (float; NaN when
+    unavailable), last_report_date (NaT when the unit never reported), reason (text, or "").
+    """
+    g = cfg.group(group)
+    gmask = sum(1 << cfg.bands.index(b) for b in g.bands)
+    dates = pd.DatetimeIndex(pd.to_datetime(list(dates))).normalize()
+    t_days = ((dates.to_numpy().astype("datetime64[D]")) - _EPOCH).astype(np.int64)
+    n_units, n_dates = len(ds.units), len(dates)
+    units = ds.units["unit_code"].astype(str).to_numpy()
+
+    people = np.zeros(n_units * n_dates)
+    last = np.full(n_units * n_dates, -1, dtype=np.int64)
+    reasons = np.full(n_units * n_dates, "", dtype=object)
+    ser = _series(ds) if len(ds.vaccinations) else None
+    if ser is not None and n_dates:
+        sids = np.flatnonzero(ser.dose == dose)
+        label_masks = np.array(
+            [cfg.label_mask(lb) if cfg.resolve_label(lb) == lb else 0 for lb in ser.label[sids]], dtype=np.int64
+        )
+        q = (sids[:, None].astype(np.int64) * _SHIFT + t_days[None, :]).ravel()
+        idx = np.searchsorted(ser.composite, q, side="right") - 1
+        valid = idx >= np.repeat(ser.start[sids], n_dates)
+        idx = np.where(valid, idx, 0)
+        vals = np.where(valid, ser.people[idx], 0)
+        seen = np.where(valid, ser.days[idx], -1)
+        masks = np.repeat(label_masks, n_dates)
+        subset = valid & (masks & ~gmask == 0) & (masks != 0)
+        straddle = valid & (masks & gmask != 0) & ~subset
+        key = np.repeat(ser.unit[sids], n_dates) * n_dates + np.tile(np.arange(n_dates), len(sids))
+        size = n_units * n_dates
+        people = np.bincount(key, weights=np.where(subset, vals, 0), minlength=size)
+        np.maximum.at(last, key[subset], seen[subset])
+        overlap = np.zeros(size, dtype=bool)
+        for bit in range(len(cfg.bands)):
+            if gmask >> bit & 1:
+                overlap |= np.bincount(key, weights=subset & ((masks >> bit) & 1).astype(bool), minlength=size) > 1
+        straddled = np.bincount(key, weights=straddle, minlength=size) > 0
+        bad = overlap | straddled
+        if bad.any():
+            reasons = _reasons(g.id, bad, straddled, key, np.repeat(ser.label[sids], n_dates), subset, straddle)
+            people = np.where(bad, np.nan, people)
+
+    index = pd.MultiIndex.from_product([units, dates], names=["unit_code", "date"])
+    last_ts = pd.DatetimeIndex(np.where(last >= 0, last, 0).astype("datetime64[D]")).where(last >= 0)
+    return pd.DataFrame({"people": people, "last_report_date": last_ts, "reason": reasons}, index=index)
+
+
+def _reasons(group, bad, straddled, key, labels, subset, straddle) -> np.ndarray:
+    """Why each unavailable (unit, date) is unavailable, naming the reports at fault."""
+    reasons = np.full(len(bad), "", dtype=object)
+    rows = np.flatnonzero(bad[key] & np.where(straddled[key], straddle, subset))
+    names = pd.Series(labels[rows], index=key[rows]).groupby(level=0).agg(lambda s: ", ".join(sorted(set(s))))
+    keys = names.index.to_numpy()
+    reasons[keys] = np.where(
+        straddled[keys],
+        "reported as " + names + f" as a whole, which does not split into {group}",
+        "overlapping reports (" + names + f") for {group}",
+    )
+    return reasons
+
+
+def coverage(ds, cfg: Config, as_of, group: str, dose: int) -> pd.DataFrame:
+    """Coverage per unit, then a TOTAL row for the province.
+
+    Columns: unit_code, unit_name, people, population, coverage, last_report_date, over_100, reason.
+    """
+    population = group_population(ds, cfg, group)
+    at = people_at(ds, cfg, group, dose, [as_of]).reset_index(level="date", drop=True)
+    frame = pd.DataFrame(
+        {
+            "unit_code": ds.units["unit_code"].astype(str).to_numpy(),
+            "unit_name": ds.units["unit_name"].astype(str).to_numpy(),
+            "people": at["people"].to_numpy(),
+            "population": population,
+            "last_report_date": at["last_report_date"].to_numpy(),
+            "reason": at["reason"].to_numpy(),
+        }
+    )
+    frame = pd.concat([frame, _total_row(frame, cfg)], ignore_index=True)
+    frame["coverage"] = frame["people"] / frame["population"]
+    frame["over_100"] = frame["coverage"] > 1
+    cols = ["unit_code", "unit_name", "people", "population", "coverage", "last_report_date", "over_100", "reason"]
+    return frame[cols]
+
+
+def _total_row(frame: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    unavailable = frame.loc[frame["people"].isna(), "unit_code"].tolist()
+    reason = f"unavailable for {', '.join(unavailable)}" if unavailable else ""
+    return pd.DataFrame(
+        {
+            "unit_code": [TOTAL],
+            "unit_name": [cfg.province_name_vi],
+            "people": [np.nan if unavailable else frame["people"].sum()],
+            "population": [frame["population"].sum()],
+            "last_report_date": [frame["last_report_date"].max()],
+            "reason": [reason],
+        }
+    )
+
+
+def _ceil_div(num: np.ndarray, den) -> np.ndarray:
+    return -((-num) // den)
+
+
+def evaluate(ds, cfg: Config, as_of, targets: tuple[Target, ...] | None = None) -> pd.DataFrame:
+    """Each target for each unit and the province (TOTAL rows last). See docs/rules.md."""
+    as_of = pd.Timestamp(as_of).date()
+    week_before = as_of - dt.timedelta(days=7)
+    codes = ds.units["unit_code"].astype(str).to_numpy()
+    parts = []
+    for target in targets or cfg.targets:
+        population = group_population(ds, cfg, target.group)
+        at = people_at(ds, cfg, target.group, target.dose, sorted({as_of, week_before, target.deadline}))
+        people = at["people"].unstack("date").reindex(codes)
+        units = pd.DataFrame(
+            {
+                "unit_code": codes,
+                "unit_name": ds.units["unit_name"].astype(str).to_numpy(),
+                "people": people[pd.Timestamp(as_of)].to_numpy(),
+                "people_week_before": people[pd.Timestamp(week_before)].to_numpy(),
+                "people_deadline": people[pd.Timestamp(target.deadline)].to_numpy(),
+                "population": population,
+                "reason": at["reason"].xs(pd.Timestamp(as_of), level="date").reindex(codes).to_numpy(),
+            }
+        )
+        unavailable = units.loc[units["people"].isna(), "unit_code"].tolist()
+        total = {
+            "unit_code": TOTAL,
+            "unit_name": cfg.province_name_vi,
+            "population": population.sum(),
+            "reason": f"unavailable for {', '.join(unavailable)}" if unavailable else "",
+        }
+        for col in ("people", "people_week_before", "people_deadline"):
+            total[col] = units[col].sum(min_count=len(units)) if units[col].notna().all() else np.nan
+        frame = pd.concat([units, pd.DataFrame([total])], ignore_index=True)
+        parts.append(_judge(frame, target, as_of, cfg))
+    report = pd.concat(parts, ignore_index=True)
+    is_total = report["unit_code"] == TOTAL
+    return pd.concat([report[~is_total], report[is_total]], ignore_index=True)
+
+
+def _judge(frame: pd.DataFrame, target: Target, as_of: dt.date, cfg: Config) -> pd.DataFrame:
+    """Add the target columns to per-unit people/population, with exact integer arithmetic."""
+    p, q = target.threshold.numerator, target.threshold.denominator
+    population = frame["population"].to_numpy(np.int64)
+    available = frame["people"].notna().to_numpy()
+    people = frame["people"].fillna(0).to_numpy(np.int64)
+    needed_total = _ceil_div(population * p, q)  # ceil(threshold × population), exact
+    needed = np.maximum(0, needed_total - people)
+    days_left = (target.deadline - as_of).days
+    gained_7d = people - frame["people_week_before"].fillna(0).to_numpy(np.int64)
+    pace = gained_7d / 7
+    required = needed / days_left if days_left > 0 else np.full(len(frame), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where((needed > 0) & (gained_7d > 0), _ceil_div(needed * 7, np.maximum(gained_7d, 1)), -1)
+    projected = [as_of + dt.timedelta(days=int(s)) if s >= 0 else None for s in steps]
+
+    if as_of >= target.deadline:
+        reached = frame["people_deadline"].fillna(-1).to_numpy(np.int64) >= needed_total
+        status = np.where(reached, "met", "missed")
+    else:
+        ratio = cfg.at_risk_ratio
+        # pace >= required  <=>  gained_7d * days_left >= 7 * needed  (all integers)
+        on_track = gained_7d * days_left >= 7 * needed
+        at_risk = gained_7d * days_left * ratio.denominator >= 7 * needed * ratio.numerator
+        status = np.select([needed == 0, on_track, at_risk], ["met", "on_track", "at_risk"], "off_track")
+    status = np.where(available, status, "unavailable")
+
+    out = pd.DataFrame(
+        {
+            "unit_code": frame["unit_code"],
+            "unit_name": frame["unit_name"],
+            "target_id": target.id,
+            "group": target.group,
+            "dose": target.dose,
+            "people": frame["people"],
+            "population": population,
+            "coverage": frame["people"] / population,
+            "threshold": float(target.threshold),
+            "deadline": pd.Timestamp(target.deadline),
+            "people_needed": np.where(available, needed, np.nan),
+            "days_left": days_left,
+            "pace_7d": np.where(available & frame["people_week_before"].notna(), pace, np.nan),
+            "required_daily": np.where(available, required, np.nan),
+            "projected_date": pd.to_datetime(pd.Series(projected, dtype=object)).where(available),
+            "status": status,
+            "reason": frame["reason"],
+        }
+    )
+    return out
+
+
+def incidence(ds, cfg: Config, as_of) -> pd.DataFrame:
+    """Community cases in the 7 days ending on as_of, per 100,000 population, per unit and TOTAL.
+
+    A day without a case report counts as no cases.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    population = group_population(ds, cfg, "all")
+    cases = ds.cases
+    window = cases[(cases["date"] > as_of - pd.Timedelta(days=7)) & (cases["date"] <= as_of)]
+    sums = window.groupby(window["unit_code"].astype(str))["community_cases"].sum()
+    units = ds.units["unit_code"].astype(str)
+    frame = pd.DataFrame(
+        {
+            "unit_code": units.to_numpy(),
+            "unit_name": ds.units["unit_name"].astype(str).to_numpy(),
+            "community_cases_7d": sums.reindex(units).fillna(0).to_numpy(np.int64),
+            "population": population,
+        }
+    )
+    total = pd.DataFrame(
+        [
+            {
+                "unit_code": TOTAL,
+                "unit_name": cfg.province_name_vi,
+                "community_cases_7d": frame["community_cases_7d"].sum(),
+                "population": frame["population"].sum(),
+            }
+        ]
+    )
+    frame = pd.concat([frame, total], ignore_index=True)
+    frame["incidence_per_100k"] = frame["community_cases_7d"] * 100_000 / frame["population"]
+    return frame

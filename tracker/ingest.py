@@ -1,0 +1,404 @@
+"""Reading and validating input tables before anything is written to the store.
+
+A file is read on a fast path (pyarrow's multithreaded CSV reader with the canonical column
+types). When that fails, it is read again as text and every column is parsed with pandas so
+that each problem can be reported with its row (the file's line number, header = row 1) and
+column, all at once. Nothing here touches the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from tracker.config import Config
+from tracker.errors import InputError, Problem, ValidationError
+
+MAX_PROBLEMS_PER_CHECK = 200
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of input table: its key, its value columns and their types."""
+
+    name: str
+    keys: tuple[str, ...]
+    columns: dict[str, pa.DataType]
+    counts: tuple[str, ...] = ()  # non-negative integer columns
+    text: tuple[str, ...] = ()  # text columns, normalised to NFC
+
+
+_STR = pa.string()
+KINDS: dict[str, Kind] = {
+    "units": Kind(
+        "units",
+        keys=("unit_code",),
+        columns={"unit_code": _STR, "unit_name": _STR, "unit_type": _STR, "lat": pa.float64(), "lon": pa.float64()},
+        text=("unit_name", "unit_type"),
+    ),
+    "population": Kind(
+        "population",
+        keys=("unit_code", "age_band"),
+        columns={"unit_code": _STR, "age_band": _STR, "population": pa.int64()},
+        counts=("population",),
+    ),
+    "vaccinations": Kind(
+        "vaccinations",
+        keys=("date", "unit_code", "age_band", "dose"),
+        columns={
+            "date": pa.date32(),
+            "unit_code": _STR,
+            "age_band": _STR,
+            "dose": pa.int8(),
+            "people_cumulative": pa.int64(),
+        },
+        counts=("people_cumulative",),
+    ),
+    "cases": Kind(
+        "cases",
+        keys=("date", "unit_code"),
+        columns={"date": pa.date32(), "unit_code": _STR, "community_cases": pa.int64(), "imported_cases": pa.int64()},
+        counts=("community_cases", "imported_cases"),
+    ),
+}
+DAILY_COLUMN = "doses"  # vaccinations given as daily new doses instead of people_cumulative
+
+
+@dataclass
+class Prepared:
+    """A validated table ready to be stored, with the warnings found on the way."""
+
+    kind: str
+    frame: pd.DataFrame
+    source: str
+    sha256: str
+    warnings: list[Problem] = field(default_factory=list)
+    duplicates_dropped: int = 0
+
+
+class _Checker:
+    """Collects problems from vectorised masks, with the file's row numbers."""
+
+    def __init__(self, rows: np.ndarray):
+        self.rows = rows  # file line number of each frame row
+        self.problems: list[Problem] = []
+
+    def mask(self, mask, column: str | None, message: str | Callable[[int], str], severity: str = "error"):
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        for pos in positions[:MAX_PROBLEMS_PER_CHECK]:
+            text = message(pos) if callable(message) else message
+            self.problems.append(Problem(int(self.rows[pos]), column, text, severity))
+        if len(positions) > MAX_PROBLEMS_PER_CHECK:
+            extra = len(positions) - MAX_PROBLEMS_PER_CHECK
+            self.problems.append(Problem(None, column, f"… {extra} more rows with the same problem", severity))
+
+    def add(self, row: int | None, column: str | None, message: str, severity: str = "error"):
+        self.problems.append(Problem(row, column, message, severity))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _header(path: Path) -> list[str]:
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        first = fh.readline()
+    return [unicodedata.normalize("NFC", c.strip().strip('"')) for c in first.rstrip("\r\n").split(",")]
+
+
+def _fast_read(path: Path, types: dict[str, pa.DataType]) -> pd.DataFrame | None:
+    """The typed multithreaded read; None when any value does not parse."""
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if any(table.column(c).null_count for c in types if c in table.column_names):
+        return None
+    return _to_pandas(table)
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            col = col.dictionary_encode()
+        cols[name] = col
+    return pa.table(cols).to_pandas(date_as_object=False)
+
+
+def _text_read(path: Path) -> pd.DataFrame:
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: _STR for c in _header(path)}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ValidationError(str(path), [Problem(None, None, f"not a readable CSV table: {exc}")]) from None
+    return table.to_pandas()
+
+
+def _parse_text(frame: pd.DataFrame, types: dict[str, pa.DataType], check: _Checker) -> pd.DataFrame:
+    """Parse every typed column of a text frame, reporting each value that does not parse."""
+    out = {}
+    for name, typ in types.items():
+        raw = frame[name].astype("string").str.strip()
+        empty = raw.isna() | (raw == "")
+        if pa.types.is_date32(typ):
+            parsed = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
+            bad = ~empty & parsed.isna()
+            check.mask(bad, name, lambda i, r=raw: f"{r.iat[i]!r} is not a date (expected YYYY-MM-DD)")
+        elif pa.types.is_integer(typ):
+            parsed = pd.to_numeric(raw, errors="coerce")
+            whole = parsed.notna() & (parsed == np.floor(parsed))
+            bad = ~empty & ~whole
+            check.mask(bad, name, lambda i, r=raw: f"{r.iat[i]!r} is not a whole number")
+            parsed = parsed.where(whole).astype("Int64")
+        elif pa.types.is_floating(typ):
+            parsed = pd.to_numeric(raw, errors="coerce")
+            bad = ~empty & parsed.isna()
+            check.mask(bad, name, lambda i, r=raw: f"{r.iat[i]!r} is not a number")
+        else:
+            parsed = raw
+        check.mask(empty, name, "empty value")
+        out[name] = parsed
+    return pd.DataFrame(out)
+
+
+def read_table(
+    path: Path,
+    kind: str,
+    cfg: Config,
+    known_units: set[str] | None,
+    today: dt.date | None = None,
+    base: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> Prepared:
+    """Read and validate one canonical CSV; raise ValidationError listing every problem.
+
+    known_units: the unit codes a row may refer to (None for the units table itself).
+    base: for daily vaccination input, returns the stored cumulative value on the day before
+    each series' first date (columns unit_code, age_band, dose, people_cumulative).
+    """
+    path = Path(path)
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    source = str(path)
+    if path.stat().st_size == 0:
+        raise ValidationError(source, [Problem(None, None, "the file is empty")])
+    today = today or dt.date.today()
+
+    header = _header(path)
+    types = dict(spec.columns)
+    daily = kind == "vaccinations" and DAILY_COLUMN in header and "people_cumulative" not in header
+    if daily:
+        types[DAILY_COLUMN] = types.pop("people_cumulative")
+    missing = [c for c in types if c not in header]
+    if missing:
+        expected = ", ".join(types)
+        raise ValidationError(
+            source, [Problem(1, c, f"missing column (a {kind} file has columns {expected})") for c in missing]
+        )
+
+    frame = _fast_read(path, types)
+    check = _Checker(np.arange(2, 2 + (0 if frame is None else len(frame))))
+    if frame is None:
+        text = _text_read(path)
+        check = _Checker(np.arange(2, 2 + len(text)))
+        frame = _parse_text(text, types, check)
+    frame = frame[list(types)]
+    if frame.empty:
+        raise ValidationError(source, [Problem(None, None, "the file has a header but no rows")])
+
+    for col in spec.text:
+        if col in frame:
+            frame[col] = _nfc(frame[col])
+    frame["unit_code"] = _nfc(frame["unit_code"]).str.strip()
+
+    _check_values(frame, spec, types, cfg, known_units, today, check)
+    if check.errors:
+        raise ValidationError(source, check.problems)
+
+    frame, dropped = _dedupe(frame, spec, check)
+    if check.errors:
+        raise ValidationError(source, check.problems)
+
+    if kind == "vaccinations":
+        frame["dose"] = frame["dose"].astype("int8")
+        if daily:
+            frame = _daily_to_cumulative(frame, base)
+        _warn_decreases(frame, check)
+    return Prepared(kind, frame.reset_index(drop=True), source, sha256_of(path), check.warnings, dropped)
+
+
+def _nfc(series: pd.Series) -> pd.Series:
+    """NFC-normalise a text column (per distinct value, so categories stay cheap)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = series.cat.categories
+        normalised = [unicodedata.normalize("NFC", str(c)) for c in cats]
+        if normalised != list(cats):
+            return series.astype(object).map(dict(zip(cats, normalised, strict=True))).astype("category")
+        return series
+    return series.astype("string").map(lambda s: unicodedata.normalize("NFC", s) if isinstance(s, str) else s)
+
+
+def _check_values(frame, spec: Kind, types, cfg: Config, known_units, today, check: _Checker):
+    if known_units is not None:
+        codes = frame["unit_code"].astype("string")
+        unknown = ~codes.isin(list(known_units)) & codes.notna()
+        check.mask(unknown, "unit_code", lambda i: f"unknown unit {codes.iat[i]!r}")
+    else:
+        blank = frame["unit_code"].astype("string").fillna("") == ""
+        check.mask(blank, "unit_code", "empty unit code")
+    if "age_band" in frame:
+        labels = frame["age_band"].astype("string").str.strip()
+        resolved = labels.map(lambda s: cfg.resolve_label(s) if isinstance(s, str) else None)
+        if spec.name == "population":
+            bad = ~labels.isin(list(cfg.bands))
+            check.mask(bad, "age_band", lambda i: f"{labels.iat[i]!r} is not an age band ({', '.join(cfg.bands)})")
+        else:
+            bad = resolved.isna() & labels.notna()
+            known = ", ".join(cfg.labels)
+            check.mask(bad, "age_band", lambda i: f"{labels.iat[i]!r} is not an age band or group ({known})")
+        frame["age_band"] = resolved.fillna(labels).astype("category")
+    if "dose" in frame:
+        dose = frame["dose"]
+        check.mask(dose.notna() & ~dose.isin([1, 2, 3, 4]), "dose", lambda i: f"dose {dose.iat[i]} is not 1, 2, 3 or 4")
+    for col in spec.counts + ((DAILY_COLUMN,) if DAILY_COLUMN in frame else ()):
+        if col in frame:
+            values = frame[col]
+            check.mask(values.notna() & (values < 0), col, lambda i, v=values: f"negative count {v.iat[i]}")
+    if "date" in frame:
+        dates = frame["date"]
+        future = dates > pd.Timestamp(today)
+        check.mask(future, "date", lambda i: f"{dates.iat[i]:%Y-%m-%d} is in the future")
+        early = dates < pd.Timestamp(cfg.campaign_start)
+        check.mask(
+            early,
+            "date",
+            lambda i: f"{dates.iat[i]:%Y-%m-%d} is before the campaign started ({cfg.campaign_start:%Y-%m-%d})",
+            severity="warning",
+        )
+    if spec.name == "units":
+        for col, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
+            v = frame[col]
+            check.mask(v.notna() & ((v < lo) | (v > hi)), col, lambda i, v=v: f"{v.iat[i]} is out of range")
+
+
+def _key_codes(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """One int64 per row identifying its key (fast duplicate detection on millions of rows)."""
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for col in keys:
+        values = frame[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, size = values.cat.codes.to_numpy(np.int64), len(values.cat.categories) + 1
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            codes, size = codes.astype(np.int64), len(uniques) + 1
+        combined = combined * size + (codes + 1)
+    return combined
+
+
+def _dedupe(frame: pd.DataFrame, spec: Kind, check: _Checker) -> tuple[pd.DataFrame, int]:
+    """Drop exact repeats of a row; the same key twice with different values is an error."""
+    keys = list(spec.keys)
+    key = pd.Series(_key_codes(frame, keys), index=frame.index)
+    if not key.duplicated().any():
+        return frame, 0
+    exact = frame.duplicated(keep="first").to_numpy()
+    frame, key = frame[~exact], key[~exact]
+    check.rows = check.rows[~exact]
+    later = key.duplicated(keep="first").to_numpy()
+    if later.any():
+        first_row = pd.Series(check.rows, index=frame.index).groupby(key).transform("min").to_numpy()
+
+        def message(i: int) -> str:
+            shown = ", ".join(f"{k}={_show(frame[k].iat[i])}" for k in keys)
+            return f"same key ({shown}) as row {first_row[i]} with different values"
+
+        check.mask(later, None, message)
+    return frame, int(exact.sum())
+
+
+def _show(value) -> str:
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    return str(value)
+
+
+def _series_order(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["unit_code", "age_band", "dose", "date"], kind="stable")
+
+
+def _daily_to_cumulative(frame: pd.DataFrame, base) -> pd.DataFrame:
+    """Daily new doses → people_cumulative: running sum on top of what was stored before."""
+    frame = _series_order(frame)
+    keys = ["unit_code", "age_band", "dose"]
+    running = frame.groupby(keys, observed=True, sort=False)[DAILY_COLUMN].cumsum()
+    frame = frame.drop(columns=[DAILY_COLUMN]).assign(people_cumulative=running.astype("int64"))
+    if base is not None:
+        starts = frame.groupby(keys, observed=True, sort=False)["date"].min().reset_index()
+        prior = base(starts)
+        if prior is not None and not prior.empty:
+            prior = prior.astype({"unit_code": "string", "age_band": "string"})
+            merged = frame.astype({"unit_code": "string", "age_band": "string"}).merge(
+                prior.rename(columns={"people_cumulative": "_base"}), on=keys, how="left"
+            )
+            frame = frame.assign(
+                people_cumulative=(merged["_base"].fillna(0).to_numpy() + frame["people_cumulative"].to_numpy())
+            )
+    frame["people_cumulative"] = frame["people_cumulative"].astype("int64")
+    return frame.sort_values(["date", "unit_code", "age_band", "dose"], kind="stable")
+
+
+def _warn_decreases(frame: pd.DataFrame, check: _Checker) -> None:
+    """A cumulative count below the previous report of the same series is a correction: warn."""
+    dates = frame["date"].to_numpy()
+    order = None if (dates[1:] >= dates[:-1]).all() else np.argsort(dates, kind="stable")
+    ordered = frame if order is None else frame.iloc[order]
+    series = _key_codes(ordered, ["unit_code", "age_band", "dose"])
+    people = ordered["people_cumulative"].to_numpy()
+    prev = pd.Series(people).groupby(series).shift().to_numpy()
+    down = people < prev  # NaN (first report of a series) compares False
+    if not down.any():
+        return
+    positions = np.flatnonzero(down) if order is None else order[down]
+    values, before = people[down], prev[down]
+    sub = _Checker(check.rows[positions])
+    sub.mask(
+        np.ones(len(positions), bool),
+        "people_cumulative",
+        lambda i: f"cumulative count {values[i]} is lower than the previous report ({int(before[i])}): a correction",
+        severity="warning",
+    )
+    check.problems.extend(sub.problems)
