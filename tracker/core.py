@@ -24,6 +24,7 @@ from tracker.errors import DataError
 TOTAL = "TOTAL"
 STATUSES = ("met", "on_track", "at_risk", "off_track", "missed", "unavailable")
 _EPOCH = np.datetime64("1970-01-01", "D")
+_LAST_DATE = dt.date(9999, 12, 31)
 _SHIFT = np.int64(1 << 24)  # > any day number we will see (year 47,000)
 
 
@@ -267,7 +268,9 @@ def _judge(frame: pd.DataFrame, target: Target, as_of: dt.date, cfg: Config) -> 
     required = needed / days_left if days_left > 0 else np.full(len(frame), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         steps = np.where((needed > 0) & (gained_7d > 0), _ceil_div(needed * 7, np.maximum(gained_7d, 1)), -1)
-    projected = [as_of + dt.timedelta(days=int(s)) if s >= 0 else None for s in steps]
+    # beyond the last representable date (a pace of a few people a day) there is no projection
+    steps = np.where(steps > (_LAST_DATE - as_of).days, -1, steps)
+    projected = pd.to_datetime(np.where(steps >= 0, _days(as_of) + steps, 0).astype("datetime64[D]")).where(steps >= 0)
 
     if as_of >= target.deadline:
         reached = frame["people_deadline"].fillna(-1).to_numpy(np.int64) >= needed_total
@@ -296,7 +299,7 @@ def _judge(frame: pd.DataFrame, target: Target, as_of: dt.date, cfg: Config) -> 
             "days_left": days_left,
             "pace_7d": np.where(available & frame["people_week_before"].notna(), pace, np.nan),
             "required_daily": np.where(available, required, np.nan),
-            "projected_date": pd.to_datetime(pd.Series(projected, dtype=object)).where(available),
+            "projected_date": projected.where(available),
             "status": status,
             "reason": frame["reason"],
         }
