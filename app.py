@@ -18,6 +18,7 @@ STATUS_VI = {
     "off_track": "Chậm tiến độ",
     "unavailable": "Không có số liệu",
 }
+DOSE_VI = {1: "≥ 1 mũi", 2: "đủ liều cơ bản", 3: "mũi nhắc lại thứ nhất", 4: "mũi nhắc lại thứ hai"}
 STATUS_COLOR = {
     "met": "green",
     "on_track": "green",
@@ -65,7 +66,10 @@ def main() -> None:
         st.info("Chưa có số liệu tiêm chủng. Dùng `tracker ingest` để nạp số liệu.")
         return
 
-    as_of = ds.latest_date
+    first = ds.vaccinations["date"].min().date()
+    as_of = st.sidebar.date_input(
+        "Số liệu đến ngày", value=ds.latest_date, min_value=first, max_value=ds.latest_date, format="DD/MM/YYYY"
+    )
     st.markdown(f"**Số liệu đến ngày {fmt.date(as_of)}**")
     report = _report(folder, version, as_of)
     province = report[report["unit_code"] == core.TOTAL].set_index("target_id")
@@ -74,21 +78,23 @@ def main() -> None:
         row = province.loc[target.id]
         with col, st.container(border=True):
             st.subheader(target.label_vi)
-            st.metric(
-                "Tỷ lệ bao phủ toàn tỉnh (≥ 1 mũi)",
-                fmt.percent(row["coverage"]),
-                f"mục tiêu {fmt.percent(float(target.threshold), decimals=0)} trước {fmt.date(target.deadline)}",
-                delta_color="off",
-            )
+            st.metric(f"Tỷ lệ bao phủ toàn tỉnh ({DOSE_VI[target.dose]})", fmt.percent(row["coverage"]))
+            st.caption(f"Mục tiêu {fmt.percent(float(target.threshold), decimals=0)} trước {fmt.date(target.deadline)}")
             status = row["status"]
             st.markdown(f"Trạng thái: :{STATUS_COLOR[status]}[**{STATUS_VI[status]}**]")
-            st.markdown(
-                f"- Số người cần tiêm thêm: **{fmt.number(row['people_needed'])}**\n"
-                f"- Số ngày còn lại: **{fmt.number(max(row['days_left'], 0))}**\n"
-                f"- Tốc độ 7 ngày: **{fmt.number(row['pace_7d'], decimals=1)}** người/ngày; "
-                f"cần **{fmt.number(row['required_daily'], decimals=1)}** người/ngày\n"
-                f"- Dự kiến đạt: **{fmt.date(row['projected_date'])}**"
-            )
+            if row["days_left"] <= 0:
+                st.markdown(
+                    f"- Đã qua hạn chót; tỷ lệ tại hạn chót: **{fmt.percent(row['coverage_at_deadline'])}**\n"
+                    f"- Số người còn thiếu đến nay: **{fmt.number(row['people_needed'])}**"
+                )
+            else:
+                st.markdown(
+                    f"- Số người cần tiêm thêm: **{fmt.number(row['people_needed'])}**\n"
+                    f"- Số ngày còn lại: **{fmt.number(row['days_left'])}**\n"
+                    f"- Tốc độ 7 ngày: **{fmt.number(row['pace_7d'], decimals=1)}** người/ngày; "
+                    f"cần **{fmt.number(row['required_daily'], decimals=1)}** người/ngày\n"
+                    f"- Dự kiến đạt: **{fmt.date(row['projected_date'])}**"
+                )
     st.caption("Trang tổng quan, bản đồ và xu hướng đầy đủ sẽ có trong các phiên bản sau.")
 
 

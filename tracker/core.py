@@ -301,6 +301,7 @@ def _judge(frame: pd.DataFrame, target: Target, as_of: dt.date, cfg: Config) -> 
             "required_daily": np.where(available, required, np.nan),
             "projected_date": projected.where(available),
             "status": status,
+            "coverage_at_deadline": frame["people_deadline"] / population if as_of >= target.deadline else np.nan,
             "reason": frame["reason"],
         }
     )
