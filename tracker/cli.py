@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -24,12 +25,15 @@ REPORT_COLUMNS = [
     "unit_code", "unit_name", "target_id", "group", "dose", "people", "population", "coverage", "threshold",
     "deadline", "people_needed", "days_left", "pace_7d", "required_daily", "projected_date", "status",
 ]  # fmt: skip
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 INTEGER_COLUMNS = {"people", "population", "people_needed", "days_left", "dose"}
 DATE_COLUMNS = {"last_report_date", "deadline", "projected_date"}
 
 
 def _date(text: str) -> dt.date:
     try:
+        if not ISO_DATE.fullmatch(text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None

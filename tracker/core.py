@@ -25,7 +25,9 @@ TOTAL = "TOTAL"
 STATUSES = ("met", "on_track", "at_risk", "off_track", "missed", "unavailable")
 _EPOCH = np.datetime64("1970-01-01", "D")
 _LAST_DATE = dt.date(9999, 12, 31)
-_SHIFT = np.int64(1 << 24)  # > any day number we will see (year 47,000)
+# Rows are addressed as series * _SHIFT + (day + _OFFSET): the offset keeps dates before 1970 positive.
+_OFFSET = np.int64(1 << 22)
+_SHIFT = np.int64(1 << 24)
 
 
 def _days(value) -> int:
@@ -67,12 +69,13 @@ def _series(ds) -> _Series:
     ].to_numpy(np.int64)
     uniq, sid = np.unique(key, return_inverse=True)
     days = (v["date"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
-    composite = sid.astype(np.int64) * _SHIFT + days
+    composite = sid.astype(np.int64) * _SHIFT + days + _OFFSET
     order = np.argsort(sid.astype(np.int16 if len(uniq) < 2**15 else np.int64), kind="stable")
     composite = composite[order]
     if len(composite) > 1 and (np.diff(composite) < 0).any():
-        order = np.argsort(sid.astype(np.int64) * _SHIFT + days, kind="stable")
-        composite = (sid.astype(np.int64) * _SHIFT + days)[order]
+        unsorted = sid.astype(np.int64) * _SHIFT + days + _OFFSET
+        order = np.argsort(unsorted, kind="stable")
+        composite = unsorted[order]
     series_unit = uniq // 8 // (len(labels.cat.categories) + 1)
     series_label = labels.cat.categories.to_numpy()[(uniq // 8) % (len(labels.cat.categories) + 1)]
     out = _Series(
@@ -129,10 +132,9 @@ def people_at(ds, cfg: Config, group: str, dose: int, dates) -> pd.DataFrame:
     ser = _series(ds) if len(ds.vaccinations) else None
     if ser is not None and n_dates:
         sids = np.flatnonzero(ser.dose == dose)
-        label_masks = np.array(
-            [cfg.label_mask(lb) if cfg.resolve_label(lb) == lb else 0 for lb in ser.label[sids]], dtype=np.int64
-        )
-        q = (sids[:, None].astype(np.int64) * _SHIFT + t_days[None, :]).ravel()
+        masks_by_label = {lb: cfg.label_mask(lb) for lb in cfg.labels}  # labels no longer configured: 0
+        label_masks = pd.Series(ser.label[sids]).map(masks_by_label).fillna(0).to_numpy(np.int64)
+        q = (sids[:, None].astype(np.int64) * _SHIFT + (t_days[None, :] + _OFFSET)).ravel()
         idx = np.searchsorted(ser.composite, q, side="right") - 1
         valid = idx >= np.repeat(ser.start[sids], n_dates)
         idx = np.where(valid, idx, 0)

@@ -8,6 +8,7 @@ column, all at once. Nothing here touches the store.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import unicodedata
@@ -121,30 +122,42 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _header(path: Path) -> list[str]:
+def _clean(name: str) -> str:
+    return unicodedata.normalize("NFC", name.strip())
+
+
+def _raw_header(path: Path) -> list[str]:
     with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        first = fh.readline()
-    return [unicodedata.normalize("NFC", c.strip().strip('"')) for c in first.rstrip("\r\n").split(",")]
+        return next(csv.reader([fh.readline()]), [])
+
+
+def _header(path: Path) -> list[str]:
+    return [_clean(c) for c in _raw_header(path)]
+
+
+def _read(path: Path, types: dict[str, pa.DataType], skip_blank: bool) -> pa.Table:
+    raw = {_clean(c): c for c in _raw_header(path)}
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(ignore_empty_lines=skip_blank),
+        convert_options=pacsv.ConvertOptions(
+            column_types={raw[c]: t for c, t in types.items() if c in raw}, strings_can_be_null=False
+        ),
+    )
+    return table.rename_columns([_clean(c) for c in table.column_names])
 
 
 def _fast_read(path: Path, types: dict[str, pa.DataType]) -> pd.DataFrame | None:
-    """The typed multithreaded read; None when any value does not parse."""
+    """The typed multithreaded read; None when any value does not parse or is empty."""
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
-            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
-        )
+        table = _read(path, types, skip_blank=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if any(table.column(c).null_count for c in types if c in table.column_names):
+    if any(table.column(c).null_count for c in types):
         return None
-    return _to_pandas(table)
-
-
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
     cols = {}
-    for name in table.column_names:
+    for name in types:
         col = table.column(name)
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             col = col.dictionary_encode()
@@ -152,18 +165,19 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return pa.table(cols).to_pandas(date_as_object=False)
 
 
-def _text_read(path: Path) -> pd.DataFrame:
+def _text_read(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every column as text, blank lines dropped; with the file line number of each row.
+
+    (A quoted value spanning several lines would shift the numbers after it: canonical files have none.)
+    """
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(use_threads=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: _STR for c in _header(path)}, strings_can_be_null=False
-            ),
-        )
+        table = _read(path, {c: _STR for c in _header(path)}, skip_blank=False)
     except pa.ArrowInvalid as exc:
         raise ValidationError(str(path), [Problem(None, None, f"not a readable CSV table: {exc}")]) from None
-    return table.to_pandas()
+    frame = table.to_pandas()
+    lines = np.arange(2, 2 + len(frame))
+    blank = frame.apply(lambda col: col.fillna("").str.strip() == "").all(axis=1).to_numpy()
+    return frame[~blank].reset_index(drop=True), lines[~blank]
 
 
 def _parse_text(frame: pd.DataFrame, types: dict[str, pa.DataType], check: _Checker) -> pd.DataFrame:
@@ -231,10 +245,11 @@ def read_table(
         )
 
     frame = _fast_read(path, types)
-    check = _Checker(np.arange(2, 2 + (0 if frame is None else len(frame))))
-    if frame is None:
-        text = _text_read(path)
-        check = _Checker(np.arange(2, 2 + len(text)))
+    if frame is not None:
+        check = _Checker(np.arange(2, 2 + len(frame)))
+    else:
+        text, lines = _text_read(path)
+        check = _Checker(lines)
         frame = _parse_text(text, types, check)
     frame = frame[list(types)]
     if frame.empty:
@@ -246,9 +261,6 @@ def read_table(
     frame["unit_code"] = _nfc(frame["unit_code"]).str.strip()
 
     _check_values(frame, spec, types, cfg, known_units, today, check)
-    if check.errors:
-        raise ValidationError(source, check.problems)
-
     frame, dropped = _dedupe(frame, spec, check)
     if check.errors:
         raise ValidationError(source, check.problems)
