@@ -59,9 +59,11 @@ def _series(ds) -> _Series:
         return cached
     v = ds.vaccinations
     unit_pos = pd.Index(ds.units["unit_code"].astype(str))
-    codes = unit_pos.get_indexer(v["unit_code"].astype(str))
+    units = v["unit_code"].astype("category")
+    lookup = np.append(unit_pos.get_indexer(units.cat.categories.astype(str)), -1)
+    codes = lookup[units.cat.codes.to_numpy()]  # per distinct code, not per row
     if (codes < 0).any():
-        missing = sorted(set(v["unit_code"].astype(str)[codes < 0]))
+        missing = sorted(set(units[codes < 0].astype(str)))
         raise DataError(f"vaccination reports for units missing from the units table: {', '.join(missing)}")
     labels = v["age_band"].astype("category")
     key = (codes.astype(np.int64) * (len(labels.cat.categories) + 1) + labels.cat.codes.to_numpy()) * 8 + v[
@@ -145,7 +147,7 @@ def people_at(ds, cfg: Config, group: str, dose: int, dates) -> pd.DataFrame:
         straddle = valid & (masks & gmask != 0) & ~subset
         key = np.repeat(ser.unit[sids], n_dates) * n_dates + np.tile(np.arange(n_dates), len(sids))
         size = n_units * n_dates
-        people = np.bincount(key, weights=np.where(subset, vals, 0), minlength=size)
+        people = np.bincount(key, weights=np.where(subset, vals, 0), minlength=size).astype(float)
         np.maximum.at(last, key[subset], seen[subset])
         overlap = np.zeros(size, dtype=bool)
         for bit in range(len(cfg.bands)):

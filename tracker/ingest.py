@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,7 +202,8 @@ def _parse_text(frame: pd.DataFrame, types: dict[str, pa.DataType], check: _Chec
             bad = ~empty & parsed.isna()
             check.mask(bad, name, lambda i, r=raw: f"{r.iat[i]!r} is not a number")
         else:
-            parsed = raw
+            out[name] = raw.astype("category")  # emptiness of text is judged with the values
+            continue
         check.mask(empty, name, "empty value")
         out[name] = parsed
     return pd.DataFrame(out)
@@ -244,7 +246,9 @@ def read_table(
             source, [Problem(1, c, f"missing column (a {kind} file has columns {expected})") for c in missing]
         )
 
-    frame = _fast_read(path, types)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: overlap it with the read
+        digest = pool.submit(sha256_of, path)
+        frame = _fast_read(path, types)
     if frame is not None:
         check = _Checker(np.arange(2, 2 + len(frame)))
     else:
@@ -255,13 +259,12 @@ def read_table(
     if frame.empty:
         raise ValidationError(source, [Problem(None, None, "the file has a header but no rows")])
 
-    for col in spec.text:
-        if col in frame:
-            frame[col] = _nfc(frame[col])
-    frame["unit_code"] = _nfc(frame["unit_code"]).str.strip()
+    for col in ("unit_code", *spec.text):
+        frame[col] = _nfc(frame[col])
 
     _check_values(frame, spec, types, cfg, known_units, today, check)
-    frame, dropped = _dedupe(frame, spec, check)
+    key, sizes = _key_codes(frame, list(spec.keys))
+    frame, key, dropped = _dedupe(frame, key, spec, check)
     if check.errors:
         raise ValidationError(source, check.problems)
 
@@ -269,40 +272,50 @@ def read_table(
         frame["dose"] = frame["dose"].astype("int8")
         if daily:
             frame = _daily_to_cumulative(frame, base)
-        _warn_decreases(frame, check)
-    return Prepared(kind, frame.reset_index(drop=True), source, sha256_of(path), check.warnings, dropped)
+            key, sizes = _key_codes(frame, list(spec.keys))
+        # keys are (date, unit_code, age_band, dose): the key without its date digit is the series
+        _warn_decreases(frame, key % np.prod(sizes[1:]), check)
+    return Prepared(kind, frame.reset_index(drop=True), source, digest.result(), check.warnings, dropped)
 
 
 def _nfc(series: pd.Series) -> pd.Series:
-    """NFC-normalise a text column (per distinct value, so categories stay cheap)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        cats = series.cat.categories
-        normalised = [unicodedata.normalize("NFC", str(c)) for c in cats]
-        if normalised != list(cats):
-            return series.astype(object).map(dict(zip(cats, normalised, strict=True))).astype("category")
-        return series
-    return series.astype("string").map(lambda s: unicodedata.normalize("NFC", s) if isinstance(s, str) else s)
+    """NFC-normalise a text column (per distinct value); blank values become missing."""
+    return _recode(series, lambda s: unicodedata.normalize("NFC", s.strip()) or None)
+
+
+def _recode(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
+    """Apply fn to each distinct value of a categorical column (not to each of its rows).
+
+    Values fn maps to None become missing. Cheap for millions of rows with a few distinct values.
+    """
+    series = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
+    new = [fn(str(c)) for c in series.cat.categories]
+    categories = list(dict.fromkeys(v for v in new if v is not None))
+    position = {v: i for i, v in enumerate(categories)}
+    lookup = np.array([position[v] if v is not None else -1 for v in new] + [-1], dtype=np.int64)
+    codes = lookup[series.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing -1
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=series.index)
 
 
 def _check_values(frame, spec: Kind, types, cfg: Config, known_units, today, check: _Checker):
+    for col in ("unit_code", "age_band", "unit_name"):
+        if col in frame:
+            check.mask(frame[col].isna(), col, "empty value")
+    codes = frame["unit_code"]
     if known_units is not None:
-        codes = frame["unit_code"].astype("string")
-        unknown = ~codes.isin(list(known_units)) & codes.notna()
-        check.mask(unknown, "unit_code", lambda i: f"unknown unit {codes.iat[i]!r}")
-    else:
-        blank = frame["unit_code"].astype("string").fillna("") == ""
-        check.mask(blank, "unit_code", "empty unit code")
+        known = _recode(codes, lambda c: c if c in known_units else None)
+        check.mask(known.isna() & codes.notna(), "unit_code", lambda i: f"unknown unit {codes.iat[i]!r}")
     if "age_band" in frame:
-        labels = frame["age_band"].astype("string").str.strip()
-        resolved = labels.map(lambda s: cfg.resolve_label(s) if isinstance(s, str) else None)
+        labels = frame["age_band"]
         if spec.name == "population":
-            bad = ~labels.isin(list(cfg.bands))
-            check.mask(bad, "age_band", lambda i: f"{labels.iat[i]!r} is not an age band ({', '.join(cfg.bands)})")
+            resolved = _recode(labels, lambda s: s.strip() if s.strip() in cfg.bands else None)
+            expected = f"an age band ({', '.join(cfg.bands)})"
         else:
-            bad = resolved.isna() & labels.notna()
-            known = ", ".join(cfg.labels)
-            check.mask(bad, "age_band", lambda i: f"{labels.iat[i]!r} is not an age band or group ({known})")
-        frame["age_band"] = resolved.fillna(labels).astype("category")
+            resolved = _recode(labels, cfg.resolve_label)
+            expected = f"an age band or group ({', '.join(cfg.labels)})"
+        bad = resolved.isna() & labels.notna()
+        check.mask(bad, "age_band", lambda i: f"{labels.iat[i]!r} is not {expected}")
+        frame["age_band"] = resolved
     if "dose" in frame:
         dose = frame["dose"]
         check.mask(dose.notna() & ~dose.isin([1, 2, 3, 4]), "dose", lambda i: f"dose {dose.iat[i]} is not 1, 2, 3 or 4")
@@ -327,26 +340,47 @@ def _check_values(frame, spec: Kind, types, cfg: Config, known_units, today, che
             check.mask(v.notna() & ((v < lo) | (v > hi)), col, lambda i, v=v: f"{v.iat[i]} is out of range")
 
 
-def _key_codes(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """One int64 per row identifying its key (fast duplicate detection on millions of rows)."""
+def _key_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[int]]:
+    """One int64 per row identifying its key (fast duplicate detection on millions of rows).
+
+    Mixed radix: the first key column is the most significant digit; also returns each digit's size.
+    """
     combined = np.zeros(len(frame), dtype=np.int64)
+    sizes = []
     for col in keys:
         values = frame[col]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            codes, size = values.cat.codes.to_numpy(np.int64), len(values.cat.categories) + 1
+            codes, size = values.cat.codes.to_numpy(np.int64) + 1, len(values.cat.categories) + 1
+        elif values.notna().all() and (values.dtype.kind in "iuM"):
+            numbers = values.to_numpy()
+            if numbers.dtype.kind == "M":
+                numbers = numbers.astype("datetime64[D]")
+            numbers = numbers.astype(np.int64)
+            low = numbers.min() if len(numbers) else 0
+            codes, size = numbers - low, (numbers.max() - low + 1 if len(numbers) else 1)
         else:
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
-            codes, size = codes.astype(np.int64), len(uniques) + 1
-        combined = combined * size + (codes + 1)
-    return combined
+            codes, size = codes.astype(np.int64) + 1, len(uniques) + 1
+        combined = combined * size + codes
+        sizes.append(int(size))
+    return combined, sizes
 
 
-def _dedupe(frame: pd.DataFrame, spec: Kind, check: _Checker) -> tuple[pd.DataFrame, int]:
-    """Drop exact repeats of a row; the same key twice with different values is an error."""
+def _has_repeats(key: np.ndarray) -> bool:
+    if len(key) and key.max() < 64_000_000:
+        return bool(np.bincount(key).max() > 1)
+    return bool(pd.Series(key).duplicated().any())
+
+
+def _dedupe(frame: pd.DataFrame, codes: np.ndarray, spec: Kind, check: _Checker):
+    """Drop exact repeats of a row; the same key twice with different values is an error.
+
+    Returns the frame, its key codes and how many repeats were dropped.
+    """
     keys = list(spec.keys)
-    key = pd.Series(_key_codes(frame, keys), index=frame.index)
-    if not key.duplicated().any():
-        return frame, 0
+    if not _has_repeats(codes):
+        return frame, codes, 0
+    key = pd.Series(codes, index=frame.index)
     exact = frame.duplicated(keep="first").to_numpy()
     frame, key = frame[~exact], key[~exact]
     check.rows = check.rows[~exact]
@@ -359,7 +393,7 @@ def _dedupe(frame: pd.DataFrame, spec: Kind, check: _Checker) -> tuple[pd.DataFr
             return f"same key ({shown}) as row {first_row[i]} with different values"
 
         check.mask(later, None, message)
-    return frame, int(exact.sum())
+    return frame, key.to_numpy(), int(exact.sum())
 
 
 def _show(value) -> str:
@@ -393,24 +427,24 @@ def _daily_to_cumulative(frame: pd.DataFrame, base) -> pd.DataFrame:
     return frame.sort_values(["date", "unit_code", "age_band", "dose"], kind="stable")
 
 
-def _warn_decreases(frame: pd.DataFrame, check: _Checker) -> None:
+def _warn_decreases(frame: pd.DataFrame, series: np.ndarray, check: _Checker) -> None:
     """A cumulative count below the previous report of the same series is a correction: warn."""
     dates = frame["date"].to_numpy()
-    order = None if (dates[1:] >= dates[:-1]).all() else np.argsort(dates, kind="stable")
-    ordered = frame if order is None else frame.iloc[order]
-    series = _key_codes(ordered, ["unit_code", "age_band", "dose"])
-    people = ordered["people_cumulative"].to_numpy()
-    prev = pd.Series(people).groupby(series).shift().to_numpy()
-    down = people < prev  # NaN (first report of a series) compares False
-    if not down.any():
+    if (dates[1:] >= dates[:-1]).all() and series.max(initial=0) < 2**15:
+        order = np.argsort(series.astype(np.int16), kind="stable")  # radix sort: O(rows)
+    else:
+        order = np.lexsort((dates, series))
+    people = frame["people_cumulative"].to_numpy()[order]
+    same = series[order][1:] == series[order][:-1]
+    down = np.flatnonzero(same & (people[1:] < people[:-1])) + 1
+    if not len(down):
         return
-    positions = np.flatnonzero(down) if order is None else order[down]
-    values, before = people[down], prev[down]
+    positions, values, before = order[down], people[down], people[down - 1]
     sub = _Checker(check.rows[positions])
     sub.mask(
         np.ones(len(positions), bool),
         "people_cumulative",
-        lambda i: f"cumulative count {values[i]} is lower than the previous report ({int(before[i])}): a correction",
+        lambda i: f"cumulative count {values[i]} is lower than the previous report ({before[i]}): a correction",
         severity="warning",
     )
     check.problems.extend(sub.problems)
