@@ -151,19 +151,15 @@ def _read(path: Path, types: dict[str, pa.DataType], skip_blank: bool) -> pa.Tab
 
 def _fast_read(path: Path, types: dict[str, pa.DataType]) -> pd.DataFrame | None:
     """The typed multithreaded read; None when any value does not parse or is empty."""
+    # text columns are parsed straight into dictionaries (pandas categories): few distinct values
+    coded = {c: pa.dictionary(pa.int32(), pa.string()) if t == _STR else t for c, t in types.items()}
     try:
-        table = _read(path, types, skip_blank=False)
+        table = _read(path, coded, skip_blank=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if any(table.column(c).null_count for c in types):
         return None
-    cols = {}
-    for name in types:
-        col = table.column(name)
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            col = col.dictionary_encode()
-        cols[name] = col
-    return pa.table(cols).to_pandas(date_as_object=False)
+    return table.select(list(types)).to_pandas(date_as_object=False)
 
 
 def _text_read(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
@@ -290,6 +286,8 @@ def _recode(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
     """
     series = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
     new = [fn(str(c)) for c in series.cat.categories]
+    if new == list(series.cat.categories):
+        return series  # nothing to change: no pass over the rows
     categories = list(dict.fromkeys(v for v in new if v is not None))
     position = {v: i for i, v in enumerate(categories)}
     lookup = np.array([position[v] if v is not None else -1 for v in new] + [-1], dtype=np.int64)
@@ -303,8 +301,8 @@ def _check_values(frame, spec: Kind, types, cfg: Config, known_units, today, che
             check.mask(frame[col].isna(), col, "empty value")
     codes = frame["unit_code"]
     if known_units is not None:
-        known = _recode(codes, lambda c: c if c in known_units else None)
-        check.mask(known.isna() & codes.notna(), "unit_code", lambda i: f"unknown unit {codes.iat[i]!r}")
+        unknown = np.array([c not in known_units for c in codes.cat.categories] + [False])
+        check.mask(unknown[codes.cat.codes.to_numpy()], "unit_code", lambda i: f"unknown unit {codes.iat[i]!r}")
     if "age_band" in frame:
         labels = frame["age_band"]
         if spec.name == "population":
@@ -353,9 +351,10 @@ def _key_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[i
             codes, size = values.cat.codes.to_numpy(np.int64) + 1, len(values.cat.categories) + 1
         elif values.notna().all() and (values.dtype.kind in "iuM"):
             numbers = values.to_numpy()
-            if numbers.dtype.kind == "M":
-                numbers = numbers.astype("datetime64[D]")
-            numbers = numbers.astype(np.int64)
+            if numbers.dtype.kind == "M":  # whole days since the epoch, in one integer division
+                per_day = np.timedelta64(1, "D") // np.timedelta64(1, np.datetime_data(numbers.dtype)[0])
+                numbers = numbers.view(np.int64) // per_day
+            numbers = numbers.astype(np.int64, copy=False)
             low = numbers.min() if len(numbers) else 0
             codes, size = numbers - low, (numbers.max() - low + 1 if len(numbers) else 1)
         else:
@@ -435,7 +434,8 @@ def _warn_decreases(frame: pd.DataFrame, series: np.ndarray, check: _Checker) ->
     else:
         order = np.lexsort((dates, series))
     people = frame["people_cumulative"].to_numpy()[order]
-    same = series[order][1:] == series[order][:-1]
+    ordered = series[order]
+    same = ordered[1:] == ordered[:-1]
     down = np.flatnonzero(same & (people[1:] < people[:-1])) + 1
     if not len(down):
         return
