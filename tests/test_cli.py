@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import math
@@ -23,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.clitools import run, snapshot
 from tracker import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,29 +38,6 @@ DISTRICTS = 7
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    """Run the CLI in-process; usage errors (argparse's SystemExit) come back as their exit code."""
-    capsys.readouterr()
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def snapshot(folder: Path) -> dict[str, str] | None:
-    """sha256 of every file in a folder (None when the folder does not exist)."""
-    folder = Path(folder)
-    if not folder.exists():
-        return None
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def parse_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:

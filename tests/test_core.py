@@ -16,13 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.factories import BASE_BANDS, POPULATION, UNITS, make_config, make_dataset, make_target
 from tracker import core, store
 from tracker.errors import DataError, InputError
-
-try:
-    from factories import BASE_BANDS, POPULATION, UNITS, make_config, make_dataset, make_target
-except ImportError:  # tests/ imported as a package
-    from tests.factories import BASE_BANDS, POPULATION, UNITS, make_config, make_dataset, make_target
 
 CFG = make_config()
 D = dt.date

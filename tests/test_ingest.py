@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import unicodedata
@@ -11,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tracker import cli, store
+from tests.clitools import run, snapshot
+from tracker import store
 from tracker.config import load_config
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "canonical"
@@ -20,29 +20,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "canonical"
 # --------------------------------------------------------------------------- helpers
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def ingest(capsys, folder: Path, name: str, kind: str, *extra) -> tuple[int, str, str]:
     return run(capsys, "ingest", FIXTURES / name, "--kind", kind, "--store", folder, *extra)
-
-
-def snapshot(folder: Path) -> dict[str, str] | None:
-    folder = Path(folder)
-    if not folder.exists():
-        return None
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def stored(folder: Path, table: str) -> pd.DataFrame:

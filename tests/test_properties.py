@@ -13,21 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.factories import BANDS, POPULATION, UNITS, dataset_from_frames, make_config, make_dataset, make_target
 from tracker import core
 from tracker.ingest import read_table
-
-try:
-    from factories import BANDS, POPULATION, UNITS, dataset_from_frames, make_config, make_dataset, make_target
-except ImportError:  # tests/ imported as a package
-    from tests.factories import (
-        BANDS,
-        POPULATION,
-        UNITS,
-        dataset_from_frames,
-        make_config,
-        make_dataset,
-        make_target,
-    )
 
 CFG = make_config()
 START = dt.date(2021, 9, 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import shutil
 import subprocess
@@ -13,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tracker import cli, store
+from tests.clitools import run, sha256, snapshot
+from tracker import store
 from tracker.config import load_config
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "canonical"
@@ -21,28 +21,6 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def snapshot(folder: Path) -> dict[str, str] | None:
-    """sha256 of every file in the folder, by relative path; None when the folder does not exist."""
-    folder = Path(folder)
-    if not folder.exists():
-        return None
-    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def coverage(capsys, folder: Path, as_of: str, group: str, dose: int) -> dict[str, dict[str, str]]:
