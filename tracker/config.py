@@ -19,6 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_STORE = Path("var") / "store"
 STORE_ENV = "TRACKER_STORE"
+BOUNDARIES_ENV = "TRACKER_BOUNDARIES"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Config:
     targets: tuple[Target, ...]
     at_risk_ratio: Fraction = Fraction(3, 4)
     data_dir: Path = field(default=DATA_DIR)
+    boundaries: Path | None = None  # district boundary GeoJSON ([map] boundaries), if configured
 
     def group(self, name: str) -> Group:
         """A configured group, or a single band treated as a group of one."""
@@ -178,7 +180,17 @@ def load_config(data_dir: Path | None = None, targets_file: Path | None = None) 
         targets=targets,
         at_risk_ratio=_fraction(raw.get("status", {}).get("at_risk_ratio", 0.75), "status.at_risk_ratio"),
         data_dir=data_dir,
+        boundaries=_boundaries(raw.get("map", {}).get("boundaries", ""), data_dir),
     )
+
+
+def _boundaries(setting: str, data_dir: Path) -> Path | None:
+    """The boundary file: $TRACKER_BOUNDARIES, else [map] boundaries (relative to the project), else None."""
+    value = os.environ.get(BOUNDARIES_ENV) or setting
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (data_dir.parent / path)
 
 
 def store_dir(explicit: str | os.PathLike | None = None) -> Path:

@@ -69,7 +69,7 @@ def _series(ds) -> _Series:
     key = (codes.astype(np.int64) * (len(labels.cat.categories) + 1) + labels.cat.codes.to_numpy()) * 8 + v[
         "dose"
     ].to_numpy(np.int64)
-    uniq, sid = np.unique(key, return_inverse=True)
+    sid, uniq = pd.factorize(key)  # hashing: cheaper than sorting millions of keys
     days = (v["date"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
     composite = sid.astype(np.int64) * _SHIFT + days + _OFFSET
     order = np.argsort(sid.astype(np.int16 if len(uniq) < 2**15 else np.int64), kind="stable")

@@ -1,0 +1,160 @@
+"""Bản đồ / Districts: a map coloured by a chosen metric, a ranked table, and one district in detail."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.state import Context, boundaries, coverage_series, district_table, guarded, header
+from tracker import core, i18n, views
+from tracker.figures import maps, trends
+from tracker.figures.common import STATUS_COLORS
+
+# metric -> (table column, translation key, "higher is worse", how to format)
+METRICS = {
+    "coverage": ("coverage", "table.coverage", False, "percent"),
+    "gap_points": ("gap_points", "table.gap", True, "points"),
+    "people_needed": ("people_needed", "table.people_needed", True, "number"),
+    "pace_ratio": ("pace_ratio", "table.pace_ratio", False, "ratio"),
+    "incidence_per_100k": ("incidence_per_100k", "table.incidence", True, "decimal"),
+    "status": ("status", "table.status", False, "status"),
+}
+
+
+def formatter(ctx: Context, kind: str):
+    return {
+        "percent": ctx.percent,
+        "points": lambda v: ctx.number(v, decimals=1),
+        "number": ctx.number,
+        "ratio": lambda v: ctx.number(v, decimals=2),
+        "decimal": lambda v: ctx.number(v, decimals=1),
+        "status": lambda v: i18n.status(v, ctx.lang) if isinstance(v, str) else "—",
+    }[kind]
+
+
+def district_map(ctx: Context, table, metric: str):
+    column, key, worse, kind = METRICS[metric]
+    shapes, problem = boundaries(ctx.folder, ctx.version)
+    if problem:
+        st.warning(ctx.t("districts.boundaries_problem", problem=problem))
+    elif shapes is not None and (shapes.unmatched_features or shapes.unmatched_units):
+        st.info(
+            ctx.t(
+                "districts.unmatched",
+                features=", ".join(shapes.unmatched_features) or "—",
+                units=", ".join(shapes.unmatched_units) or "—",
+            )
+        )
+    units = table[table["unit_code"] != core.TOTAL]
+    units = units.drop(columns="population").rename(columns={"population_all": "population"})  # circle sizes
+    units = units.assign(
+        hover=[
+            "<br>".join(
+                [
+                    f"{ctx.t('table.coverage')}: {ctx.percent(r.coverage)}",
+                    f"{ctx.t('table.people_needed')}: {ctx.number(r.people_needed)}",
+                    f"{ctx.t('table.status')}: {i18n.status(r.status, ctx.lang)}",
+                ]
+            )
+            for r in units.itertuples()  # one line per district for the tooltip
+        ]
+    )
+    title = ctx.t(key)  # the target is named in the line above the map
+    if metric == "status":
+        categories = {s: (i18n.status(s, ctx.lang), STATUS_COLORS[s]) for s in core.STATUSES}
+        fig = maps.district_map(
+            units, column, lang=ctx.lang, title=title, value_label=ctx.t(key), fmt_value=formatter(ctx, kind),
+            boundaries=shapes, categories=categories,
+        )  # fmt: skip
+    else:
+        fig = maps.district_map(
+            units, column, lang=ctx.lang, title=title, value_label=ctx.t(key), fmt_value=formatter(ctx, kind),
+            boundaries=shapes, reverse=worse, zrange=(0, 1) if metric == "coverage" else None,
+        )  # fmt: skip
+    ctx.plot(fig, f"map-{metric}", ctx.cfg.province_name_vi)
+
+
+def ranked_table(ctx: Context, table, metric: str):
+    column, _, worse, _ = METRICS[metric]
+    units = table[table["unit_code"] != core.TOTAL]
+    if metric != "status":
+        units = units.sort_values(column, ascending=not worse, na_position="last")
+    extra = [column] if column not in ("coverage", "gap_points", "people_needed", "status") else []
+    shown = units[["unit_name", "coverage", "gap_points", "people_needed", *extra, "status"]].copy()
+    shown["status"] = shown["status"].map(lambda s: i18n.status(s, ctx.lang))
+    shown["coverage"] = shown["coverage"] * 100  # whole percent on the bar: no decimal mark to localise
+    names = {
+        "unit_name": ctx.t("table.district"),
+        "coverage": ctx.t("table.coverage"),
+        "gap_points": ctx.t("table.gap"),
+        "people_needed": ctx.t("table.people_needed"),
+        "pace_ratio": ctx.t("table.pace_ratio"),
+        "status": ctx.t("table.status"),
+        "incidence_per_100k": ctx.t("table.incidence"),
+    }
+    formats = {
+        "gap_points": lambda v: ctx.number(v, decimals=1),
+        "people_needed": ctx.number,
+        "pace_ratio": lambda v: ctx.number(v, decimals=2),
+        "incidence_per_100k": lambda v: ctx.number(v, decimals=1),
+    }
+    styled = shown.style.format({k: f for k, f in formats.items() if k in shown})
+    st.dataframe(
+        styled,
+        hide_index=True,
+        width="stretch",
+        column_config={name: st.column_config.Column(label) for name, label in names.items() if name in shown}
+        | {"coverage": st.column_config.ProgressColumn(names["coverage"], min_value=0, max_value=100, format="%.0f%%")},
+    )
+
+
+def detail(ctx: Context, table):
+    st.subheader(ctx.t("districts.detail"))
+    codes = [c for c in table["unit_code"] if c != core.TOTAL]
+    default = codes.index(ctx.units[0]) if ctx.units else 0
+    code = st.selectbox(ctx.t("districts.choose"), codes, index=default, format_func=ctx.names.get, key="detail")
+    row = table.set_index("unit_code").loc[code]
+    st.markdown(ctx.t("districts.last_report", date=ctx.date(row["last_report_date"])))
+    rows = []
+    for target in ctx.cfg.targets:
+        evaluated = views.evaluation_target(target, dose=ctx.dose)
+        r = district_table(ctx.folder, ctx.version, ctx.as_of, target.id, evaluated.group, ctx.dose)
+        r = r.set_index("unit_code").loc[code]
+        rows.append(
+            {
+                ctx.t("control.target"): i18n.label(target, ctx.lang),
+                ctx.t("table.coverage"): ctx.percent(r["coverage"]),
+                ctx.t("table.people_needed"): ctx.number(r["people_needed"]),
+                ctx.t("table.pace"): ctx.number(r["pace_7d"], decimals=1),
+                ctx.t("table.required"): ctx.number(r["required_daily"], decimals=1),
+                ctx.t("table.projected"): ctx.date(r["projected_date"]),
+                ctx.t("table.status"): i18n.status(r["status"], ctx.lang),
+            }
+        )
+    st.dataframe(rows, hide_index=True, width="stretch")
+    series = coverage_series(ctx.folder, ctx.version, ctx.group, ctx.dose, (code,))
+    series = series[series["date"] <= str(ctx.as_of)]
+    projection = views.projection(series, ctx.as_of, ctx.target.deadline)
+    fig = trends.coverage_trend(
+        series, projection, [ctx.target], lang=ctx.lang, as_of=ctx.as_of,
+        title=ctx.t("trends.coverage_title", group=i18n.label(ctx.cfg.group(ctx.group), ctx.lang),
+                                        dose=i18n.dose(ctx.dose, ctx.lang)), height=380,
+    )  # fmt: skip
+    ctx.plot(fig, "coverage", ctx.names[code])
+
+
+def render(ctx: Context) -> None:
+    header(ctx, "page.districts")
+    st.markdown(f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}** · {i18n.label(ctx.target, ctx.lang)}")
+    table = district_table(ctx.folder, ctx.version, ctx.as_of, ctx.target.id, ctx.group, ctx.dose)
+    metric = st.selectbox(
+        ctx.t("districts.metric"), list(METRICS), format_func=lambda m: ctx.t(METRICS[m][1]), key="metric"
+    )
+    left, right = st.columns(2)
+    with left:
+        district_map(ctx, table, metric)
+    with right:
+        ranked_table(ctx, table, metric)
+    detail(ctx, table)
+
+
+guarded(render)

@@ -1,0 +1,77 @@
+"""Tổng quan / Overview: one card per target, and how fresh each district's reports are."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.state import Context, freshness, guarded, header, target_cards
+from tracker import i18n
+from tracker.figures.common import STATUS_COLORS
+
+
+def card(ctx: Context, target, row) -> None:
+    status = row["status"]
+    with st.container(border=True):
+        st.subheader(i18n.label(target, ctx.lang))
+        st.markdown(
+            f"<span style='background:{STATUS_COLORS[status]};color:white;padding:2px 10px;border-radius:10px'>"
+            f"{i18n.status(status, ctx.lang)}</span>",
+            unsafe_allow_html=True,
+        )
+        left, right = st.columns(2)
+        left.metric(ctx.t("overview.coverage", dose=i18n.dose(target.dose, ctx.lang)), ctx.percent(row["coverage"]))
+        right.metric(ctx.t("overview.full_dose"), ctx.percent(row["full_dose_coverage"]))
+        st.caption(
+            ctx.t(
+                "overview.threshold",
+                threshold=ctx.percent(float(target.threshold), decimals=0),
+                deadline=ctx.date(target.deadline),
+            )
+        )
+        if row["days_left"] > 0:
+            lines = [
+                ctx.t("overview.days_left", days=ctx.number(row["days_left"])),
+                ctx.t("overview.people_needed", people=ctx.number(row["people_needed"])),
+                ctx.t(
+                    "overview.pace",
+                    pace=ctx.number(row["pace_7d"], decimals=1),
+                    required=ctx.number(row["required_daily"], decimals=1),
+                ),
+                ctx.t("overview.projected", date=ctx.date(row["projected_date"])),
+            ]
+        else:
+            lines = [
+                ctx.t("overview.deadline_passed", coverage=ctx.percent(row["coverage_at_deadline"])),
+                ctx.t("overview.people_short", people=ctx.number(row["people_needed"])),
+            ]
+        st.markdown("\n".join(f"- {line}" for line in lines))
+
+
+def render(ctx: Context) -> None:
+    header(ctx, "page.overview")
+    st.markdown(f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}**")
+    cards = target_cards(ctx.folder, ctx.version, ctx.as_of).set_index("target_id")
+    for column, target in zip(st.columns(len(ctx.cfg.targets)), ctx.cfg.targets, strict=True):
+        with column:
+            card(ctx, target, cards.loc[target.id])
+
+    st.subheader(ctx.t("overview.freshness"))
+    fresh = freshness(ctx.folder, ctx.version, ctx.as_of)
+    stale = fresh[fresh["stale"]]
+    if stale.empty:
+        st.success(ctx.t("overview.all_fresh"))
+    else:
+        names = ", ".join(stale["unit_name"])
+        st.warning(ctx.t("overview.stale", count=len(stale), names=names))
+    shown = fresh.assign(
+        last_report_date=fresh["last_report_date"].map(ctx.date),
+        days_since=fresh["days_since"].map(lambda d: ctx.number(d)),
+    )[["unit_name", "last_report_date", "days_since", "stale"]]
+    shown.columns = [ctx.t("table.district"), ctx.t("table.last_report"), ctx.t("table.days_since"), "stale"]
+    styled = shown.style.apply(
+        lambda row: ["background-color: #fde2e1" if row["stale"] else ""] * len(row), axis=1
+    ).hide(["stale"], axis="columns")
+    st.dataframe(styled, hide_index=True, width="stretch")
+
+
+guarded(render)

@@ -1,0 +1,230 @@
+"""What every page shares: the cached store and computations, the sidebar controls, formatting.
+
+Loaders and computations are cached keyed by the store's version, so changing a control reruns
+only cheap rendering, and a new ingest (a new version) refreshes everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from tracker import fmt, geo, i18n, store, views
+from tracker.config import Config, Target, load_config, store_dir
+from tracker.errors import TrackerError
+from tracker.figures.common import download_config
+
+
+@st.cache_resource
+def config() -> Config:
+    return load_config()
+
+
+@st.cache_resource(show_spinner=False)
+def _ensure_store(folder: str) -> None:
+    store.init(folder, config())
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def dataset(folder: str, version: str) -> store.Dataset:
+    return store.load(folder)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def boundaries(folder: str, version: str) -> tuple[geo.Boundaries | None, str | None]:
+    """The configured boundary file matched to the units, or (None, the reason it could not be used)."""
+    path = config().boundaries
+    if path is None:
+        return None, None
+    try:
+        return geo.load_boundaries(path, dataset(folder, version).units), None
+    except TrackerError as exc:
+        return None, str(exc)
+
+
+def _target(target_id: str, group: str, dose: int) -> Target:
+    return views.evaluation_target(config().target(target_id), group, dose)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def target_cards(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
+    return views.target_cards(dataset(folder, version), config(), as_of)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def freshness(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
+    return views.freshness(dataset(folder, version), as_of)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def district_table(folder: str, version: str, as_of: dt.date, target_id: str, group: str, dose: int) -> pd.DataFrame:
+    return views.district_table(dataset(folder, version), config(), as_of, _target(target_id, group, dose))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def coverage_series(folder: str, version: str, group: str, dose: int, units: tuple[str, ...]) -> pd.DataFrame:
+    ds = dataset(folder, version)
+    start, end = ds.vaccinations["date"].min().date(), ds.latest_date
+    return views.coverage_series(ds, config(), group, dose, start, end, list(units))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def daily_doses(folder: str, version: str, group: str, units: tuple[str, ...]) -> pd.DataFrame:
+    ds = dataset(folder, version)
+    start, end = ds.vaccinations["date"].min().date(), ds.latest_date
+    return views.daily_doses(ds, config(), group, start, end, list(units))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def incidence_series(folder: str, version: str, units: tuple[str, ...]) -> pd.DataFrame:
+    ds = dataset(folder, version)
+    start, end = ds.vaccinations["date"].min().date(), ds.latest_date
+    return views.incidence_series(ds, config(), start, end, list(units))
+
+
+@dataclass
+class Context:
+    """The page's inputs: the store, the language and the sidebar's choices."""
+
+    folder: str
+    version: str
+    ds: store.Dataset
+    cfg: Config
+    lang: str
+    as_of: dt.date
+    target: Target  # the selected target, evaluated for the chosen group and dose
+    group: str
+    dose: int
+    units: tuple[str, ...]
+    image_format: str = "png"
+    names: dict[str, str] = field(default_factory=dict)
+
+    def t(self, key: str, **values) -> str:
+        return i18n.t(key, self.lang, **values)
+
+    @property
+    def number(self):
+        return partial(fmt.number, lang=self.lang)
+
+    @property
+    def percent(self):
+        return partial(fmt.percent, lang=self.lang)
+
+    def date(self, value) -> str:
+        return fmt.date(value, self.lang)
+
+    def place(self) -> str:
+        """Where the charts are about: the chosen districts, or the province."""
+        if not self.units:
+            return self.t("unit.province") + " " + self.cfg.province_name_vi
+        return ", ".join(self.names[u] for u in self.units)
+
+    def plot(self, fig, metric: str, place: str | None = None) -> None:
+        """Render a figure with the toolbar download set up for briefings."""
+        config = download_config(metric, place or self.place(), self.as_of)
+        config["toImageButtonOptions"]["format"] = self.image_format
+        st.plotly_chart(fig, config=config, width="stretch")
+
+
+def sidebar() -> Context:
+    """The controls, kept across pages (they live in the entry script), and the loaded store."""
+    cfg = config()
+    folder = str(store_dir())
+    _ensure_store(folder)
+    version = store.version(folder)
+    ds = dataset(folder, version)
+
+    lang = st.sidebar.radio(
+        i18n.t("control.language", "vi"),
+        i18n.LANGS,
+        format_func=lambda code: {"vi": "Tiếng Việt", "en": "English"}[code],
+        horizontal=True,
+        key="lang",
+    )
+    t = partial(i18n.t, lang=lang)
+    if ds.latest_date is None:
+        return Context(folder, version, ds, cfg, lang, dt.date.today(), cfg.targets[0], "", 1, ())
+
+    st.sidebar.header(t("control.heading"))
+    first = ds.vaccinations["date"].min().date()
+    as_of = st.sidebar.date_input(
+        t("control.as_of"),
+        value=ds.latest_date,
+        min_value=first,
+        max_value=ds.latest_date,
+        format="DD/MM/YYYY",
+        key="as_of",
+    )
+    targets = {target.id: target for target in cfg.targets}
+
+    def target_changed() -> None:  # a new target brings its own group and dose
+        chosen = targets[st.session_state["target"]]
+        st.session_state["group"] = chosen.group
+
+    target_id = st.sidebar.selectbox(
+        t("control.target"),
+        list(targets),
+        format_func=lambda k: i18n.label(targets[k], lang),
+        key="target",
+        on_change=target_changed,
+    )
+    target = targets[target_id]
+    dose = st.sidebar.radio(
+        t("control.dose"),
+        (target.dose, views.FULL_DOSE) if target.dose != views.FULL_DOSE else (views.FULL_DOSE,),
+        format_func=lambda d: t("dose.choice_full") if d == views.FULL_DOSE else t("dose.choice_1"),
+        key="dose",
+    )
+    groups = list(cfg.groups)
+    if "group" not in st.session_state:
+        st.session_state["group"] = target.group
+    group = st.sidebar.selectbox(
+        t("control.group"), groups, format_func=lambda g: i18n.label(cfg.groups[g], lang), key="group"
+    )
+    names = dict(zip(ds.units["unit_code"].astype(str), ds.units["unit_name"].astype(str), strict=True))
+    units = st.sidebar.multiselect(
+        t("control.districts"), list(names), format_func=names.get, key="units", placeholder=t("control.districts_help")
+    )
+    image_format = st.sidebar.radio(
+        t("control.image_format"), ("png", "svg"), format_func=lambda f: t(f"control.format_{f}"), key="image_format"
+    )
+    return Context(
+        folder=folder,
+        version=version,
+        ds=ds,
+        cfg=cfg,
+        lang=lang,
+        as_of=as_of,
+        target=views.evaluation_target(target, group, dose),
+        group=group,
+        dose=dose,
+        units=tuple(units),
+        image_format=image_format,
+        names=names,
+    )
+
+
+def header(ctx: Context, page_key: str) -> None:
+    """Page title, the plan, the sample-data label and the as-of line: the same on every page."""
+    st.title(ctx.t(page_key))
+    st.caption(ctx.t("app.title", province=ctx.cfg.province_name_vi) + " · " + ctx.t("app.plan"))
+    if ctx.ds.sample:
+        st.warning(ctx.t("app.sample"), icon="⚠️")
+
+
+def guarded(render) -> None:
+    """Run a page body; a problem with the data shows as a message, never a traceback."""
+    ctx = st.session_state.get("ctx")
+    if ctx is None:
+        return
+    if ctx.ds.latest_date is None:
+        st.info(ctx.t("app.no_data"))
+        return
+    try:
+        render(ctx)
+    except TrackerError as exc:
+        st.error(ctx.t("app.error", message=str(exc)))

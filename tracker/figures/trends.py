@@ -1,0 +1,163 @@
+"""Trend charts: the coverage monitoring chart, daily doses, and 7-day case incidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from tracker import core, fmt, i18n
+from tracker.config import Target
+from tracker.figures.common import DOSE_COLORS, PROVINCE_COLOR, SERIES_COLORS, style
+
+
+def _colors(codes: list[str]) -> dict[str, str]:
+    others = [c for c in codes if c != core.TOTAL]
+    colors = {c: SERIES_COLORS[i % len(SERIES_COLORS)] for i, c in enumerate(others)}
+    colors[core.TOTAL] = PROVINCE_COLOR
+    return colors
+
+
+def _formatters(lang: str):
+    return (lambda v: fmt.percent(v, lang)), (lambda d: fmt.date(d, lang))
+
+
+def _decimals(fraction: float) -> int:
+    """0 decimals for a whole percentage (50%), 1 otherwise (52,5%)."""
+    return 0 if float(round(fraction * 100, 6)).is_integer() else 1
+
+
+def _name(row_code: str, row_name: str, lang: str) -> str:
+    return i18n.t("unit.province", lang) if row_code == core.TOTAL else row_name
+
+
+def coverage_trend(
+    series: pd.DataFrame,
+    projection: pd.DataFrame,
+    targets: list[Target],
+    *,
+    lang: str,
+    title: str,
+    as_of: dt.date,
+    height: int = 460,
+) -> go.Figure:
+    """Cumulative coverage per unit, each target as a threshold line with a deadline marker,
+    and a dashed projection at the current 7-day pace (the chart health workers know)."""
+    fmt_percent, fmt_date = _formatters(lang)
+    fig = go.Figure()
+    codes = list(dict.fromkeys(series["unit_code"]))
+    colors = _colors(codes)
+    for code in codes:
+        part = series[series["unit_code"] == code]
+        name = _name(code, part["unit_name"].iat[0], lang)
+        fig.add_trace(
+            go.Scatter(
+                x=part["date"],
+                y=part["coverage"],
+                mode="lines",
+                name=name,
+                line={"color": colors[code], "width": 3 if code == core.TOTAL else 2},
+                customdata=[[fmt_date(d), fmt_percent(c)] for d, c in zip(part["date"], part["coverage"], strict=True)],
+                hovertemplate=f"{name}<br>%{{customdata[0]}}: %{{customdata[1]}}<extra></extra>",
+            )
+        )
+        proj = projection[projection["unit_code"] == code]
+        if len(proj) == 2:
+            fig.add_trace(
+                go.Scatter(
+                    x=proj["date"],
+                    y=proj["coverage"],
+                    mode="lines",
+                    name=i18n.t("fig.projection_of", lang, name=name),
+                    line={"color": colors[code], "dash": "dash", "width": 2},
+                    showlegend=code == core.TOTAL,
+                    legendgroup="projection",
+                    customdata=[
+                        [fmt_date(d), fmt_percent(c)] for d, c in zip(proj["date"], proj["coverage"], strict=True)
+                    ],
+                    hovertemplate=i18n.t("fig.projection_hover", lang, name=name) + "<extra></extra>",
+                )
+            )
+    for target in targets:
+        level = float(target.threshold)
+        fig.add_hline(
+            y=level,
+            line={"color": "#a50026", "dash": "dot", "width": 1.5},
+            annotation_text=i18n.t(
+                "fig.target_line",
+                lang,
+                threshold=fmt.percent(level, lang, decimals=_decimals(level)),
+                date=fmt_date(target.deadline),
+            ),  # fmt: skip
+            annotation_position="top left",
+        )
+        fig.add_vline(x=pd.Timestamp(target.deadline).timestamp() * 1000, line={"color": "#a50026", "width": 1})
+    fig.add_vline(x=pd.Timestamp(as_of).timestamp() * 1000, line={"color": "#555", "width": 1, "dash": "dot"})
+    fig.update_yaxes(title=i18n.t("fig.coverage_axis", lang), tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(title=None, type="date")
+    return style(fig, title, height, lang)
+
+
+def daily_doses(frame: pd.DataFrame, *, lang: str, title: str, height: int = 400) -> go.Figure:
+    """New people vaccinated per day by dose number (bars) with each dose's 7-day average (line)."""
+    fmt_number, fmt_date = (lambda v: fmt.number(v, lang)), _formatters(lang)[1]
+    fig = go.Figure()
+    for dose, part in frame.groupby("dose", sort=True):
+        label = i18n.dose(dose, lang)
+        color = DOSE_COLORS.get(int(dose), "#888")
+        fig.add_trace(
+            go.Bar(
+                x=part["date"],
+                y=part["doses"],
+                name=label,
+                marker_color=color,
+                opacity=0.45,
+                customdata=[[fmt_date(d), fmt_number(v)] for d, v in zip(part["date"], part["doses"], strict=True)],
+                hovertemplate=f"{label}<br>%{{customdata[0]}}: %{{customdata[1]}}<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=part["date"],
+                y=part["avg_7d"],
+                mode="lines",
+                name=i18n.t("fig.avg_7d_of", lang, dose=label),
+                line={"color": color, "width": 2},
+                customdata=[[fmt_date(d), fmt_number(v)] for d, v in zip(part["date"], part["avg_7d"], strict=True)],
+                hovertemplate=i18n.t("fig.avg_7d_of", lang, dose=label)
+                + "<br>%{customdata[0]}: %{customdata[1]}<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="overlay", bargap=0)
+    fig.update_yaxes(title=i18n.t("fig.people_per_day_axis", lang), rangemode="tozero", tickformat=",d")
+    fig.update_xaxes(type="date")
+    return style(fig, title, height, lang)
+
+
+def incidence_trend(frame: pd.DataFrame, *, lang: str, title: str, height: int = 380) -> go.Figure:
+    """Community cases in the last 7 days per 100,000 people, for the province and chosen units."""
+    fmt_number, fmt_date = (lambda v: fmt.number(v, lang, decimals=1)), _formatters(lang)[1]
+    fig = go.Figure()
+    codes = list(dict.fromkeys(frame["unit_code"]))
+    colors = _colors(codes)
+    for code in codes:
+        part = frame[frame["unit_code"] == code]
+        name = _name(code, part["unit_name"].iat[0], lang)
+        fig.add_trace(
+            go.Scatter(
+                x=part["date"],
+                y=part["incidence_per_100k"],
+                mode="lines",
+                name=name,
+                line={"color": colors[code], "width": 3 if code == core.TOTAL else 2},
+                customdata=[
+                    [fmt_date(d), fmt_number(v), fmt_number(c)]
+                    for d, v, c in zip(part["date"], part["incidence_per_100k"], part["cases_7d"], strict=True)
+                ],
+                hovertemplate=i18n.t("fig.incidence_hover", lang, name=name) + "<extra></extra>",
+            )
+        )
+    fig.update_yaxes(title=i18n.t("fig.incidence_axis", lang), rangemode="tozero")
+    fig.update_xaxes(type="date")
+    return style(fig, title, height, lang)

@@ -1,0 +1,198 @@
+"""Tables the dashboard pages show, computed from the core: no streamlit, no formatting.
+
+Each function takes the Dataset and Config plus the page's choices and returns a DataFrame;
+the pages only render them, and the exports and briefings reuse them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from tracker import core
+from tracker.config import Config, Target
+
+STALE_AFTER_DAYS = 2  # a district that has not reported for this many days is highlighted
+FULL_DOSE = 2  # "primary series complete"
+
+MAP_METRICS = ("coverage", "gap_points", "people_needed", "pace_ratio", "incidence_per_100k", "status")
+
+
+def evaluation_target(target: Target, group: str | None = None, dose: int | None = None) -> Target:
+    """The selected target, evaluated for another group or dose when the page asks for one."""
+    return dataclasses.replace(target, group=group or target.group, dose=dose or target.dose)
+
+
+def target_cards(ds, cfg: Config, as_of: dt.date) -> pd.DataFrame:
+    """One row per target: the province evaluation, plus the full-dose coverage of the same group."""
+    report = core.evaluate(ds, cfg, as_of)
+    province = report[report["unit_code"] == core.TOTAL].set_index("target_id")
+    full = {}
+    for target in cfg.targets:
+        cov = core.coverage(ds, cfg, as_of, target.group, FULL_DOSE)
+        full[target.id] = cov.loc[cov["unit_code"] == core.TOTAL, "coverage"].iat[0]
+    province["full_dose_coverage"] = pd.Series(full)
+    return province.reset_index()
+
+
+def freshness(ds, as_of: dt.date) -> pd.DataFrame:
+    """Each district's last report date on or before as_of, and whether it is stale."""
+    v = ds.vaccinations
+    seen = v[v["date"] <= pd.Timestamp(as_of)]
+    last = seen.groupby("unit_code", observed=True)["date"].max()  # per category: no string per row
+    last.index = last.index.astype(str)
+    units = ds.units["unit_code"].astype(str)
+    frame = pd.DataFrame(
+        {
+            "unit_code": units.to_numpy(),
+            "unit_name": ds.units["unit_name"].astype(str).to_numpy(),
+            "last_report_date": last.reindex(units).to_numpy(),
+        }
+    )
+    frame["days_since"] = (pd.Timestamp(as_of) - frame["last_report_date"]).dt.days
+    frame["stale"] = frame["days_since"].isna() | (frame["days_since"] >= STALE_AFTER_DAYS)
+    return frame
+
+
+def district_table(ds, cfg: Config, as_of: dt.date, target: Target) -> pd.DataFrame:
+    """Per district (and the province last): the target's figures, the gap, pace ratio and incidence."""
+    report = core.evaluate(ds, cfg, as_of, (target,))
+    inc = core.incidence(ds, cfg, as_of).set_index("unit_code")
+    fresh = freshness(ds, as_of).set_index("unit_code")
+    units = ds.units.set_index(ds.units["unit_code"].astype(str))
+    table = report.set_index("unit_code")
+    table["gap_points"] = ((table["threshold"] - table["coverage"]) * 100).clip(lower=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = table["pace_7d"] / table["required_daily"]
+    table["pace_ratio"] = ratio.where(table["required_daily"] > 0)
+    table["incidence_per_100k"] = inc["incidence_per_100k"]
+    table["community_cases_7d"] = inc["community_cases_7d"]
+    table["last_report_date"] = fresh["last_report_date"]
+    table.loc[core.TOTAL, "last_report_date"] = fresh["last_report_date"].max()
+    for col in ("lat", "lon"):
+        table[col] = units[col]
+    table["population_all"] = inc["population"]
+    return table.reset_index()
+
+
+def coverage_series(
+    ds, cfg: Config, group: str, dose: int, start: dt.date, end: dt.date, units: list[str] | None = None
+) -> pd.DataFrame:
+    """Daily coverage from start to end for the province (TOTAL) and the chosen units (long form)."""
+    dates = pd.date_range(start, end, freq="D")
+    population = pd.Series(core.group_population(ds, cfg, group), index=ds.units["unit_code"].astype(str))
+    at = core.people_at(ds, cfg, group, dose, dates)["people"].unstack("date")  # units × dates
+    total = at.sum(axis=0, min_count=len(at)).where(at.notna().all(axis=0))
+    rows = [_long(total.to_frame(core.TOTAL).T, population.sum())]
+    chosen = [u for u in (units or []) if u in at.index]
+    if chosen:
+        rows.append(_long(at.loc[chosen], population.loc[chosen]))
+    frame = pd.concat(rows, ignore_index=True)
+    names = dict(zip(ds.units["unit_code"].astype(str), ds.units["unit_name"].astype(str), strict=True))
+    names[core.TOTAL] = cfg.province_name_vi
+    frame["unit_name"] = frame["unit_code"].map(names)
+    return frame
+
+
+def _long(wide: pd.DataFrame, population) -> pd.DataFrame:
+    long = wide.rename_axis(index="unit_code", columns="date").stack(future_stack=True).rename("people").reset_index()
+    pop = population if np.isscalar(population) else long["unit_code"].map(population)
+    long["population"] = pop
+    long["coverage"] = long["people"] / long["population"]
+    return long
+
+
+def projection(series: pd.DataFrame, as_of: dt.date, until: dt.date) -> pd.DataFrame:
+    """Straight lines from each unit's coverage on as_of at its 7-day pace, to `until` (dashed on charts)."""
+    if until <= as_of:
+        return series.iloc[0:0]
+    now = series[series["date"] == pd.Timestamp(as_of)].set_index("unit_code")
+    week = series[series["date"] == pd.Timestamp(as_of - dt.timedelta(days=7))].set_index("unit_code")
+    daily = (now["coverage"] - week["coverage"].reindex(now.index)) / 7
+    days = (until - as_of).days
+    out = []
+    for offset in (0, days):  # two points per unit make the line
+        out.append(
+            pd.DataFrame(
+                {
+                    "unit_code": now.index,
+                    "unit_name": now["unit_name"].to_numpy(),
+                    "date": pd.Timestamp(as_of + dt.timedelta(days=offset)),
+                    "coverage": (now["coverage"] + daily.clip(lower=0) * offset).to_numpy(),
+                }
+            )
+        )
+    return pd.concat(out, ignore_index=True).dropna(subset=["coverage"])
+
+
+def daily_doses(
+    ds, cfg: Config, group: str, start: dt.date, end: dt.date, units: list[str] | None = None
+) -> pd.DataFrame:
+    """New people per day by dose number (difference of the cumulative counts) and the 7-day average.
+
+    Columns: date, dose, doses, avg_7d. For the chosen units, or the province when none are chosen.
+    Corrections make a day negative; it is kept, so the sums stay true.
+    """
+    doses = sorted(int(d) for d in ds.vaccinations["dose"].unique())
+    dates = pd.date_range(start - dt.timedelta(days=1), end, freq="D")
+    codes = ds.units["unit_code"].astype(str)
+    keep = codes.isin(units) if units else pd.Series(True, index=codes.index)
+    parts = []
+    for dose in doses:
+        at = core.people_at(ds, cfg, group, dose, dates)["people"].unstack("date")
+        people = at.loc[codes[keep]].sum(axis=0, min_count=1)
+        new = people.diff().iloc[1:]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "date": new.index,
+                    "dose": dose,
+                    "doses": new.to_numpy(),
+                    "avg_7d": new.rolling(7, min_periods=7).mean().to_numpy(),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["date", "dose", "doses", "avg_7d"])
+
+
+def incidence_series(ds, cfg: Config, start: dt.date, end: dt.date, units: list[str] | None = None) -> pd.DataFrame:
+    """Community cases in the 7 days ending on each date, per 100,000, for the province and chosen units."""
+    dates = pd.date_range(start - dt.timedelta(days=6), end, freq="D")
+    cases = ds.cases.assign(unit_code=ds.cases["unit_code"].astype(str))
+    daily = (
+        cases.pivot_table(index="date", columns="unit_code", values="community_cases", aggfunc="sum")
+        .reindex(dates)
+        .fillna(0)
+    )
+    codes = ds.units["unit_code"].astype(str)
+    daily = daily.reindex(columns=codes, fill_value=0)
+    population = pd.Series(core.group_population(ds, cfg, "all"), index=codes)
+    window = daily.rolling(7, min_periods=7).sum().loc[pd.Timestamp(start) :]
+    frames = [
+        pd.DataFrame(
+            {
+                "date": window.index,
+                "unit_code": core.TOTAL,
+                "unit_name": cfg.province_name_vi,
+                "cases_7d": window.sum(axis=1).to_numpy(),
+                "incidence_per_100k": window.sum(axis=1).to_numpy() * 100_000 / population.sum(),
+            }
+        )
+    ]
+    names = dict(zip(codes, ds.units["unit_name"].astype(str), strict=True))
+    for code in [u for u in (units or []) if u in window.columns]:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": window.index,
+                    "unit_code": code,
+                    "unit_name": names[code],
+                    "cases_7d": window[code].to_numpy(),
+                    "incidence_per_100k": window[code].to_numpy() * 100_000 / population[code],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
