@@ -29,7 +29,7 @@ except TrackerError as exc:  # e.g. the store is locked or data/ is unreadable: 
     st.stop()
 st.session_state["ctx"] = ctx
 pages = [
-    st.Page("app_pages/overview.py", title=i18n.t("page.overview", ctx.lang), url_path="overview", default=True),
+    st.Page("app_pages/overview.py", title=i18n.t("page.overview", ctx.lang), default=True),  # served at /
     st.Page("app_pages/districts.py", title=i18n.t("page.districts", ctx.lang), url_path="districts"),
     st.Page("app_pages/trends.py", title=i18n.t("page.trends", ctx.lang), url_path="trends"),
 ]

@@ -68,10 +68,8 @@ def render(ctx: Context) -> None:
         days_since=fresh["days_since"].map(lambda d: ctx.number(d)),
     )[["unit_name", "last_report_date", "days_since", "stale"]]
     shown.columns = [ctx.t("table.district"), ctx.t("table.last_report"), ctx.t("table.days_since"), "stale"]
-    styled = shown.style.apply(
-        lambda row: ["background-color: #fde2e1" if row["stale"] else ""] * len(row), axis=1
-    ).hide(["stale"], axis="columns")
-    st.dataframe(styled, hide_index=True, width="stretch")
+    styled = shown.style.apply(lambda row: ["background-color: #fde2e1" if row["stale"] else ""] * len(row), axis=1)
+    st.dataframe(styled, hide_index=True, width="stretch", column_config={"stale": None})
 
 
 guarded(render)
