@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.state import Context, boundaries, coverage_series, district_table, guarded, header
+from dashboard.state import Context, boundaries, choice, coverage_series, district_table, guarded, header
 from tracker import core, i18n, views
 from tracker.figures import maps, trends
 from tracker.figures.common import STATUS_COLORS
@@ -146,9 +146,10 @@ def render(ctx: Context) -> None:
     header(ctx, "page.districts")
     st.markdown(f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}** · {i18n.label(ctx.target, ctx.lang)}")
     table = district_table(ctx.folder, ctx.version, ctx.as_of, ctx.target.id, ctx.group, ctx.dose)
-    metric = st.selectbox(
-        ctx.t("districts.metric"), list(METRICS), format_func=lambda m: ctx.t(METRICS[m][1]), key="metric"
-    )
+    metric = choice(
+        st.selectbox, "metric", ctx.t("districts.metric"), list(METRICS), "coverage", ctx.lang,
+        format_func=lambda m: ctx.t(METRICS[m][1]),
+    )  # fmt: skip
     left, right = st.columns(2)
     with left:
         district_map(ctx, table, metric)

@@ -120,7 +120,8 @@ class Context:
     def place(self) -> str:
         """Where the charts are about: the chosen districts, or the province."""
         if not self.units:
-            return self.t("unit.province") + " " + self.cfg.province_name_vi
+            name = self.cfg.province_name_en if self.lang == "en" else self.cfg.province_name_vi
+            return self.t("unit.province_named", name=name)
         return ", ".join(self.names[u] for u in self.units)
 
     def plot(self, fig, metric: str, place: str | None = None) -> None:
@@ -128,6 +129,22 @@ class Context:
         config = download_config(metric, place or self.place(), self.as_of)
         config["toImageButtonOptions"]["format"] = self.image_format
         st.plotly_chart(fig, config=config, width="stretch")
+
+
+def choice(widget, name: str, label: str, options, default, lang: str, **kwargs):
+    """A selectbox or radio whose choice survives a change of language.
+
+    Streamlit keeps a keyed widget's state when only its option labels change, and then shows the
+    old language's label or no selection at all. So the widget is keyed per language, starts from
+    the choice kept under `name` in the session, and writes the choice back there.
+    """
+    options = list(options)
+    current = st.session_state.get(name, default)
+    if current not in options:
+        current = default if default in options else options[0]
+    value = widget(label, options, index=options.index(current), key=f"_{name}_{lang}", **kwargs)
+    st.session_state[name] = value
+    return value
 
 
 def sidebar() -> Context:
@@ -160,38 +177,32 @@ def sidebar() -> Context:
         key="as_of",
     )
     targets = {target.id: target for target in cfg.targets}
-
-    def target_changed() -> None:  # a new target brings its own group and dose
-        chosen = targets[st.session_state["target"]]
-        st.session_state["group"] = chosen.group
-
-    target_id = st.sidebar.selectbox(
-        t("control.target"),
-        list(targets),
+    previous = st.session_state.get("target")
+    target_id = choice(
+        st.sidebar.selectbox, "target", t("control.target"), list(targets), cfg.targets[0].id, lang,
         format_func=lambda k: i18n.label(targets[k], lang),
-        key="target",
-        on_change=target_changed,
-    )
+    )  # fmt: skip
     target = targets[target_id]
-    dose = st.sidebar.radio(
-        t("control.dose"),
-        (target.dose, views.FULL_DOSE) if target.dose != views.FULL_DOSE else (views.FULL_DOSE,),
-        format_func=lambda d: t("dose.choice_full") if d == views.FULL_DOSE else t("dose.choice_1"),
-        key="dose",
-    )
-    groups = list(cfg.groups)
-    if "group" not in st.session_state:
+    if previous is not None and previous != target_id:  # a new target brings its own group
         st.session_state["group"] = target.group
-    group = st.sidebar.selectbox(
-        t("control.group"), groups, format_func=lambda g: i18n.label(cfg.groups[g], lang), key="group"
-    )
+        st.session_state.pop(f"_group_{lang}", None)
+    doses = (target.dose, views.FULL_DOSE) if target.dose != views.FULL_DOSE else (views.FULL_DOSE,)
+    dose = choice(
+        st.sidebar.radio, "dose", t("control.dose"), doses, target.dose, lang,
+        format_func=lambda d: t("dose.choice_full") if d == views.FULL_DOSE else t("dose.choice_1"),
+    )  # fmt: skip
+    group = choice(
+        st.sidebar.selectbox, "group", t("control.group"), list(cfg.groups), target.group, lang,
+        format_func=lambda g: i18n.label(cfg.groups[g], lang),
+    )  # fmt: skip
     names = dict(zip(ds.units["unit_code"].astype(str), ds.units["unit_name"].astype(str), strict=True))
     units = st.sidebar.multiselect(
         t("control.districts"), list(names), format_func=names.get, key="units", placeholder=t("control.districts_help")
     )
-    image_format = st.sidebar.radio(
-        t("control.image_format"), ("png", "svg"), format_func=lambda f: t(f"control.format_{f}"), key="image_format"
-    )
+    image_format = choice(
+        st.sidebar.radio, "image_format", t("control.image_format"), ("png", "svg"), "png", lang,
+        format_func=lambda f: t(f"control.format_{f}"),
+    )  # fmt: skip
     return Context(
         folder=folder,
         version=version,

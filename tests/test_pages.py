@@ -107,3 +107,19 @@ def test_every_map_metric_renders(open_page, metric):
 def test_trends_for_chosen_districts(open_page):
     at = open_page("trends", "en", units=["071", "072"], as_of=dt.date(2021, 12, 1))
     assert len(at.get("plotly_chart")) == 3
+
+
+def test_choices_survive_a_change_of_language(open_page):
+    at = open_page("overview", "vi")
+    at.selectbox(key="_target_vi").select("all_70pct_2022q1").run()
+    at.radio(key="_dose_vi").set_value(2).run()
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception and not at.error
+    cfg = load_config()
+    target = at.selectbox(key="_target_en")
+    assert target.value == "all_70pct_2022q1"
+    assert target.format_func(target.value) == cfg.target("all_70pct_2022q1").label_en
+    assert at.radio(key="_dose_en").value == 2
+    group = at.selectbox(key="_group_en")
+    assert group.value == "all" and group.format_func("all") == cfg.groups["all"].label_en
+    assert [t.value for t in at.title] == [i18n.t("page.overview", "en")]

@@ -1,0 +1,356 @@
+"""End to end in a real browser: every page in both languages renders offline, with no error.
+
+Starts `streamlit run app.py` on a free port with a fresh store, drives Debian's chromium through
+Playwright (the PyPI wheel's driver; no browser download), and checks for each page and language:
+the title, the sample-data label, every Plotly chart drawn, no exception, error alert or uncaught
+page error, and no request leaving the machine. Screenshots go to test-output/browser/.
+
+Without chromium the module is skipped, except on CI (CI=true), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+except ImportError:  # skipped (or failed on CI) by the browser fixture
+    sync_playwright = None
+    PlaywrightError = Exception
+
+from tracker import core, fmt, store
+from tracker.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-output" / "browser"
+ON_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",  # no internet here: without these chromium floods refused connections
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+SERVER_START_S = 90
+FIRST_LOAD_MS = 60_000  # the first run initialises the store
+TITLE_MS = 15_000  # after a finished run, how long the title may still take
+CHART_MS = 30_000
+
+# page -> URL path; the overview is the default page, served at the root (there is no /overview).
+PATHS = {"overview": "", "districts": "districts", "trends": "trends"}
+TITLES = {
+    "overview": {"vi": "Tổng quan", "en": "Overview"},
+    "districts": {"vi": "Bản đồ", "en": "Districts"},
+    "trends": {"vi": "Xu hướng", "en": "Trends"},
+}
+SAMPLE_LABEL = {"vi": "Số liệu mẫu minh họa", "en": "Illustrative sample data"}
+DRAWN = "g.trace, canvas"  # a Plotly chart has drawn: SVG traces, or a WebGL / MapLibre canvas
+FULL_HEIGHT_JS = """() => Math.max(window.innerHeight, ...["stMain", "stSidebarContent"].map(
+    id => document.querySelector(`[data-testid="${id}"]`)?.scrollHeight ?? 0))"""
+LANGUAGE_RADIO = "Ngôn ngữ / Language"
+LANGUAGE_OPTION = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def _unavailable(reason: str):
+    """Skip on a developer's machine; on CI a missing browser means the test did not run, so fail."""
+    if ON_CI:
+        pytest.fail(f"{reason} (CI=true: the browser test must run on CI; .ci/run installs chromium)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if not path:
+        _unavailable("chromium is not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    if sync_playwright is None:
+        _unavailable("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+class Server:
+    """`streamlit run app.py` from the project root on a free port, with its own store."""
+
+    def __init__(self, tmp: Path):
+        self.folder, self.log = tmp / "store", tmp / "streamlit.log"
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.base = f"http://localhost:{self.port}"
+        env = {**os.environ, "TRACKER_STORE": str(self.folder)}
+        env.pop("TRACKER_BOUNDARIES", None)  # the project's own configuration
+        command = [
+            str(Path(sys.executable).parent / "streamlit"), "run", "app.py", "--server.port", str(self.port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        ]  # fmt: skip
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, ended as a whole by stop()
+            )  # fmt: skip
+
+    def output(self, lines: int = 60) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:]) or "(no output)"
+
+    def state(self) -> str:
+        """For failure messages: is the server still up, and what did it print."""
+        alive = "running" if self.proc.poll() is None else f"exited with code {self.proc.returncode}"
+        return f"streamlit server {alive}; its output:\n{self.output()}"
+
+    def wait_healthy(self) -> None:
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            if self.proc.poll() is not None:
+                pytest.fail(f"streamlit exited with code {self.proc.returncode} before answering:\n{self.output()}")
+            with contextlib.suppress(OSError):
+                with no_proxy.open(f"{self.base}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        return
+            if time.monotonic() > deadline:
+                url = f"{self.base}/_stcore/health"
+                pytest.fail(f"{url} did not answer 'ok' within {SERVER_START_S} s:\n{self.output()}")
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_server(tmp: Path) -> Iterator[Server]:
+    server = Server(tmp)
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("browser")) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, service_workers="block")
+    ctx.set_default_timeout(FIRST_LOAD_MS)
+    yield ctx
+    ctx.close()
+
+
+class Visit:
+    """One page in its own tab (a fresh Streamlit session), with what went wrong recorded."""
+
+    def __init__(self, context, server: Server):
+        self.server = server
+        self.page = context.new_page()
+        self.page_errors: list[str] = []
+        self.outside: list[str] = []  # requests that would have left the machine (blocked)
+        self.page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+        self.page.route("**/*", self._route)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort("blockedbyclient")
+
+    def open(self, page_name: str, lang: str = "vi") -> Visit:
+        """Open the page by its link, switch the language in the sidebar if needed, wait for the charts."""
+        where = f"{page_name} ({lang})"
+        try:
+            self.page.goto(f"{self.server.base}/{PATHS[page_name]}", wait_until="domcontentloaded")
+            self.wait_for_run(TITLES[page_name]["vi"], where)
+            if lang != "vi":
+                self.check_no_errors(f"{page_name} (vi, before switching to {lang})")
+                radio = self.page.get_by_test_id("stSidebar").get_by_test_id("stRadio").filter(has_text=LANGUAGE_RADIO)
+                radio.get_by_text(LANGUAGE_OPTION[lang], exact=True).click()
+                self.wait_for_run(TITLES[page_name][lang], where, started=True)
+            self.wait_for_charts()
+            return self
+        except PlaywrightError as exc:
+            problem = str(exc)
+        shot = self.last_screenshot(f"{page_name}-{lang}-failed")
+        pytest.fail(f"{where}: {problem}\n(screenshot {shot})\n{self.server.state()}", pytrace=False)
+
+    def _finished(self):
+        return self.page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+
+    def wait_for_run(self, title: str, where: str, started: bool = False) -> None:
+        """Until the script has finished and the page shows its title (or an exception or error)."""
+        page = self.page
+        if not started:
+            self._finished().wait_for(state="attached", timeout=FIRST_LOAD_MS)
+        shown = (
+            page.get_by_test_id("stMain")
+            .locator("h1", has_text=title)
+            .or_(page.get_by_test_id("stException"))
+            .or_(page.get_by_test_id("stAlertContentError"))
+        )
+        try:
+            shown.first.wait_for(state="visible", timeout=FIRST_LOAD_MS if started else TITLE_MS)
+            missing = False
+        except PlaywrightError:
+            missing = True
+        if missing:  # say what the page shows instead
+            main = page.get_by_test_id("stMain")
+            text = main.inner_text(timeout=1000).strip() if main.count() else page.inner_text("body", timeout=1000)
+            shot = self.last_screenshot(f"{where.split()[0]}-no-title")
+            pytest.fail(
+                f"{where}: the script finished but the page shows no title '{title}' "
+                f"(screenshot {shot}); it shows: {text[:500]!r}",
+                pytrace=False,
+            )
+        self._finished().wait_for(state="attached", timeout=FIRST_LOAD_MS)
+        page.get_by_test_id("stStatusWidget").filter(has_text="Running").wait_for(state="hidden")
+
+    def wait_for_charts(self) -> int:
+        """Until every Plotly chart on the page has drawn its traces; returns how many there are."""
+        self.page.get_by_test_id("stSkeleton").first.wait_for(state="detached", timeout=CHART_MS)
+        charts = self.page.get_by_test_id("stPlotlyChart")
+        for i in range(charts.count()):
+            chart = charts.nth(i).locator(".js-plotly-plot")
+            chart.locator("svg.main-svg").first.wait_for(state="attached", timeout=CHART_MS)
+            chart.locator(DRAWN).first.wait_for(state="attached", timeout=CHART_MS)
+        return charts.count()
+
+    def texts(self, test_id: str) -> list[str]:
+        return [t.strip() for t in self.page.get_by_test_id(test_id).all_inner_texts()]
+
+    def check_no_errors(self, where: str) -> None:
+        problems = []
+        if exceptions := self.texts("stException"):
+            problems.append("Streamlit exception:\n" + "\n---\n".join(exceptions))
+        if errors := self.texts("stAlertContentError"):
+            problems.append("error alert:\n" + "\n---\n".join(errors))
+        if self.page_errors:
+            problems.append("uncaught page error:\n" + "\n---\n".join(self.page_errors))
+        if self.outside:
+            problems.append("requests to the internet (blocked):\n" + "\n".join(self.outside))
+        assert not problems, f"{where}: " + "\n\n".join(problems)
+
+    def screenshot(self, name: str) -> Path:
+        """The whole page: Streamlit scrolls inside its main area, so the window grows to fit it first."""
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        page, size = self.page, self.page.viewport_size
+        height = page.evaluate(FULL_HEIGHT_JS)
+        try:
+            if height > size["height"]:
+                page.set_viewport_size({"width": size["width"], "height": height})
+                self.wait_for_charts()  # a resize redraws the charts
+            page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            page.set_viewport_size(size)
+        return path
+
+    def last_screenshot(self, name: str) -> str:
+        """A screenshot for a failure message, if the page can still take one."""
+        try:
+            return str(self.screenshot(name).relative_to(ROOT))
+        except PlaywrightError as exc:
+            return f"none: {str(exc).splitlines()[0]}"
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture(scope="module")
+def app(context, server):
+    """The server once its home page has run: the app has initialised its store from data/.
+
+    Links to other pages before that are checked by test_a_link_to_a_page_works_on_a_fresh_server.
+    """
+    Visit(context, server).open("overview").close()
+    return server
+
+
+@pytest.fixture
+def visit(context, app):
+    opened = Visit(context, app)
+    yield opened
+    opened.close()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("page_name", list(PATHS))
+def test_page_renders_offline_without_errors(visit, page_name, lang):
+    visit.open(page_name, lang)
+    shot = visit.screenshot(f"{page_name}-{lang}")  # before the checks: a failing page is worth seeing too
+    where = f"{page_name} ({lang}, screenshot {shot.relative_to(ROOT)})"
+    visit.check_no_errors(where)
+
+    main = visit.page.get_by_test_id("stMain")
+    titles = [t.strip() for t in main.locator("h1").all_inner_texts()]
+    assert TITLES[page_name][lang] in titles, f"{where}: page titles {titles}"
+    assert SAMPLE_LABEL[lang] in main.inner_text(), f"{where}: the sample data must be labelled '{SAMPLE_LABEL[lang]}'"
+    if page_name != "overview":
+        assert visit.wait_for_charts() > 0, f"{where}: no Plotly chart"
+
+
+def test_overview_card_shows_the_core_figure(visit, app):
+    visit.open("overview", "vi")
+    visit.check_no_errors("overview (vi)")
+
+    cfg = load_config()
+    ds = store.load(app.folder)  # the store the app created on first start
+    report = core.evaluate(ds, cfg, ds.latest_date)
+    first = cfg.targets[0]
+    province = report[(report["unit_code"] == core.TOTAL) & (report["target_id"] == first.id)]
+    expected = fmt.percent(province["coverage"].iat[0])
+
+    shown = visit.page.get_by_test_id("stMain").get_by_test_id("stMetricValue").first.inner_text().strip()
+    assert shown == expected, f"first target ({first.id}) province coverage: page {shown!r}, core {expected!r}"
+
+
+def test_a_link_to_a_page_works_on_a_fresh_server(context, tmp_path):
+    """A bookmark to a page, opened before anyone has opened the home page since the server started."""
+    with running_server(tmp_path) as fresh:
+        for page_name in ("trends", "districts"):
+            opened = Visit(context, fresh)
+            try:
+                opened.open(page_name, "vi")
+                opened.check_no_errors(f"{page_name} (vi), first visit after the server started")
+            finally:
+                opened.close()
