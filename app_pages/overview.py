@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.state import Context, freshness, guarded, header, target_cards
-from tracker import i18n
+from tracker import i18n, views
 from tracker.figures.common import STATUS_COLORS
 
 
@@ -59,10 +59,10 @@ def render(ctx: Context) -> None:
     fresh = freshness(ctx.folder, ctx.version, ctx.as_of)
     stale = fresh[fresh["stale"]]
     if stale.empty:
-        st.success(ctx.t("overview.all_fresh"))
+        st.success(ctx.t("overview.all_fresh", days=views.STALE_AFTER_DAYS))
     else:
         names = ", ".join(stale["unit_name"])
-        st.warning(ctx.t("overview.stale", count=len(stale), names=names))
+        st.warning(ctx.t("overview.stale", count=len(stale), names=names, days=views.STALE_AFTER_DAYS))
     shown = fresh.assign(
         last_report_date=fresh["last_report_date"].map(ctx.date),
         days_since=fresh["days_since"].map(lambda d: ctx.number(d)),

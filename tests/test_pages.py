@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -123,3 +125,19 @@ def test_choices_survive_a_change_of_language(open_page):
     group = at.selectbox(key="_group_en")
     assert group.value == "all" and group.format_func("all") == cfg.groups["all"].label_en
     assert [t.value for t in at.title] == [i18n.t("page.overview", "en")]
+
+
+def test_overview_warns_about_districts_behind_with_their_reports(store_dir, tmp_path, monkeypatch):
+    # a copy of the sample store, then Na Hang (072) stops reporting after 01/12/2021: on 04/12 it is 3 days behind
+    folder = tmp_path / "store"
+    shutil.copytree(store_dir, folder)
+    con = duckdb.connect(str(store.db_path(folder)))
+    con.execute("DELETE FROM vaccinations WHERE unit_code = '072' AND date > DATE '2021-12-01'")
+    con.close()
+    monkeypatch.setenv("TRACKER_STORE", str(folder))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["as_of"] = dt.date(2021, 12, 4)
+    at.run()
+    assert not at.exception and not at.error
+    warnings = [w.value for w in at.warning]
+    assert any("Huyện Na Hang" in w and "1 huyện" in w for w in warnings), warnings
