@@ -19,6 +19,26 @@ def _colors(codes: list[str]) -> dict[str, str]:
     return colors
 
 
+def _units(frame: pd.DataFrame, lang: str):
+    """(code, rows, display name) for each unit of a long frame, in order of appearance."""
+    for code in dict.fromkeys(frame["unit_code"]):
+        part = frame[frame["unit_code"] == code]
+        yield code, part, _name(code, part["unit_name"].iat[0], lang)
+
+
+def _unit_line(code, name, color, x, y, customdata, hovertemplate) -> go.Scatter:
+    """One unit's line; the province's is drawn thicker."""
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines",
+        name=name,
+        line={"color": color, "width": 3 if code == core.TOTAL else 2},
+        customdata=customdata,
+        hovertemplate=hovertemplate,
+    )
+
+
 def _formatters(lang: str):
     return (lambda v: fmt.percent(v, lang)), (lambda d: fmt.date(d, lang))
 
@@ -46,20 +66,17 @@ def coverage_trend(
     and a dashed projection at the current 7-day pace (the chart health workers know)."""
     fmt_percent, fmt_date = _formatters(lang)
     fig = go.Figure()
-    codes = list(dict.fromkeys(series["unit_code"]))
-    colors = _colors(codes)
-    for code in codes:
-        part = series[series["unit_code"] == code]
-        name = _name(code, part["unit_name"].iat[0], lang)
+    colors = _colors(list(dict.fromkeys(series["unit_code"])))
+    for code, part, name in _units(series, lang):
         fig.add_trace(
-            go.Scatter(
-                x=part["date"],
-                y=part["coverage"],
-                mode="lines",
-                name=name,
-                line={"color": colors[code], "width": 3 if code == core.TOTAL else 2},
-                customdata=[[fmt_date(d), fmt_percent(c)] for d, c in zip(part["date"], part["coverage"], strict=True)],
-                hovertemplate=f"{name}<br>%{{customdata[0]}}: %{{customdata[1]}}<extra></extra>",
+            _unit_line(
+                code,
+                name,
+                colors[code],
+                part["date"],
+                part["coverage"],
+                [[fmt_date(d), fmt_percent(c)] for d, c in zip(part["date"], part["coverage"], strict=True)],
+                f"{name}<br>%{{customdata[0]}}: %{{customdata[1]}}<extra></extra>",
             )
         )
         proj = projection[projection["unit_code"] == code]
@@ -139,23 +156,20 @@ def incidence_trend(frame: pd.DataFrame, *, lang: str, title: str, height: int =
     """Community cases in the last 7 days per 100,000 people, for the province and chosen units."""
     fmt_number, fmt_date = (lambda v: fmt.number(v, lang, decimals=1)), _formatters(lang)[1]
     fig = go.Figure()
-    codes = list(dict.fromkeys(frame["unit_code"]))
-    colors = _colors(codes)
-    for code in codes:
-        part = frame[frame["unit_code"] == code]
-        name = _name(code, part["unit_name"].iat[0], lang)
+    colors = _colors(list(dict.fromkeys(frame["unit_code"])))
+    for code, part, name in _units(frame, lang):
         fig.add_trace(
-            go.Scatter(
-                x=part["date"],
-                y=part["incidence_per_100k"],
-                mode="lines",
-                name=name,
-                line={"color": colors[code], "width": 3 if code == core.TOTAL else 2},
-                customdata=[
+            _unit_line(
+                code,
+                name,
+                colors[code],
+                part["date"],
+                part["incidence_per_100k"],
+                [
                     [fmt_date(d), fmt_number(v), fmt_number(c)]
                     for d, v, c in zip(part["date"], part["incidence_per_100k"], part["cases_7d"], strict=True)
                 ],
-                hovertemplate=i18n.t("fig.incidence_hover", lang, name=name) + "<extra></extra>",
+                i18n.t("fig.incidence_hover", lang, name=name) + "<extra></extra>",
             )
         )
     fig.update_yaxes(title=i18n.t("fig.incidence_axis", lang), rangemode="tozero")
