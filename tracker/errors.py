@@ -46,3 +46,15 @@ class ValidationError(InputError):
         shown = "\n".join(f"  {p}" for p in errors[:50])
         more = f"\n  … and {len(errors) - 50} more" if len(errors) > 50 else ""
         super().__init__(f"{source}: {len(errors)} error(s); nothing was stored\n{shown}{more}")
+
+
+class MeasureNeeded(InputError):
+    """Whether the counts are cumulative or daily cannot be told from the headers: ask the user."""
+
+    def __init__(self, source: str, columns: list[str]):
+        self.source = source
+        self.columns = columns
+        super().__init__(
+            f"{source}: cannot tell whether {', '.join(columns)} are cumulative totals or daily counts; "
+            "say which with --measure cumulative|daily"
+        )

@@ -75,6 +75,17 @@ KINDS: dict[str, Kind] = {
 DAILY_COLUMN = "doses"  # vaccinations given as daily new doses instead of people_cumulative
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a file; every field left at None is detected (CLI flags and UI choices set them)."""
+
+    encoding: str | None = None  # "utf-8", "utf-8-sig", "utf-16", "cp1258", …
+    delimiter: str | None = None  # ",", ";" or "\t"
+    sheet: str | int | None = None  # .xlsx: a sheet name or 0-based index; None = the first sheet
+    measure: str | None = None  # vaccinations: "cumulative" or "daily"; None = from the headers
+    columns: tuple[tuple[str, str], ...] = ()  # (source header, canonical name) pairs: --column SRC=CANONICAL
+
+
 @dataclass
 class Prepared:
     """A validated table ready to be stored, with the warnings found on the way."""
