@@ -1,13 +1,18 @@
 """Reading and validating input tables before anything is written to the store.
 
-A file is read on a fast path (pyarrow's multithreaded CSV reader with the canonical column
-types). When that fails, it is read again as text and every column is parsed with pandas so
-that each problem can be reported with its row (the file's line number, header = row 1) and
-column, all at once. Nothing here touches the store.
+One ingest path for `tracker ingest` and the upload page: `read_table` (a file) and `read_bytes`
+(an upload in memory). A canonical CSV (UTF-8, commas, canonical headers) is read on a fast path:
+pyarrow's multithreaded CSV reader with the canonical column types. Anything else — other encodings,
+delimiters, .xlsx workbooks, Vietnamese or English headers, one column per dose, local date and number
+formats, unit names — or a canonical file whose values do not all parse, is read as text by
+`tracker.readers` and every column is parsed value by value, so that each problem can be reported with
+its row (the file's line number or the sheet's row number, header = row 1) and column (the file's own
+header), all at once. Nothing here touches the store.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -22,10 +27,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from tracker import readers
 from tracker.config import Config
 from tracker.errors import InputError, Problem, ValidationError
+from tracker.readers import AgeResolver, ReadOptions, UnitResolver
+
+__all__ = ["KINDS", "Kind", "Prepared", "ReadOptions", "coverage_warnings", "read_bytes", "read_table"]
 
 MAX_PROBLEMS_PER_CHECK = 200
+SPIKE_FACTOR = 5  # a day's new doses above SPIKE_FACTOR × the series' 7-day average is warned about
+SPIKE_WINDOW = 7
+SPIKE_MIN_DOSES = 50  # … and at least this many: 2 doses after a week of 0.3 a day is not worth a warning
 
 
 @dataclass(frozen=True)
@@ -73,17 +85,7 @@ KINDS: dict[str, Kind] = {
     ),
 }
 DAILY_COLUMN = "doses"  # vaccinations given as daily new doses instead of people_cumulative
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read a file; every field left at None is detected (CLI flags and UI choices set them)."""
-
-    encoding: str | None = None  # "utf-8", "utf-8-sig", "utf-16", "cp1258", …
-    delimiter: str | None = None  # ",", ";" or "\t"
-    sheet: str | int | None = None  # .xlsx: a sheet name or 0-based index; None = the first sheet
-    measure: str | None = None  # vaccinations: "cumulative" or "daily"; None = from the headers
-    columns: tuple[tuple[str, str], ...] = ()  # (source header, canonical name) pairs: --column SRC=CANONICAL
+KnownUnits = set[str] | frozenset[str] | pd.DataFrame | None
 
 
 @dataclass
@@ -96,26 +98,59 @@ class Prepared:
     sha256: str
     warnings: list[Problem] = field(default_factory=list)
     duplicates_dropped: int = 0
+    # what was detected: format, encoding, delimiter, sheet, header_row, layout, measure, columns (source
+    # header -> canonical name), ignored headers, read ("fast" or "text")
+    detected: dict = field(default_factory=dict)
+    rows: np.ndarray | None = None  # the file row (line or sheet row) of each frame row
+
+    @property
+    def preview(self) -> pd.DataFrame:
+        return self.frame.head()
 
 
 class _Checker:
-    """Collects problems from vectorised masks, with the file's row numbers."""
+    """Collects problems from vectorised masks, with the file's row numbers and the file's column names.
 
-    def __init__(self, rows: np.ndarray):
-        self.rows = rows  # file line number of each frame row
+    labels: canonical column -> the file's header for it (a string, or one per row for the count of a
+    wide file). A cell is reported once: a later check does not report a cell an earlier one did.
+    """
+
+    def __init__(self, rows: np.ndarray, labels: dict | None = None):
+        self.rows = rows  # file row number of each frame row
+        self.labels: dict[str, str | np.ndarray] = dict(labels or {})
+        self.reported: dict[str, np.ndarray] = {}
         self.problems: list[Problem] = []
+
+    def label(self, column: str | None, pos: int) -> str | None:
+        label = self.labels.get(column, column) if column is not None else None
+        return str(label[pos]) if isinstance(label, np.ndarray) else label
 
     def mask(self, mask, column: str | None, message: str | Callable[[int], str], severity: str = "error"):
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if not len(positions):
+            return
+        if severity == "error" and column is not None:
+            done = self.reported.get(column)
+            if done is None:
+                done = self.reported[column] = np.zeros(len(self.rows), dtype=bool)
+            positions = positions[~done[positions]]
+            done[positions] = True
         for pos in positions[:MAX_PROBLEMS_PER_CHECK]:
             text = message(pos) if callable(message) else message
-            self.problems.append(Problem(int(self.rows[pos]), column, text, severity))
+            self.problems.append(Problem(int(self.rows[pos]), self.label(column, pos), text, severity))
         if len(positions) > MAX_PROBLEMS_PER_CHECK:
             extra = len(positions) - MAX_PROBLEMS_PER_CHECK
-            self.problems.append(Problem(None, column, f"… {extra} more rows with the same problem", severity))
+            label = self.label(column, positions[-1])
+            self.problems.append(Problem(None, label, f"… {extra} more rows with the same problem", severity))
 
     def add(self, row: int | None, column: str | None, message: str, severity: str = "error"):
         self.problems.append(Problem(row, column, message, severity))
+
+    def keep(self, keep: np.ndarray) -> None:
+        """Follow the frame when rows are dropped (a boolean mask) or reordered (positions)."""
+        self.rows = self.rows[keep]
+        self.labels = {k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in self.labels.items()}
+        self.reported = {k: v[keep] for k, v in self.reported.items()}
 
     @property
     def errors(self) -> list[Problem]:
@@ -127,162 +162,397 @@ class _Checker:
 
 
 def sha256_of(path: Path) -> str:
+    return _scan(path)[0]
+
+
+def _scan(path: Path) -> tuple[str, bool]:
+    """The file's sha256, and whether it holds a double quote (then a value may span lines)."""
     h = hashlib.sha256()
+    quoted = False
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest()
+            quoted = quoted or b'"' in chunk
+    return h.hexdigest(), quoted
 
 
-def _clean(name: str) -> str:
-    return unicodedata.normalize("NFC", name.strip())
+def _record_lines(data: bytes, n: int) -> np.ndarray:
+    """The line on which each of the n records after the header starts, when quoted values may hold
+    line breaks: a line break is inside quotes when an odd number of quotes precede it."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(raw == ord('"'))
+    breaks = np.flatnonzero(raw == ord("\n"))
+    inside = np.searchsorted(quotes, breaks) % 2 == 1
+    ends = np.flatnonzero(~inside)  # the line breaks that end a record (the header's first)
+    return ends[:n] + 2
 
 
-def _raw_header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        return next(csv.reader([fh.readline()]), [])
+@dataclass
+class _Input:
+    """A file on disk or an upload in memory."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self.path.stat().st_size
+
+    def head(self, n: int) -> bytes:
+        if self.data is not None:
+            return self.data[:n]
+        with self.path.open("rb") as fh:
+            return fh.read(n)
+
+    def read(self) -> bytes:
+        return self.data if self.data is not None else self.path.read_bytes()
+
+    def scan(self) -> tuple[str, bool]:
+        """sha256, and whether there is a double quote anywhere."""
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest(), b'"' in self.data
+        return _scan(self.path)
+
+    def arrow_source(self):
+        return pa.BufferReader(self.data) if self.data is not None else self.path
 
 
-def _header(path: Path) -> list[str]:
-    return [_clean(c) for c in _raw_header(path)]
-
-
-def _read(path: Path, types: dict[str, pa.DataType], skip_blank: bool) -> pa.Table:
-    raw = {_clean(c): c for c in _raw_header(path)}
-    table = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(ignore_empty_lines=skip_blank),
-        convert_options=pacsv.ConvertOptions(
-            column_types={raw[c]: t for c, t in types.items() if c in raw}, strings_can_be_null=False
-        ),
-    )
-    return table.rename_columns([_clean(c) for c in table.column_names])
-
-
-def _fast_read(path: Path, types: dict[str, pa.DataType]) -> pd.DataFrame | None:
-    """The typed multithreaded read; None when any value does not parse or is empty."""
-    # text columns are parsed straight into dictionaries (pandas categories): few distinct values
-    coded = {c: pa.dictionary(pa.int32(), pa.string()) if t == _STR else t for c, t in types.items()}
-    try:
-        table = _read(path, coded, skip_blank=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if any(table.column(c).null_count for c in types):
-        return None
-    return table.select(list(types)).to_pandas(date_as_object=False)
-
-
-def _text_read(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every column as text, blank lines dropped; with the file line number of each row.
-
-    (A quoted value spanning several lines would shift the numbers after it: canonical files have none.)
-    """
-    try:
-        table = _read(path, {c: _STR for c in _header(path)}, skip_blank=False)
-    except pa.ArrowInvalid as exc:
-        raise ValidationError(str(path), [Problem(None, None, f"not a readable CSV table: {exc}")]) from None
-    frame = table.to_pandas()
-    lines = np.arange(2, 2 + len(frame))
-    blank = frame.apply(lambda col: col.fillna("").str.strip() == "").all(axis=1).to_numpy()
-    return frame[~blank].reset_index(drop=True), lines[~blank]
-
-
-def _parse_text(frame: pd.DataFrame, types: dict[str, pa.DataType], check: _Checker) -> pd.DataFrame:
-    """Parse every typed column of a text frame, reporting each value that does not parse."""
-    out = {}
-    for name, typ in types.items():
-        raw = frame[name].astype("string").str.strip()
-        empty = raw.isna() | (raw == "")
-        if pa.types.is_date32(typ):
-            parsed = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
-            bad = ~empty & parsed.isna()
-            check.mask(bad, name, lambda i, r=raw: f"{r.iat[i]!r} is not a date (expected YYYY-MM-DD)")
-        elif pa.types.is_integer(typ):
-            parsed = pd.to_numeric(raw, errors="coerce")
-            whole = parsed.notna() & (parsed == np.floor(parsed))
-            bad = ~empty & ~whole
-            check.mask(bad, name, lambda i, r=raw: f"{r.iat[i]!r} is not a whole number")
-            parsed = parsed.where(whole).astype("Int64")
-        elif pa.types.is_floating(typ):
-            parsed = pd.to_numeric(raw, errors="coerce")
-            bad = ~empty & parsed.isna()
-            check.mask(bad, name, lambda i, r=raw: f"{r.iat[i]!r} is not a number")
-        else:
-            out[name] = raw.astype("category")  # emptiness of text is judged with the values
-            continue
-        check.mask(empty, name, "empty value")
-        out[name] = parsed
-    return pd.DataFrame(out)
+# --------------------------------------------------------------------------- entry points
 
 
 def read_table(
     path: Path,
     kind: str,
     cfg: Config,
-    known_units: set[str] | None,
+    known_units: KnownUnits,
     today: dt.date | None = None,
     base: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    options: ReadOptions | None = None,
 ) -> Prepared:
-    """Read and validate one canonical CSV; raise ValidationError listing every problem.
+    """Read and validate one file (CSV/TSV/Unicode Text or .xlsx); raise ValidationError listing every problem.
 
-    known_units: the unit codes a row may refer to (None for the units table itself).
-    base: for daily vaccination input, returns the stored cumulative value on the day before
-    each series' first date (columns unit_code, age_band, dose, people_cumulative).
+    known_units: the units a row may refer to (None for the units table itself): a set of unit codes,
+    or a frame with unit_code and unit_name, with which rows may name a unit instead of giving its code.
+    base: returns the stored cumulative value on the day before each series' first date (columns
+    unit_code, age_band, dose, people_cumulative) for the series given (unit_code, age_band, dose, date):
+    daily input is added on top of it, and cumulative input below it is warned about.
+    options: how to read the file; what is left at None is detected (see tracker.readers).
+    Raises MeasureNeeded when cumulative or daily cannot be told from the headers and options.measure is None.
     """
     path = Path(path)
+    spec = _spec(kind)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    return _prepare(_Input(str(path), path=path), spec, cfg, known_units, today, base, options)
+
+
+def read_bytes(
+    data: bytes,
+    filename: str,
+    kind: str,
+    cfg: Config,
+    known_units: KnownUnits,
+    today: dt.date | None = None,
+    base: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    options: ReadOptions | None = None,
+) -> Prepared:
+    """`read_table` for a file already in memory (an upload); nothing is written to disk."""
+    spec = _spec(kind)
+    return _prepare(_Input(str(filename), data=bytes(data)), spec, cfg, known_units, today, base, options)
+
+
+def _spec(kind: str) -> Kind:
     spec = KINDS.get(kind)
     if spec is None:
         raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    source = str(path)
-    if path.stat().st_size == 0:
-        raise ValidationError(source, [Problem(None, None, "the file is empty")])
+    return spec
+
+
+def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options) -> Prepared:
+    options = options or ReadOptions()
+    if options.measure is not None and options.measure not in readers.MEASURES:
+        raise InputError(f"measure must be cumulative or daily, got {options.measure!r}")
+    if inp.size == 0:
+        raise ValidationError(inp.name, [Problem(None, None, "the file is empty")])
     today = today or dt.date.today()
 
-    header = _header(path)
-    types = dict(spec.columns)
-    daily = kind == "vaccinations" and DAILY_COLUMN in header and "people_cumulative" not in header
-    if daily:
-        types[DAILY_COLUMN] = types.pop("people_cumulative")
-    missing = [c for c in types if c not in header]
-    if missing:
-        expected = ", ".join(types)
-        raise ValidationError(
-            source, [Problem(1, c, f"missing column (a {kind} file has columns {expected})") for c in missing]
-        )
-
-    with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: overlap it with the read
-        digest = pool.submit(sha256_of, path)
-        frame = _fast_read(path, types)
+    frame = None
+    fast = _fast_header(inp, spec, options)
+    if fast is not None:
+        raw_header, types = fast
+        with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: overlap it with the read
+            scan = pool.submit(inp.scan)
+            frame = _fast_read(inp, raw_header, types)
+            digest, quoted = scan.result()
     if frame is not None:
-        check = _Checker(np.arange(2, 2 + len(frame)))
+        rows = _record_lines(inp.read(), len(frame)) if quoted else np.arange(2, 2 + len(frame))
+        check = _Checker(rows)
+        label = inp.name
+        daily = DAILY_COLUMN in types
+        detected = {
+            "format": "csv",
+            "encoding": "utf-8",
+            "delimiter": ",",
+            "header_row": 1,
+            "layout": "long",
+            "measure": ("daily" if daily else "cumulative") if spec.name == "vaccinations" else None,
+            "columns": {c: c for c in types},
+            "read": "fast",
+        }
     else:
-        text, lines = _text_read(path)
-        check = _Checker(lines)
-        frame = _parse_text(text, types, check)
+        data = inp.read()
+        digest = hashlib.sha256(data).hexdigest()
+        frame, types, check, label, detected = _slow_read(data, inp.name, spec, options)
+        daily = DAILY_COLUMN in types
     frame = frame[list(types)]
-    if frame.empty:
-        raise ValidationError(source, [Problem(None, None, "the file has a header but no rows")])
+    if frame.empty and not check.errors:
+        empty = "no figures: every dose cell is empty" if detected.get("layout") == "wide" else "no rows"
+        raise ValidationError(label, [Problem(None, None, f"the file has a header but {empty}")])
 
     for col in ("unit_code", *spec.text):
         frame[col] = _nfc(frame[col])
 
-    _check_values(frame, spec, types, cfg, known_units, today, check)
+    units = None if known_units is None else UnitResolver(known_units)
+    _check_values(frame, spec, cfg, units, today, check)
     key, sizes = _key_codes(frame, list(spec.keys))
     frame, key, dropped = _dedupe(frame, key, spec, check)
     if check.errors:
-        raise ValidationError(source, check.problems)
+        raise ValidationError(label, _by_row(check.problems))
 
-    if kind == "vaccinations":
+    if spec.name == "vaccinations":
         frame["dose"] = frame["dose"].astype("int8")
         if daily:
-            frame = _daily_to_cumulative(frame, base)
+            frame, order = _daily_to_cumulative(frame.reset_index(drop=True), base)
+            check.keep(order)
             key, sizes = _key_codes(frame, list(spec.keys))
         # keys are (date, unit_code, age_band, dose): the key without its date digit is the series
-        _warn_decreases(frame, key % np.prod(sizes[1:]), check)
-    return Prepared(kind, frame.reset_index(drop=True), source, digest.result(), check.warnings, dropped)
+        _warn_series(frame, key % np.prod(sizes[1:]), check, base, daily)
+    for col in spec.counts:
+        if col in frame and frame[col].dtype != np.int64:
+            frame[col] = frame[col].astype("int64")
+    return Prepared(
+        spec.name,
+        frame.reset_index(drop=True),
+        inp.name,
+        digest,
+        _by_row(check.warnings),
+        dropped,
+        detected={k: v for k, v in detected.items() if v not in (None, [], {})},
+        rows=check.rows,
+    )
+
+
+def _by_row(problems: list[Problem]) -> list[Problem]:
+    """Problems in file order (row, then column as found); those without a row last."""
+    return sorted(problems, key=lambda p: (p.row is None, p.row or 0))
+
+
+# --------------------------------------------------------------------------- the fast path
+
+
+def _fast_header(inp: _Input, spec: Kind, options: ReadOptions) -> tuple[list[str], dict[str, pa.DataType]] | None:
+    """The raw header and column types when the file is a canonical UTF-8 comma CSV, else None.
+
+    Canonical: every column of the kind under its canonical name, on line 1, and no other header
+    naming a known column (a synonym or a dose column would need the text path to decide).
+    """
+    if options.sheet is not None or options.columns:
+        return None
+    if options.encoding not in (None, "utf-8", "utf-8-sig", "utf8") or options.delimiter not in (None, ","):
+        return None
+    head = inp.head(1 << 16)
+    if head.startswith(b"PK\x03\x04") or b"\x00" in head[:4096]:
+        return None
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[3:]
+    line, newline, _ = head.partition(b"\n")
+    if not newline:
+        return None
+    try:
+        text = line.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    raw = next(csv.reader([text]), [])
+    header = [_clean(c) for c in raw]
+    if len(set(header)) != len(header):
+        return None
+    types = dict(spec.columns)
+    if spec.name == "vaccinations":
+        cumulative, daily = "people_cumulative" in header, DAILY_COLUMN in header
+        if options.measure == "daily" or (options.measure is None and daily and not cumulative):
+            if not daily:
+                return None
+            types[DAILY_COLUMN] = types.pop("people_cumulative")
+        elif not cumulative:
+            return None
+    if not all(c in header for c in types):
+        return None
+    canonical = {*spec.columns, DAILY_COLUMN}
+    others = [h for h in header if h not in canonical]
+    if others and readers.score(others, spec.name, spec.columns, ReadOptions()) > 0:
+        return None
+    return raw, types
+
+
+def _clean(name: str) -> str:
+    return unicodedata.normalize("NFC", name.strip())
+
+
+def _fast_read(inp: _Input, raw_header: list[str], types: dict[str, pa.DataType]) -> pd.DataFrame | None:
+    """The typed multithreaded read; None when any value does not parse or is empty."""
+    # text columns are parsed straight into dictionaries (pandas categories): few distinct values
+    raw = {_clean(c): c for c in raw_header}
+    coded = {raw[c]: pa.dictionary(pa.int32(), pa.string()) if t == _STR else t for c, t in types.items()}
+    try:
+        table = pacsv.read_csv(
+            inp.arrow_source(),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=coded, strings_can_be_null=False, include_columns=list(coded)
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    table = table.rename_columns([_clean(c) for c in table.column_names])
+    if any(table.column(c).null_count for c in types):
+        return None
+    return table.select(list(types)).to_pandas(date_as_object=False)
+
+
+# --------------------------------------------------------------------------- the text path
+
+
+def _slow_read(data: bytes, name: str, spec: Kind, options: ReadOptions):
+    """Read any supported file as text, map its columns, lay it out long and parse every value."""
+
+    def score(cells: list[str]) -> int:
+        return readers.score(cells, spec.name, spec.columns, options)
+
+    raw = readers.read_raw(data, name, options, score)
+    header = raw.header
+    label = raw.label or name
+    if score(header) == 0 and sum(1 for h in header if h) <= 1:
+        shown = repr(header[0]) if header else "nothing"
+        raise readers.not_a_table(
+            label,
+            f"found a single column ({shown} on row {raw.header_row}, then {len(raw.body)} rows); a {spec.name} "
+            f"table has columns {', '.join(spec.columns)} separated by commas, semicolons or tabs",
+        )
+    if raw.body.empty and not raw.problems:
+        raise ValidationError(label, [Problem(None, None, "the file has a header but no rows")])
+    plan = readers.plan_columns(header, spec.name, spec.columns, options, label, raw.header_row)
+    text, rows, labels = readers.arrange(raw, plan, header)
+    types = dict(spec.columns)
+    if spec.name == "vaccinations" and plan.measure == readers.DAILY:
+        types[DAILY_COLUMN] = types.pop("people_cumulative")
+    check = _Checker(rows, labels)
+    for problem in raw.problems:
+        check.add(problem.row, problem.column, problem.message)
+    frame = _parse_text(text, types, check)
+    detected = {
+        **raw.detected,
+        "header_row": raw.header_row,
+        "layout": plan.layout,
+        "measure": plan.measure,
+        "measure_from": plan.measure_from,
+        "columns": plan.mapping,
+        "ignored": plan.ignored,
+        "read": "text",
+    }
+    return frame, types, check, label, detected
+
+
+def _categories(series: pd.Series) -> tuple[list[str], np.ndarray]:
+    """The distinct values of a text column (stripped) and each row's index into them (-1: missing)."""
+    series = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
+    cats = [str(c).strip() for c in series.cat.categories]
+    return cats, series.cat.codes.to_numpy().astype(np.int64)
+
+
+def _per_value(cats: list[str], parse: Callable[[str], tuple], plain_ints: bool = False):
+    """Parse each distinct value: (values, error message or None) lists, one per value."""
+    values: list = [None] * len(cats)
+    errors: list[str | None] = [None] * len(cats)
+    todo = range(len(cats))
+    if plain_ints and cats:  # most counts are plain digits: convert those in one vectorised step
+        index = pd.Index(cats, dtype="string")
+        plain = index.str.fullmatch(r"\d{1,18}").to_numpy(dtype=bool, na_value=False)
+        numbers = pd.to_numeric(index[plain]).to_numpy(np.int64) if plain.any() else []
+        for i, n in zip(np.flatnonzero(plain), numbers, strict=True):
+            values[i] = int(n)
+        todo = np.flatnonzero(~plain)
+    for i in todo:
+        if cats[i] and not cats[i].startswith("="):
+            result = parse(cats[i])
+            values[i], errors[i] = result[0], result[-1]
+    return values, errors
+
+
+def _parse_text(frame: pd.DataFrame, types: dict[str, pa.DataType], check: _Checker) -> pd.DataFrame:
+    """Parse every column of a text frame value by value, reporting each value that does not parse."""
+    out = {}
+    for name, typ in types.items():
+        cats, codes = _categories(frame[name])
+        empty = np.array([c == "" for c in cats] + [True])[codes]
+        formula = np.array([c.startswith("=") for c in cats] + [False])[codes]
+        check.mask(
+            formula,
+            name,
+            lambda i, c=cats, k=codes: f"{c[k[i]]!r} is a spreadsheet formula, not a value (paste values only)",
+        )
+        if typ == _STR:
+            out[name] = _recode(frame[name], lambda s: s.strip() or None)  # emptiness is judged with the values
+            continue
+        if pa.types.is_date32(typ):
+            parsed = [readers.parse_date(c) if c and not c.startswith("=") else (None, None, None) for c in cats]
+            values = np.array([p[0] if p[0] else None for p in parsed] + [None], dtype="datetime64[ms]")
+            errors = [p[2] for p in parsed]
+            _check_date_formats(cats, codes, [p[1] for p in parsed], errors, name, check)
+            out[name] = pd.Series(values[codes], index=frame.index)
+        elif pa.types.is_integer(typ):
+            parse = readers.parse_dose if name == "dose" else readers.parse_count
+            values, errors = _per_value(cats, parse, plain_ints=True)
+            ints = np.array([v if v is not None else 0 for v in values] + [0], dtype=np.int64)
+            missing = np.array([v is None for v in values] + [True])
+            out[name] = pd.Series(pd.arrays.IntegerArray(ints[codes], missing[codes]), index=frame.index)
+        else:
+            values, errors = _per_value(cats, readers.parse_float)
+            floats = np.array([v if v is not None else np.nan for v in values] + [np.nan], dtype=np.float64)
+            out[name] = pd.Series(floats[codes], index=frame.index)
+        bad = np.array([e is not None for e in errors] + [False])[codes]
+        check.mask(bad, name, lambda i, e=errors, k=codes: e[k[i]])
+        check.mask(empty, name, "empty value")
+    return pd.DataFrame(out, index=frame.index)
+
+
+_FAMILIES = {"iso": "yyyy-mm-dd (or date cells)", "dmy": "day/month/year"}
+
+
+def _check_date_formats(cats, codes, families, errors, name, check: _Checker) -> None:
+    """One way of writing dates per column: a minority in the other form is an error.
+
+    A column mixing 2021-10-04 and 04/10/2021 is what a spreadsheet leaves when it turned some
+    day/month dates into month/day ones: the odd ones out cannot be trusted.
+    """
+    number = {"iso": 0, "dmy": 1}
+    family = np.array([number.get(f, -1) if e is None else -1 for f, e in zip(families, errors, strict=True)] + [-1])
+    per_row = family[codes]
+    counts = np.bincount(per_row[per_row >= 0], minlength=2)
+    if counts.min() == 0:
+        return
+    first = per_row[per_row >= 0][0]
+    major = first if counts[0] == counts[1] else int(np.argmax(counts))
+    names = list(_FAMILIES)
+    check.mask(
+        (per_row >= 0) & (per_row != major),
+        name,
+        lambda i: (
+            f"{cats[codes[i]]!r} is written {_FAMILIES[names[1 - major]]} but the column's dates are "
+            f"{_FAMILIES[names[major]]}: mixed date formats may hide day/month swaps; write every date the same way"
+        ),
+    )
 
 
 def _nfc(series: pd.Series) -> pd.Series:
@@ -306,22 +576,40 @@ def _recode(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=series.index)
 
 
-def _check_values(frame, spec: Kind, types, cfg: Config, known_units, today, check: _Checker):
+# --------------------------------------------------------------------------- checks
+
+
+def _check_values(frame, spec: Kind, cfg: Config, units: UnitResolver | None, today, check: _Checker):
     for col in ("unit_code", "age_band", "unit_name"):
         if col in frame:
             check.mask(frame[col].isna(), col, "empty value")
-    codes = frame["unit_code"]
-    if known_units is not None:
-        unknown = np.array([c not in known_units for c in codes.cat.categories] + [False])
-        check.mask(unknown[codes.cat.codes.to_numpy()], "unit_code", lambda i: f"unknown unit {codes.iat[i]!r}")
+    for col in ("unit_code", "age_band", "unit_name", "unit_type"):
+        if col in frame:
+            values = frame[col]
+            formula = np.array([str(c).startswith("=") for c in values.cat.categories] + [False])
+            if not formula.any():  # per value first: no pass over the rows when no value is a formula
+                continue
+            check.mask(
+                formula[values.cat.codes.to_numpy()],
+                col,
+                lambda i, v=values: f"{v.iat[i]!r} is a spreadsheet formula, not a value (paste values only)",
+            )
+    if units is not None:
+        codes = frame["unit_code"]
+        found = {str(c): units.resolve(str(c)) for c in codes.cat.categories}
+        unknown = np.array([found[str(c)][1] is not None for c in codes.cat.categories] + [False])
+        if unknown.any():
+            check.mask(unknown[codes.cat.codes.to_numpy()], "unit_code", lambda i: found[str(codes.iat[i])][1])
+        frame["unit_code"] = _recode(codes, lambda s: found[s][0])
     if "age_band" in frame:
         labels = frame["age_band"]
         if spec.name == "population":
-            resolved = _recode(labels, lambda s: s.strip() if s.strip() in cfg.bands else None)
+            ages = AgeResolver(cfg, bands_only=True)
             expected = f"an age band ({', '.join(cfg.bands)})"
         else:
-            resolved = _recode(labels, cfg.resolve_label)
+            ages = AgeResolver(cfg)
             expected = f"an age band or group ({', '.join(cfg.labels)})"
+        resolved = _recode(labels, ages.resolve)
         bad = resolved.isna() & labels.notna()
         check.mask(bad, "age_band", lambda i: f"{labels.iat[i]!r} is not {expected}")
         frame["age_band"] = resolved
@@ -362,9 +650,8 @@ def _key_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[i
             codes, size = values.cat.codes.to_numpy(np.int64) + 1, len(values.cat.categories) + 1
         elif values.notna().all() and (values.dtype.kind in "iuM"):
             numbers = values.to_numpy()
-            if numbers.dtype.kind == "M":  # whole days since the epoch, in one integer division
-                per_day = np.timedelta64(1, "D") // np.timedelta64(1, np.datetime_data(numbers.dtype)[0])
-                numbers = numbers.view(np.int64) // per_day
+            if numbers.dtype.kind == "M":
+                numbers = _days(numbers)
             numbers = numbers.astype(np.int64, copy=False)
             low = numbers.min() if len(numbers) else 0
             codes, size = numbers - low, (numbers.max() - low + 1 if len(numbers) else 1)
@@ -374,6 +661,12 @@ def _key_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[i
         combined = combined * size + codes
         sizes.append(int(size))
     return combined, sizes
+
+
+def _days(numbers: np.ndarray) -> np.ndarray:
+    """Whole days since the epoch of a datetime64 array, in one integer division."""
+    per_day = np.timedelta64(1, "D") // np.timedelta64(1, np.datetime_data(numbers.dtype)[0])
+    return numbers.view(np.int64) // per_day
 
 
 def _has_repeats(key: np.ndarray) -> bool:
@@ -393,7 +686,7 @@ def _dedupe(frame: pd.DataFrame, codes: np.ndarray, spec: Kind, check: _Checker)
     key = pd.Series(codes, index=frame.index)
     exact = frame.duplicated(keep="first").to_numpy()
     frame, key = frame[~exact], key[~exact]
-    check.rows = check.rows[~exact]
+    check.keep(~exact)
     later = key.duplicated(keep="first").to_numpy()
     if later.any():
         first_row = pd.Series(check.rows, index=frame.index).groupby(key).transform("min").to_numpy()
@@ -412,33 +705,44 @@ def _show(value) -> str:
     return str(value)
 
 
-def _series_order(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(["unit_code", "age_band", "dose", "date"], kind="stable")
+_SERIES = ["unit_code", "age_band", "dose"]
 
 
-def _daily_to_cumulative(frame: pd.DataFrame, base) -> pd.DataFrame:
-    """Daily new doses → people_cumulative: running sum on top of what was stored before."""
-    frame = _series_order(frame)
-    keys = ["unit_code", "age_band", "dose"]
-    running = frame.groupby(keys, observed=True, sort=False)[DAILY_COLUMN].cumsum()
+def _daily_to_cumulative(frame: pd.DataFrame, base) -> tuple[pd.DataFrame, np.ndarray]:
+    """Daily new doses → people_cumulative: running sum on top of what was stored before.
+
+    Returns the frame (by date, unit, band, dose) and the positions of its rows in the frame given
+    (to follow with the row numbers).
+    """
+    frame = frame.sort_values([*_SERIES, "date"], kind="stable")
+    running = frame.groupby(_SERIES, observed=True, sort=False)[DAILY_COLUMN].cumsum()
     frame = frame.drop(columns=[DAILY_COLUMN]).assign(people_cumulative=running.astype("int64"))
     if base is not None:
-        starts = frame.groupby(keys, observed=True, sort=False)["date"].min().reset_index()
+        starts = frame.groupby(_SERIES, observed=True, sort=False)["date"].min().reset_index()
         prior = base(starts)
         if prior is not None and not prior.empty:
             prior = prior.astype({"unit_code": "string", "age_band": "string"})
             merged = frame.astype({"unit_code": "string", "age_band": "string"}).merge(
-                prior.rename(columns={"people_cumulative": "_base"}), on=keys, how="left"
+                prior.rename(columns={"people_cumulative": "_base"}), on=_SERIES, how="left"
             )
             frame = frame.assign(
                 people_cumulative=(merged["_base"].fillna(0).to_numpy() + frame["people_cumulative"].to_numpy())
             )
     frame["people_cumulative"] = frame["people_cumulative"].astype("int64")
-    return frame.sort_values(["date", "unit_code", "age_band", "dose"], kind="stable")
+    frame = frame.sort_values(["date", *_SERIES], kind="stable")
+    return frame.reset_index(drop=True), frame.index.to_numpy()
 
 
-def _warn_decreases(frame: pd.DataFrame, series: np.ndarray, check: _Checker) -> None:
-    """A cumulative count below the previous report of the same series is a correction: warn."""
+def _warn_series(frame: pd.DataFrame, series: np.ndarray, check: _Checker, base, daily: bool) -> None:
+    """Warnings along each series (unit, band, dose) in date order.
+
+    - a cumulative count below the previous report (in the file, or for a series' first date, the
+      stored value before it, from `base`): a correction;
+    - a day's new doses (the difference from the report of the day before: the daily figure itself
+      for daily input) above SPIKE_FACTOR × the average of the SPIKE_WINDOW days before it, and at
+      least SPIKE_MIN_DOSES; checked where the series has a report on each of those days and on the
+      day before them, and that average is above zero.
+    """
     dates = frame["date"].to_numpy()
     if (dates[1:] >= dates[:-1]).all() and series.max(initial=0) < 2**15:
         order = np.argsort(series.astype(np.int16), kind="stable")  # radix sort: O(rows)
@@ -447,15 +751,138 @@ def _warn_decreases(frame: pd.DataFrame, series: np.ndarray, check: _Checker) ->
     people = frame["people_cumulative"].to_numpy()[order]
     ordered = series[order]
     same = ordered[1:] == ordered[:-1]
-    down = np.flatnonzero(same & (people[1:] < people[:-1])) + 1
-    if not len(down):
-        return
-    positions, values, before = order[down], people[down], people[down - 1]
-    sub = _Checker(check.rows[positions])
-    sub.mask(
-        np.ones(len(positions), bool),
-        "people_cumulative",
-        lambda i: f"cumulative count {values[i]} is lower than the previous report ({before[i]}): a correction",
-        severity="warning",
-    )
+    step = np.diff(people)  # new doses of each report (across series too: masked where used)
+
+    down = np.flatnonzero(same & (step < 0)) + 1
+    if len(down):
+        values, before = people[down], people[down - 1]
+        _sub_warn(
+            check,
+            order[down],
+            "people_cumulative",
+            lambda i: f"cumulative count {values[i]} is lower than the previous report ({before[i]}): a correction",
+        )
+    if base is not None and not daily and len(order):  # daily input was added on top of the stored value
+        _warn_below_stored(frame, order, same, people, check, base)
+    _warn_spikes(frame, order, ordered, people, step, check, DAILY_COLUMN if daily else "people_cumulative")
+
+
+def _sub_warn(check: _Checker, positions: np.ndarray, column: str, message: Callable[[int], str]) -> None:
+    label = check.labels.get(column, column)
+    sub = _Checker(check.rows[positions], {column: label[positions] if isinstance(label, np.ndarray) else label})
+    sub.mask(np.ones(len(positions), bool), column, message, severity="warning")
     check.problems.extend(sub.problems)
+
+
+def _warn_below_stored(frame, order, same, people, check: _Checker, base) -> None:
+    firsts = np.flatnonzero(np.r_[True, ~same])
+    positions = order[firsts]
+    starts = frame.iloc[positions][[*_SERIES, "date"]].reset_index(drop=True)
+    prior = base(starts)
+    if prior is None or prior.empty:
+        return
+    keyed = starts.astype({"unit_code": "string", "age_band": "string", "dose": "int64"})
+    prior = prior.astype({"unit_code": "string", "age_band": "string", "dose": "int64"})
+    merged = keyed.merge(prior.rename(columns={"people_cumulative": "_base"}), on=_SERIES, how="left")
+    stored = merged["_base"].to_numpy(dtype=float)
+    first = people[firsts]
+    lower = np.flatnonzero(stored > first)  # NaN (nothing stored) compares False
+    if len(lower):
+        _sub_warn(
+            check,
+            positions[lower],
+            "people_cumulative",
+            lambda i: (
+                f"cumulative count {first[lower[i]]} is lower than the stored report before this file "
+                f"({int(stored[lower[i]])}): a correction"
+            ),
+        )
+
+
+def _warn_spikes(frame, order, ordered, people, step, check: _Checker, column: str) -> None:
+    """Spikes, from the cumulative counts by series and date: row i's new doses are step[i-1] =
+    people[i] - people[i-1], and the w days before it gave people[i-1] - people[i-1-w]."""
+    w = SPIKE_WINDOW
+    if len(order) <= w + 1:
+        return
+    hits = np.flatnonzero(step[w:] >= SPIKE_MIN_DOSES) + w + 1  # the cheap test on every row, the rest on these
+    new = step[hits - 1]
+    before = people[hits - 1] - people[hits - 1 - w]
+    spike = (before > 0) & (new * w > SPIKE_FACTOR * before)
+    hits, new, before = hits[spike], new[spike], before[spike]
+    same = ordered[hits - w - 1] == ordered[hits]  # the row and the w + 1 before it: one series
+    hits, new, before = hits[same], new[same], before[same]
+    dates = frame["date"].to_numpy()
+    days = _days(dates[order[hits]]) - _days(dates[order[hits - w - 1]])
+    daily = days == w + 1  # one report a day: the window is the w days before, and one before them
+    hits, new, averages = hits[daily], new[daily], before[daily] / w
+    if not len(hits):
+        return
+    at = frame.iloc[order[hits]]
+
+    def message(k: int) -> str:
+        where = f"{at['unit_code'].iat[k]} {at['age_band'].iat[k]} dose {at['dose'].iat[k]}"
+        return (
+            f"{new[k]} new doses on {at['date'].iat[k]:%Y-%m-%d} ({where}), more than {SPIKE_FACTOR}× the "
+            f"average of the {SPIKE_WINDOW} days before ({averages[k]:.1f}): check the figure"
+        )
+
+    _sub_warn(check, order[hits], column, message)
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def coverage_warnings(
+    frame: pd.DataFrame, population: pd.DataFrame, cfg: Config, rows: np.ndarray | None = None
+) -> list[Problem]:
+    """Warnings for vaccination reports above the population of their unit and age band or group.
+
+    frame: a prepared vaccinations frame (date, unit_code, age_band, dose, people_cumulative);
+    population: unit_code, age_band (bands), population; rows: the file row of each frame row
+    (Prepared.rows), for the warnings. One warning per series, at its first report over 100%.
+    A label whose bands are not all in the population table is not checked.
+    """
+    if frame.empty or population is None or population.empty:
+        return []
+    pop = population.assign(unit_code=population["unit_code"].astype(str), age_band=population["age_band"].astype(str))
+    pop = pop.groupby(["unit_code", "age_band"], observed=True)["population"].sum()
+    per_label = []
+    for label in pd.unique(frame["age_band"].astype(str)):
+        try:
+            bands = cfg.group(label).bands
+        except InputError:
+            continue
+        have = pop[pop.index.get_level_values("age_band").isin(bands)].groupby(level="unit_code")
+        total = have.sum()
+        complete = have.size() == len(bands)
+        per_label.append(pd.DataFrame({"unit_code": total.index, "age_band": label, "pop": total.where(complete)}))
+    if not per_label:
+        return []
+    table = pd.concat(per_label, ignore_index=True).dropna(subset=["pop"])
+    work = pd.DataFrame(
+        {
+            "date": frame["date"].to_numpy(),
+            "unit_code": frame["unit_code"].astype(str).to_numpy(),
+            "age_band": frame["age_band"].astype(str).to_numpy(),
+            "dose": frame["dose"].to_numpy(),
+            "people": frame["people_cumulative"].to_numpy(),
+            "row": rows if rows is not None else np.full(len(frame), -1),
+        }
+    )
+    work = work.merge(table, on=["unit_code", "age_band"], how="inner")
+    over = work[work["people"] > work["pop"]].sort_values("date", kind="stable")
+    first = over.groupby(["unit_code", "age_band", "dose"], sort=True).head(1)
+    out = []
+    for r in first.itertuples(index=False):
+        share = 100 * r.people / r.pop
+        out.append(
+            Problem(
+                int(r.row) if r.row >= 0 else None,
+                "people_cumulative",
+                f"{r.people} people in {r.unit_code} {r.age_band} with dose {r.dose} on "
+                f"{pd.Timestamp(r.date):%Y-%m-%d} is more than the population ({int(r.pop)}): coverage {share:.1f}%",
+                "warning",
+            )
+        )
+    return out
