@@ -1,24 +1,28 @@
 """The `tracker` command line: the same work as the dashboard, headless.
 
-Exit codes: 0 ok; 1 bad input or data (a message on stderr, the store unchanged); 2 usage.
+Exit codes: 0 ok; 1 bad input or data, or a refused store operation (a message on stderr, the
+store unchanged); 2 usage.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import datetime as dt
+import getpass
 import json
 import os
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import pandas as pd
 
-from tracker import core, store
+from tracker import auth, core, store
 from tracker.config import load_config, store_dir
-from tracker.errors import TrackerError, ValidationError
-from tracker.ingest import KINDS
+from tracker.errors import InputError, TrackerError, ValidationError
+from tracker.ingest import KINDS, ReadOptions
 
 COVERAGE_COLUMNS = ["unit_code", "unit_name", "people", "population", "coverage", "last_report_date"]
 REPORT_COLUMNS = [
@@ -28,6 +32,11 @@ REPORT_COLUMNS = [
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 INTEGER_COLUMNS = {"people", "population", "people_needed", "days_left", "dose"}
 DATE_COLUMNS = {"last_report_date", "deadline", "projected_date"}
+DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\t": "\t"}
+MEASURES = ("cumulative", "daily")
+MAPPINGS_DIR = "mappings"
+MAPPING_NAME = re.compile(r"\w[\w.-]{0,63}")
+USER_COLUMNS = ["name", "created_at", "disabled"]
 
 
 def _date(text: str) -> dt.date:
@@ -37,6 +46,37 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _delimiter(text: str) -> str:
+    if text not in DELIMITERS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a delimiter: use ',', ';' or 'tab'")
+    return DELIMITERS[text]
+
+
+def _encoding(text: str) -> str:
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a known encoding (e.g. utf-8, utf-16, cp1258)") from None
+    return text
+
+
+def _column(text: str) -> tuple[str, str]:
+    source, sep, canonical = text.rpartition("=")
+    if not sep or not source.strip() or not canonical.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not SOURCE=CANONICAL (e.g. 'Ngày báo cáo=date')")
+    return source.strip(), canonical.strip()
+
+
+def _mapping_name(text: str) -> str:
+    if not MAPPING_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a mapping name: letters, digits, '.', '_', '-'")
+    return text
+
+
+def _sheet(text: str) -> str | int:
+    return int(text) if text.strip().isdigit() else text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,10 +92,42 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("init", parents=[common], help="create the store from data/ (idempotent)")
 
-    p = sub.add_parser("ingest", parents=[common], help="validate a CSV file and store it")
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--uploader", metavar="NAME", help="who does it, for the drop log (default: the OS user)")
+
+    p = sub.add_parser("ingest", parents=[common, who], help="validate a file and store it as a drop")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--kind", required=True, choices=tuple(KINDS))
     p.add_argument("--dry-run", action="store_true", help="validate and report only; store nothing")
+    p.add_argument("--encoding", type=_encoding, metavar="NAME", help="text encoding (default: detected)")
+    p.add_argument("--delimiter", type=_delimiter, metavar="',' | ';' | tab", help="separator (default: detected)")
+    p.add_argument("--sheet", type=_sheet, metavar="NAME|N", help=".xlsx: a sheet name or 0-based index")
+    p.add_argument("--measure", choices=MEASURES, help="vaccination counts are cumulative totals or daily counts")
+    p.add_argument(
+        "--column", type=_column, action="append", default=[], metavar="SOURCE=CANONICAL",
+        help="read the file's column SOURCE as CANONICAL (repeatable)",
+    )  # fmt: skip
+    p.add_argument("--mapping", type=_mapping_name, metavar="NAME", help="use a mapping saved with --save-mapping")
+    p.add_argument(
+        "--save-mapping", type=_mapping_name, metavar="NAME",
+        help="after a successful ingest, save --column, --measure, --encoding and --delimiter as NAME",
+    )  # fmt: skip
+
+    p = sub.add_parser("drops", parents=[common, output], help="list the drops (ingests), oldest first")
+
+    p = sub.add_parser("undo", parents=[common, who], help="undo one drop (recorded; earlier values come back)")
+    p.add_argument("drop_id", type=int, metavar="DROP_ID")
+
+    sub.add_parser("rebuild", parents=[common], help="recreate the database from the raw drops")
+
+    p = sub.add_parser("user", help="analyst accounts for the dashboard's upload page")
+    users = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    q = users.add_parser("add", parents=[common], help="add an analyst (asks for the password twice)")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    users.add_parser("list", parents=[common, output], help="list the analysts")
+    q = users.add_parser("disable", parents=[common], help="disable an analyst's account")
+    q.add_argument("name", metavar="NAME")
 
     p = sub.add_parser("coverage", parents=[common, output], help="coverage per unit and for the province")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
@@ -75,6 +147,20 @@ def _emit(frame: pd.DataFrame, columns: list[str], fmt: str) -> None:
             out[col] = out[col].round().astype("Int64")
         elif col in DATE_COLUMNS:
             out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    if fmt == "json":
+        records = out.astype(object).where(out.notna(), None).to_dict("records")
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1, default=_json_default)
+        sys.stdout.write("\n")
+    else:
+        out.to_csv(sys.stdout, index=False, lineterminator="\n")
+
+
+def _emit_records(frame: pd.DataFrame, fmt: str) -> None:
+    """A listing (drops, users): timestamps as ISO 8601 UTC, missing values empty (csv) or null (json)."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     if fmt == "json":
         records = out.astype(object).where(out.notna(), None).to_dict("records")
         json.dump(records, sys.stdout, ensure_ascii=False, indent=1, default=_json_default)
@@ -123,13 +209,28 @@ def run(args: argparse.Namespace) -> int:
             print(f"the store at {folder} already holds data; nothing changed")
         return 0
     if args.command == "ingest":
-        prepared = store.ingest(folder, args.file, args.kind, cfg, dry_run=args.dry_run)
-        for w in prepared.warnings:
-            print(f"warning: {prepared.source}: {w}", file=sys.stderr)
-        done = "valid (dry run: nothing stored)" if args.dry_run else f"stored in {folder}"
-        dup = f", {prepared.duplicates_dropped} repeated rows dropped" if prepared.duplicates_dropped else ""
-        print(f"{args.kind}: {len(prepared.frame)} rows {done}; {len(prepared.warnings)} warning(s){dup}")
+        return _ingest(args, folder, cfg)
+    if args.command == "drops":
+        _emit_records(store.drops(folder), args.format)
         return 0
+    if args.command == "undo":
+        who = args.uploader or store.os_user()
+        store.undo(folder, args.drop_id, who)
+        row = store.drops(folder).set_index("id").loc[args.drop_id]
+        print(
+            f"drop {args.drop_id} ({row['kind']}, {row['source']}) undone by {who}; for each of its keys the value "
+            "of the latest drop still active is live again"
+        )
+        return 0
+    if args.command == "rebuild":
+        done = store.rebuild(folder, cfg)
+        print(
+            f"rebuilt {store.db_path(folder)} from {done['drops']} raw drop(s) ({done['undone']} undone); "
+            f"the previous database is kept as {store.BACKUP_NAME}"
+        )
+        return 0
+    if args.command == "user":
+        return _user(args, folder)
     if args.command == "coverage":
         ds = store.load(folder, until=args.as_of, doses=(args.dose,))
         frame = core.coverage(ds, cfg, _as_of(args, ds), args.group, args.dose)
@@ -149,6 +250,147 @@ def run(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+def _mapping_path(folder: Path, name: str) -> Path:
+    return Path(folder) / MAPPINGS_DIR / f"{name}.toml"
+
+
+def _load_mapping(folder: Path, name: str, kind: str) -> dict:
+    path = _mapping_path(folder, name)
+    if not path.is_file():
+        saved = sorted(p.stem for p in (Path(folder) / MAPPINGS_DIR).glob("*.toml"))
+        known = f"saved mappings: {', '.join(saved)}" if saved else "no mapping is saved yet (--save-mapping NAME)"
+        raise InputError(f"no mapping {name!r} in {path.parent}; {known}")
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    if raw.get("kind", kind) != kind:
+        raise InputError(f"mapping {name!r} is for {raw['kind']} files, not {kind}")
+    columns = raw.get("columns", {})
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        raise InputError(f"{path}: [columns] must map source headers to canonical column names")
+    return {
+        "encoding": raw.get("encoding"),
+        "delimiter": raw.get("delimiter"),
+        "measure": raw.get("measure"),
+        "columns": tuple(columns.items()),
+    }
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def _save_mapping(folder: Path, name: str, kind: str, options: ReadOptions) -> Path:
+    lines = [f"# tracker ingest --mapping {name}: how to read this source's {kind} files"]
+    lines.append(f"kind = {_toml_string(kind)}")
+    for key in ("encoding", "delimiter", "measure"):
+        value = getattr(options, key)
+        if value is not None:
+            lines.append(f"{key} = {_toml_string(value)}")
+    lines.append("")
+    lines.append("[columns]  # source header = canonical column")
+    lines += [f"{_toml_string(src)} = {_toml_string(dst)}" for src, dst in options.columns]
+    path = _mapping_path(folder, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _read_options(args, folder: Path) -> ReadOptions | None:
+    """ReadOptions from the flags, on top of a saved mapping (flags win); None when nothing is set."""
+    saved = _load_mapping(folder, args.mapping, args.kind) if args.mapping else {}
+    columns = dict(saved.get("columns", ()))
+    columns.update(dict(args.column))
+    options = ReadOptions(
+        encoding=args.encoding or saved.get("encoding"),
+        delimiter=args.delimiter or saved.get("delimiter"),
+        sheet=args.sheet,
+        measure=args.measure or saved.get("measure"),
+        columns=tuple(columns.items()),
+    )
+    return None if options == ReadOptions() else options
+
+
+def _rows(problems) -> str:
+    rows = sorted({p.row for p in problems if p.row is not None})
+    if not rows:
+        return ""
+    shown = ", ".join(map(str, rows[:20])) + (f" and {len(rows) - 20} more" if len(rows) > 20 else "")
+    return f" (row{'s' if len(rows) > 1 else ''} {shown})"
+
+
+def _detected_note(prepared) -> str | None:
+    """How a non-canonical file was read (encoding, delimiter, header row, columns…), for stderr."""
+    detected = getattr(prepared, "detected", None) or {}
+    if detected.get("read") != "text":
+        return None
+    shown = {"\t": "tab"}
+    parts = [
+        f"{key.replace('_', ' ')} {shown.get(detected[key], detected[key])}"
+        for key in ("format", "encoding", "delimiter", "sheet", "header_row", "layout", "measure")
+        if detected.get(key) not in (None, "")
+    ]
+    renamed = [f"{src} → {dst}" for src, dst in (detected.get("columns") or {}).items() if src != dst]
+    if renamed:
+        parts.append("columns " + "; ".join(renamed))
+    return f"note: {prepared.source}: read as " + ", ".join(parts)
+
+
+def _ingest(args, folder: Path, cfg) -> int:
+    options = _read_options(args, folder)
+    prepared = store.prepare(folder, args.file, args.kind, cfg, options=options)
+    note = _detected_note(prepared)
+    if note:
+        print(note, file=sys.stderr)
+    for w in prepared.warnings:
+        print(f"warning: {prepared.source}: {w}", file=sys.stderr)
+    dup = f", {prepared.duplicates_dropped} repeated rows dropped" if prepared.duplicates_dropped else ""
+    warned = f"{len(prepared.warnings)} warning(s){_rows(prepared.warnings)}"
+    if args.dry_run:
+        print(f"{args.kind}: {len(prepared.frame)} rows valid (dry run: nothing stored); {warned}{dup}")
+        if args.save_mapping:
+            print(f"note: mapping {args.save_mapping!r} not saved (dry run)", file=sys.stderr)
+        return 0
+    drop_id = store.commit(folder, prepared, args.uploader or store.os_user(), args.file)
+    print(f"{args.kind}: {len(prepared.frame)} rows stored in {folder} as drop {drop_id}; {warned}{dup}")
+    if args.save_mapping:
+        path = _save_mapping(folder, args.save_mapping, args.kind, options or ReadOptions())
+        print(f"saved the mapping {args.save_mapping!r} as {path}")
+    return 0
+
+
+def _new_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    first = getpass.getpass(f"password for {args.name}: ")
+    auth.check_password(first)
+    if getpass.getpass("the same password again: ") != first:
+        raise InputError("the two passwords differ; nothing was stored")
+    return first
+
+
+def _user(args, folder: Path) -> int:
+    if args.user_command == "add":
+        name = auth.check_name(args.name)
+        if name in set(auth.list_users(folder)["name"]):
+            raise InputError(f"there is already a user {name!r}")
+        auth.add_user(folder, name, _new_password(args))
+        print(f"added the analyst {name!r} to {folder}")
+        return 0
+    if args.user_command == "list":
+        _emit_records(auth.list_users(folder)[USER_COLUMNS], args.format)
+        return 0
+    if args.user_command == "disable":
+        auth.disable_user(folder, args.name)
+        print(f"disabled the analyst {auth.check_name(args.name)!r}")
+        return 0
+    raise AssertionError(args.user_command)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -161,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     except Exception as exc:  # no traceback reaches a user; TRACKER_DEBUG=1 shows it
         if os.environ.get("TRACKER_DEBUG"):
             raise

@@ -1,18 +1,42 @@
-"""The store: one DuckDB file in the store folder, written only in transactions.
+"""The store: one DuckDB file in the store folder, written only in transactions, and the raw drops.
 
-Every ingest is validated completely before the database is opened for writing, so a
-rejected file leaves the store byte-for-byte unchanged; the write itself is one transaction,
-so a failure part-way leaves the previous state. Readers open the file read-only and close
-it at once, so the dashboard never holds the lock an ingest needs.
+Public API (the CLI and the dashboard's upload page use only these):
+
+- ``prepare(store, path_or_bytes, kind, cfg, options=None, filename=None) -> PreparedDrop``:
+  read and validate a file (a path or its bytes) against the store; writes nothing. Raises
+  ``ValidationError`` (every problem, with rows), ``MeasureNeeded`` or another ``InputError``.
+- ``commit(store, prepared, uploader, raw_bytes) -> int``: store a prepared drop in ONE
+  transaction and return its drop id. ``raw_bytes`` are the file's original bytes (or its path):
+  they are kept under ``raw/`` before the transaction commits.
+- ``ingest(store, path_or_bytes, kind, cfg, ...)``: both of the above (``dry_run`` validates only).
+- ``drops(store) -> DataFrame``: the drop log, one row per drop, oldest first.
+- ``undo(store, drop_id, by) -> None``: revert one drop (recorded, not erased), in ONE transaction.
+- ``load(store) -> Dataset``, ``version(store) -> str`` (changes after every commit or undo),
+  ``init(store, cfg)``, ``rebuild(store, cfg)``.
+
+Every drop is validated completely before the database is opened for writing, so a rejected file
+leaves every file of the store byte-for-byte unchanged. The live rows stay in the tables
+``units``, ``population``, ``vaccinations`` and ``cases`` (each row with the ``drop_id`` that wrote
+it) so reads stay as fast as before; the rows a later drop supersedes, and the rows of an undone
+drop, move to ``<table>_history``. Readers open the file read-only and close it at once, so the
+dashboard never holds the lock a write needs. See docs/data-model.md.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import getpass
+import hashlib
+import json
 import os
+import shutil
+import tempfile
+import threading
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,39 +48,70 @@ import pyarrow as pa
 
 from tracker.config import Config
 from tracker.errors import InputError, TrackerError
-from tracker.ingest import KINDS, Prepared, read_table
+from tracker.ingest import KINDS, Prepared, ReadOptions, read_bytes, read_table
 
 DB_NAME = "tracker.duckdb"
+BACKUP_NAME = DB_NAME + ".bak"
+REBUILD_NAME = DB_NAME + ".rebuild"
+RAW_DIR = "raw"
 LOCK_WAIT_SECONDS = 15
+CRASH_HOOK = "TRACKER_TEST_CRASH_AFTER_INSERT"  # tests only: exit the process after the insert, before COMMIT
+LOAD_ORDER = ("units", "population", "vaccinations", "cases")
+ACTIVE, UNDONE = "active", "undone"
+DROP_COLUMNS = [
+    "id", "ingested_at", "uploader", "kind", "source", "sha256", "rows", "warnings", "status", "undone_at", "undone_by",
+]  # fmt: skip
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS ingests (
-    id INTEGER PRIMARY KEY, ingested_at TIMESTAMP NOT NULL, kind VARCHAR NOT NULL, source VARCHAR,
-    sha256 VARCHAR, rows BIGINT NOT NULL, warnings INTEGER NOT NULL, sample BOOLEAN NOT NULL
+CREATE TABLE IF NOT EXISTS drops (
+    id INTEGER PRIMARY KEY, ingested_at TIMESTAMP NOT NULL, uploader VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    source VARCHAR, sha256 VARCHAR NOT NULL, rows BIGINT NOT NULL, warnings INTEGER NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR, undone_after INTEGER,
+    options VARCHAR, sample BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS users (
+    name VARCHAR PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL, kdf VARCHAR NOT NULL,
+    n INTEGER NOT NULL, r INTEGER NOT NULL, p INTEGER NOT NULL, dklen INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL, disabled BOOLEAN NOT NULL DEFAULT false
 );
 CREATE TABLE IF NOT EXISTS units (
     unit_code VARCHAR PRIMARY KEY, unit_name VARCHAR NOT NULL, unit_type VARCHAR, lat DOUBLE, lon DOUBLE,
-    ingest_id INTEGER
+    drop_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS population (
-    unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, population BIGINT NOT NULL, ingest_id INTEGER,
+    unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, population BIGINT NOT NULL, drop_id INTEGER,
     PRIMARY KEY (unit_code, age_band)
 );
 CREATE TABLE IF NOT EXISTS vaccinations (
     date DATE NOT NULL, unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, dose TINYINT NOT NULL,
-    people_cumulative BIGINT NOT NULL, ingest_id INTEGER
+    people_cumulative BIGINT NOT NULL, drop_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS cases (
     date DATE NOT NULL, unit_code VARCHAR NOT NULL, community_cases BIGINT NOT NULL,
-    imported_cases BIGINT NOT NULL, ingest_id INTEGER
+    imported_cases BIGINT NOT NULL, drop_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS units_history (
+    unit_code VARCHAR NOT NULL, unit_name VARCHAR NOT NULL, unit_type VARCHAR, lat DOUBLE, lon DOUBLE,
+    drop_id INTEGER NOT NULL, superseded_by INTEGER
+);
+CREATE TABLE IF NOT EXISTS population_history (
+    unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, population BIGINT NOT NULL,
+    drop_id INTEGER NOT NULL, superseded_by INTEGER
+);
+CREATE TABLE IF NOT EXISTS vaccinations_history (
+    date DATE NOT NULL, unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, dose TINYINT NOT NULL,
+    people_cumulative BIGINT NOT NULL, drop_id INTEGER NOT NULL, superseded_by INTEGER
+);
+CREATE TABLE IF NOT EXISTS cases_history (
+    date DATE NOT NULL, unit_code VARCHAR NOT NULL, community_cases BIGINT NOT NULL,
+    imported_cases BIGINT NOT NULL, drop_id INTEGER NOT NULL, superseded_by INTEGER
 );
 """
-LOAD_ORDER = ("units", "population", "vaccinations", "cases")
 
 
 class StoreError(TrackerError):
-    """The store cannot be opened or written."""
+    """The store cannot be opened or written, or a store operation is refused."""
 
 
 @dataclass
@@ -77,6 +132,18 @@ class Dataset:
         return None if dates.empty else dates.max().date()
 
 
+@dataclass
+class PreparedDrop(Prepared):
+    """A validated drop (a ``tracker.ingest.Prepared``) plus what ``commit`` records with it."""
+
+    options: ReadOptions | None = None  # how it was read (kept in the drops table, used by rebuild)
+    filename: str = ""  # the original file name (without folders)
+    drop_id: int | None = None  # set once committed
+
+
+# --------------------------------------------------------------------------- files and connections
+
+
 def db_path(store: Path) -> Path:
     return Path(store) / DB_NAME
 
@@ -85,27 +152,52 @@ def exists(store: Path) -> bool:
     return db_path(store).is_file()
 
 
+def raw_path(store: Path, sha256: str) -> Path:
+    """Where a drop's original bytes are kept: raw/<first two hex digits>/<sha256>."""
+    return Path(store) / RAW_DIR / sha256[:2] / sha256
+
+
 def version(store: Path) -> str:
     """A cheap token that changes whenever the store is written (for caches)."""
     parts = []
     for p in (db_path(store), db_path(store).with_name(DB_NAME + ".wal")):
         try:
             st = p.stat()
-            parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+            parts.append(f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}")
         except FileNotFoundError:
             parts.append("-")
     return "/".join(parts)
 
 
-def _connect(store: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+def os_user() -> str:
+    """The uploader recorded for the command line: the OS user."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER/LOGNAME and no passwd entry (some containers)
+        return "unknown"
+
+
+def _now() -> dt.datetime:
+    """Now in UTC, naive (as the TIMESTAMP columns hold it)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _connect_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
-            return duckdb.connect(str(db_path(store)), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise StoreError(f"cannot open the store {db_path(store)}: {exc}") from None
-            time.sleep(0.2)
+            return duckdb.connect(str(path), read_only=read_only)
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            # another process holds the lock, or (ConnectionException) another thread of this process
+            # has the file open the other way (read-only vs read-write): wait for it
+            busy = "lock" in str(exc).lower() or "different configuration" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise StoreError(f"cannot open the store {path}: {exc}") from None
+            time.sleep(0.05 if isinstance(exc, duckdb.ConnectionException) else 0.2)
+
+
+def _connect(store: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    return _connect_file(db_path(store), read_only)
 
 
 @contextmanager
@@ -119,62 +211,272 @@ def reading(store: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a store made before drops existed up to date (inside the caller's transaction).
+
+    The old ``ingests`` log becomes ``drops`` (uploader 'unknown', no raw file, so such a store
+    cannot be rebuilt) and the ``ingest_id`` columns become ``drop_id``.
+    """
+    tables = _tables(con)
+    if "ingests" not in tables or "drops" in tables:
+        return
+    con.execute(SCHEMA)
+    con.execute(
+        """
+        INSERT INTO drops (id, ingested_at, uploader, kind, source, sha256, rows, warnings, status, sample)
+        SELECT id, ingested_at, 'unknown', kind, source, coalesce(sha256, ''), rows, warnings, 'active', sample
+        FROM ingests
+        """
+    )
+    for table in LOAD_ORDER:
+        columns = {r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall()}
+        if "ingest_id" in columns:
+            con.execute(f"ALTER TABLE {table} RENAME COLUMN ingest_id TO drop_id")
+    con.execute("DROP TABLE ingests")
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 @contextmanager
 def writing(store: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction: committed when the block ends, rolled back on any error."""
     Path(store).mkdir(parents=True, exist_ok=True)
     con = _connect(store, read_only=False)
     try:
-        con.execute(SCHEMA)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with _transaction(con):  # the schema first, on its own: a crash in the write still leaves it
+            _migrate(con)
+            con.execute(SCHEMA)
+        with _transaction(con):
             yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
     finally:
         con.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class _RawWrite:
+    """Keep a drop's original bytes under raw/ (temp name, fsync, rename), in a thread.
+
+    The copy overlaps the database insert; ``wait`` is called before COMMIT. Identical content is
+    stored once: an existing file is left alone. ``discard`` removes what this write created.
+    """
+
+    def __init__(self, store: Path, sha256: str, data: bytes | Path):
+        self.path = raw_path(store, sha256)
+        self.data = data
+        self.created: list[Path] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="raw-write", daemon=True)
+
+    def start(self) -> _RawWrite:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            if self.path.is_file():
+                return
+            for folder in (self.path.parent.parent, self.path.parent):
+                if not folder.exists():
+                    folder.mkdir(exist_ok=True)
+                    self.created.append(folder)
+            if isinstance(self.data, bytes | bytearray | memoryview):
+                with open(tmp, "wb") as fh:
+                    fh.write(self.data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            else:
+                shutil.copyfile(self.data, tmp)  # sendfile on Linux: no copy through Python
+                fd = os.open(tmp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            os.replace(tmp, self.path)
+            self.created.append(self.path)
+            for folder in (self.path.parent, self.path.parent.parent, self.path.parent.parent.parent):
+                _fsync_dir(folder)  # the new name, and any new folder, survive a power cut
+        except BaseException as exc:
+            self.error = exc
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise StoreError(f"cannot keep the raw file {self.path}: {self.error}")
+
+    def discard(self) -> None:
+        self.thread.join()
+        for path in reversed(self.created):
+            with contextlib.suppress(OSError):
+                path.unlink() if path.is_file() else path.rmdir()
+
+
+def _crash_point() -> None:
+    if os.environ.get(CRASH_HOOK):
+        os._exit(9)
+
+
+# --------------------------------------------------------------------------- reading a drop
+
+
+def _options_json(options: ReadOptions | None) -> str | None:
+    if options is None or options == ReadOptions():
+        return None
+    return json.dumps(dataclasses.asdict(options), ensure_ascii=False, sort_keys=True)
+
+
+def _options_from_json(text: str | None) -> ReadOptions | None:
+    if not text:
+        return None
+    raw = json.loads(text)
+    known = {f.name for f in dataclasses.fields(ReadOptions)}
+    values = {k: v for k, v in raw.items() if k in known}
+    if "columns" in values:
+        values["columns"] = tuple(tuple(pair) for pair in values["columns"])
+    return ReadOptions(**values)
+
+
+Opener = Callable[[], contextlib.AbstractContextManager]
+
+
+def _units_frame(opener: Opener | None) -> pd.DataFrame:
+    """The stored units (unit_code, unit_name); empty without a store."""
+    if opener is None:
+        return pd.DataFrame({"unit_code": pd.Series(dtype=str), "unit_name": pd.Series(dtype=str)})
+    with opener() as con:
+        rows = con.execute("SELECT unit_code, unit_name FROM units ORDER BY unit_code").fetchall()
+    return pd.DataFrame(rows, columns=["unit_code", "unit_name"], dtype=object)
 
 
 def known_units(store: Path) -> set[str]:
     if not exists(store):
         return set()
-    with reading(store) as con:
-        return {r[0] for r in con.execute("SELECT unit_code FROM units").fetchall()}
+    return set(_units_frame(lambda: reading(store))["unit_code"].astype(str))
 
 
-def _stored_before(store: Path):
+def _stored_before(opener: Opener | None):
     """For daily input: the stored cumulative value on the day before each series' first date."""
 
     def lookup(starts: pd.DataFrame) -> pd.DataFrame | None:
-        if not exists(store):
+        if opener is None:
             return None
-        with reading(store) as con:
+        with opener() as con:
             con.register("starts", starts.astype({"unit_code": "string", "age_band": "string"}))
-            return con.execute(
-                """
-                SELECT s.unit_code, s.age_band, s.dose, arg_max(v.people_cumulative, v.date) AS people_cumulative
-                FROM starts s JOIN vaccinations v
-                  ON v.unit_code = s.unit_code AND v.age_band = s.age_band AND v.dose = s.dose
-                 AND v.date < s.date
-                GROUP BY ALL
-                """
-            ).df()
+            try:
+                return con.execute(
+                    """
+                    SELECT s.unit_code, s.age_band, s.dose, arg_max(v.people_cumulative, v.date) AS people_cumulative
+                    FROM starts s JOIN vaccinations v
+                      ON v.unit_code = s.unit_code AND v.age_band = s.age_band AND v.dose = s.dose
+                     AND v.date < s.date
+                    GROUP BY ALL
+                    """
+                ).df()
+            finally:
+                con.unregister("starts")
 
     return lookup
 
 
-def prepare(store: Path, path: Path, kind: str, cfg: Config, today: dt.date | None = None) -> Prepared:
-    """Read and validate a file against the store's units, without writing anything."""
-    units = None if kind == "units" else known_units(store)
-    return read_table(path, kind, cfg, units, today=today, base=_stored_before(store))
+def _read(
+    source: Path | bytes,
+    filename: str,
+    kind: str,
+    cfg: Config,
+    options: ReadOptions | None,
+    opener: Opener | None,
+    today: dt.date | None,
+) -> Prepared:
+    """read_table (a path) or read_bytes (an upload) against the store state that `opener` gives.
+
+    The stored units go as a frame (unit_code, unit_name), so that rows may name a unit.
+    """
+    units = None if kind == "units" else _units_frame(opener)
+    base = _stored_before(opener)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return read_bytes(bytes(source), filename, kind, cfg, units, today=today, base=base, options=options)
+    return read_table(source, kind, cfg, units, today=today, base=base, options=options)
 
 
-def _write(con: duckdb.DuckDBPyConnection, prepared: Prepared, sample: bool) -> int:
-    """Upsert one prepared table inside the caller's transaction; returns the ingest id."""
+def _as_drop(prepared: Prepared, options: ReadOptions | None, filename: str) -> PreparedDrop:
+    values = {f.name: getattr(prepared, f.name) for f in dataclasses.fields(prepared) if f.init}
+    values.update(options=options, filename=filename, drop_id=None)
+    return PreparedDrop(**values)
+
+
+def _safe_name(filename: str | None) -> str:
+    name = str(filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()  # no folders, Windows' either
+    return name if name not in ("", ".", "..") else "upload.csv"
+
+
+def prepare(
+    store: Path,
+    path_or_bytes: Path | str | bytes,
+    kind: str,
+    cfg: Config,
+    options: ReadOptions | None = None,
+    filename: str | None = None,
+    today: dt.date | None = None,
+) -> PreparedDrop:
+    """Read and validate a file (a path, or the bytes of an upload) against the store; write nothing.
+
+    ``filename`` names an upload in messages and in the drop log (default: the path's name).
+    Raises ValidationError (all problems, by row), MeasureNeeded, or InputError.
+    """
+    opener = (lambda: reading(store)) if exists(store) else None
+    if isinstance(path_or_bytes, bytes | bytearray | memoryview):
+        name = _safe_name(filename)
+        prepared = _read(path_or_bytes, name, kind, cfg, options, opener, today)
+    else:
+        path = Path(path_or_bytes)
+        name = _safe_name(filename or path.name)
+        prepared = _read(path, name, kind, cfg, options, opener, today)
+    return _as_drop(prepared, options, name)
+
+
+# --------------------------------------------------------------------------- writing a drop
+
+
+def _history(table: str) -> str:
+    return f"{table}_history"
+
+
+def _match(keys: tuple[str, ...], a: str, b: str) -> str:
+    return " AND ".join(f"{a}.{k} = {b}.{k}" for k in keys)
+
+
+def _write(con: duckdb.DuckDBPyConnection, prepared: Prepared, record: dict) -> int:
+    """Store one prepared table inside the caller's transaction; returns the drop id.
+
+    Live rows with the same keys move to the history table (superseded_by = this drop). A first
+    drop into an empty table writes no history. ``record`` holds the drops columns to write
+    (uploader, source, options, sample; id and ingested_at when replaying).
+    """
     spec = KINDS[prepared.kind]
-    ingest_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM ingests").fetchall()[0][0]
+    drop_id = record.get("id") or con.execute("SELECT coalesce(max(id), 0) + 1 FROM drops").fetchall()[0][0]
     frame = prepared.frame
     columns = list(spec.columns)
     arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
@@ -182,37 +484,223 @@ def _write(con: duckdb.DuckDBPyConnection, prepared: Prepared, sample: bool) -> 
         pa.schema([pa.field(c, pa.string() if spec.columns[c] == pa.string() else spec.columns[c]) for c in columns])
     )
     con.register("incoming", arrow)
-    table = prepared.kind
-    has_rows = con.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
-    if has_rows:
-        match = " AND ".join(f"t.{k} = i.{k}" for k in spec.keys)
-        con.execute(f"DELETE FROM {table} t USING incoming i WHERE {match}")
-    cols = ", ".join(columns)
-    con.execute(f"INSERT INTO {table} ({cols}, ingest_id) SELECT {cols}, {ingest_id} FROM incoming")
-    con.unregister("incoming")
+    table, cols = prepared.kind, ", ".join(columns)
+    try:
+        has_rows = con.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
+        if has_rows:
+            match = _match(spec.keys, "t", "i")
+            con.execute(
+                f"INSERT INTO {_history(table)} ({cols}, drop_id, superseded_by) "
+                f"SELECT {', '.join('t.' + c for c in columns)}, t.drop_id, {int(drop_id)} "
+                f"FROM {table} t JOIN incoming i ON {match}"
+            )
+            con.execute(f"DELETE FROM {table} t USING incoming i WHERE {match}")
+        con.execute(f"INSERT INTO {table} ({cols}, drop_id) SELECT {cols}, {int(drop_id)} FROM incoming")
+    finally:
+        con.unregister("incoming")
     con.execute(
-        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        """
+        INSERT INTO drops (id, ingested_at, uploader, kind, source, sha256, rows, warnings, status, options, sample)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
+        """,
         [
-            ingest_id,
-            dt.datetime.now(),
+            drop_id,
+            record.get("ingested_at") or _now(),
+            record["uploader"],
             prepared.kind,
-            os.path.basename(prepared.source),
+            record.get("source") or os.path.basename(prepared.source),
             prepared.sha256,
             len(frame),
             len(prepared.warnings),
-            sample,
+            record.get("options"),
+            bool(record.get("sample", False)),
         ],
     )
-    return ingest_id
+    return int(drop_id)
 
 
-def ingest(store: Path, path: Path, kind: str, cfg: Config, dry_run: bool = False) -> Prepared:
-    """Validate a file, then (unless dry_run) store it in one transaction."""
-    prepared = prepare(store, path, kind, cfg)
-    if not dry_run:
+def _record(prepared: Prepared, uploader: str, sample: bool = False) -> dict:
+    return {
+        "uploader": uploader,
+        "source": getattr(prepared, "filename", "") or os.path.basename(prepared.source),
+        "options": _options_json(getattr(prepared, "options", None)),
+        "sample": sample,
+    }
+
+
+def _raw_source(raw_bytes: bytes | Path | str, sha256: str) -> bytes | Path:
+    if isinstance(raw_bytes, bytes | bytearray | memoryview):
+        if hashlib.sha256(raw_bytes).hexdigest() != sha256:
+            raise StoreError("the bytes to keep are not those of the file that was checked; check the file again")
+        return bytes(raw_bytes)
+    return Path(raw_bytes)
+
+
+def commit(store: Path, prepared: Prepared, uploader: str, raw_bytes: bytes | Path | str) -> int:
+    """Store a prepared drop in one transaction; return its drop id.
+
+    ``raw_bytes``: the file's original bytes (or its path), kept as raw/<sha[:2]>/<sha256> before
+    the transaction commits. ``uploader``: who dropped it (the logged-in analyst, or the OS user).
+    """
+    if getattr(prepared, "drop_id", None) is not None:
+        raise StoreError(f"this file is already stored, as drop {prepared.drop_id}")
+    if not str(uploader or "").strip():
+        raise InputError("a drop needs an uploader")
+    data = _raw_source(raw_bytes, prepared.sha256)
+    raw = None
+    try:
         with writing(store) as con:
-            _write(con, prepared, sample=False)
+            raw = _RawWrite(Path(store), prepared.sha256, data).start()
+            drop_id = _write(con, prepared, _record(prepared, str(uploader).strip()))
+            raw.wait()
+            _crash_point()
+    except BaseException:
+        if raw is not None:
+            raw.discard()
+        raise
+    if isinstance(prepared, PreparedDrop):
+        prepared.drop_id = drop_id
+    return drop_id
+
+
+def ingest(
+    store: Path,
+    path_or_bytes: Path | str | bytes,
+    kind: str,
+    cfg: Config,
+    dry_run: bool = False,
+    options: ReadOptions | None = None,
+    filename: str | None = None,
+    uploader: str | None = None,
+) -> PreparedDrop:
+    """Validate a file, then (unless dry_run) store it as one drop; ``.drop_id`` tells which."""
+    prepared = prepare(store, path_or_bytes, kind, cfg, options=options, filename=filename)
+    if not dry_run:
+        commit(store, prepared, uploader or os_user(), path_or_bytes)
     return prepared
+
+
+# --------------------------------------------------------------------------- undo
+
+
+def _undo(con: duckdb.DuckDBPyConnection, drop_id: int, by: str, at: dt.datetime, after: int) -> None:
+    """Revert one drop inside the caller's transaction (see docs/data-model.md, "Undo").
+
+    Live rows of the drop move to history (superseded_by NULL); where it was live, the active row
+    it had superseded comes back; where a later drop E had already superseded it, the active row
+    it had superseded is re-pointed to E, so that undoing E later brings that row back.
+    """
+    kind = con.execute("SELECT kind FROM drops WHERE id = ?", [drop_id]).fetchall()[0][0]
+    spec = KINDS[kind]
+    table, hist = kind, _history(kind)
+    columns = list(spec.columns)
+    cols = ", ".join(columns)
+    keys = ", ".join(f"h.{k}" for k in spec.keys)
+    active = f"(SELECT id FROM drops WHERE status = '{ACTIVE}')"
+    d = int(drop_id)
+    con.execute(
+        "UPDATE drops SET status = ?, undone_at = ?, undone_by = ?, undone_after = ? WHERE id = ?",
+        [UNDONE, at, by, after, d],
+    )
+    con.execute("DROP TABLE IF EXISTS temp.undo_restore")
+    con.execute(
+        f"""
+        CREATE TEMP TABLE undo_restore AS
+        SELECT {", ".join("h." + c for c in columns)}, h.drop_id
+        FROM {hist} h JOIN {table} t ON {_match(spec.keys, "h", "t")}
+        WHERE t.drop_id = {d} AND h.superseded_by = {d} AND h.drop_id IN {active}
+        QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY h.drop_id DESC) = 1
+        """
+    )
+    try:
+        if kind == "units":
+            _refuse_orphans(con, d)
+        con.execute(
+            f"INSERT INTO {hist} ({cols}, drop_id, superseded_by) SELECT {cols}, drop_id, NULL FROM {table} "
+            f"WHERE drop_id = {d}"
+        )
+        con.execute(f"DELETE FROM {table} WHERE drop_id = {d}")
+        con.execute(
+            f"DELETE FROM {hist} h USING undo_restore r WHERE {_match(spec.keys, 'h', 'r')} AND h.drop_id = r.drop_id"
+        )
+        con.execute(f"INSERT INTO {table} ({cols}, drop_id) SELECT {cols}, drop_id FROM undo_restore")
+        con.execute(
+            f"""
+            UPDATE {hist} SET superseded_by = d.superseded_by FROM {hist} AS d
+            WHERE d.drop_id = {d} AND d.superseded_by IS NOT NULL AND {hist}.superseded_by = {d}
+              AND {_match(spec.keys, hist, "d")} AND {hist}.drop_id IN {active}
+            """
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.undo_restore")
+
+
+def _refuse_orphans(con: duckdb.DuckDBPyConnection, drop_id: int) -> None:
+    """Undoing a units drop must not leave stored figures pointing at a unit that no longer exists."""
+    uses = " OR ".join(f"unit_code IN (SELECT unit_code FROM {t})" for t in LOAD_ORDER[1:])
+    orphans = [
+        r[0]
+        for r in con.execute(
+            f"""
+            SELECT unit_code FROM units
+            WHERE drop_id = {drop_id} AND unit_code NOT IN (SELECT unit_code FROM undo_restore) AND ({uses})
+            ORDER BY unit_code
+            """
+        ).fetchall()
+    ]
+    if orphans:
+        raise StoreError(
+            f"drop {drop_id} added units that stored figures still refer to ({', '.join(orphans[:20])}); "
+            "undo the drops with those figures first"
+        )
+
+
+def undo(store: Path, drop_id: int, by: str) -> None:
+    """Revert one drop, in one transaction; the drop stays in the log with status 'undone'.
+
+    Raises StoreError for an unknown or already undone drop (nothing changes then).
+    """
+    if not str(by or "").strip():
+        raise InputError("an undo needs the name of who does it")
+    if not exists(store):
+        raise StoreError(f"no store at {store}: run `tracker init` first")
+    with writing(store) as con:
+        found = con.execute("SELECT status, undone_at, undone_by FROM drops WHERE id = ?", [int(drop_id)]).fetchall()
+        if not found:
+            raise StoreError(f"there is no drop {drop_id} (`tracker drops` lists them)")
+        status, undone_at, undone_by = found[0]
+        if status == UNDONE:
+            raise StoreError(f"drop {drop_id} was already undone ({undone_at:%Y-%m-%d %H:%M} UTC by {undone_by})")
+        after = con.execute("SELECT max(id) FROM drops").fetchall()[0][0]
+        _undo(con, int(drop_id), str(by).strip(), _now(), after)
+
+
+# --------------------------------------------------------------------------- the log
+
+
+def drops(store: Path) -> pd.DataFrame:
+    """The drop log, oldest first: id, ingested_at (UTC), uploader, kind, source, sha256, rows,
+    warnings, status ('active' or 'undone'), undone_at (UTC), undone_by. Empty without a store."""
+    if not exists(store):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in DROP_COLUMNS})
+    with reading(store) as con:
+        if "drops" in _tables(con):
+            return con.execute(f"SELECT {', '.join(DROP_COLUMNS)} FROM drops ORDER BY id").df()
+        return con.execute(  # a store from before drops, not yet migrated (it is at the next write)
+            """
+            SELECT id, ingested_at, 'unknown' AS uploader, kind, source, sha256, rows, warnings,
+                   'active' AS status, NULL::TIMESTAMP AS undone_at, NULL::VARCHAR AS undone_by
+            FROM ingests ORDER BY id
+            """
+        ).df()
+
+
+def ingests(store: Path) -> pd.DataFrame:
+    """Former name of ``drops``."""
+    return drops(store)
+
+
+# --------------------------------------------------------------------------- init, load
 
 
 def _dataset_info(data_dir: Path) -> dict:
@@ -224,38 +712,55 @@ def _dataset_info(data_dir: Path) -> dict:
 
 
 def is_empty(store: Path) -> bool:
+    """True for a store that has never held a drop (a store whose drops were all undone is not empty)."""
     if not exists(store):
         return True
     with reading(store) as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        tables = _tables(con)
+        log = "drops" if "drops" in tables else "ingests" if "ingests" in tables else None
+        if log and con.execute(f"SELECT count(*) FROM {log}").fetchall()[0][0]:
+            return False
         if not set(LOAD_ORDER) <= tables:
             return True
         return not any(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in LOAD_ORDER)
 
 
-def init(store: Path, cfg: Config, data_dir: Path | None = None) -> bool:
-    """Fill an empty store from data/ in one transaction. Returns False when it already holds data."""
+def init(store: Path, cfg: Config, data_dir: Path | None = None, uploader: str | None = None) -> bool:
+    """Fill an empty store from data/ in one transaction (four drops, raw files kept).
+
+    Returns False when the store already holds drops.
+    """
     data_dir = Path(data_dir or cfg.data_dir)
     if not is_empty(store):
         return False
-    sample = bool(_dataset_info(data_dir).get("sample", False))
-    prepared: list[Prepared] = []
-    units: set[str] = set()
+    info = _dataset_info(data_dir)
+    sample = bool(info.get("sample", False))
+    prepared: list[PreparedDrop] = []
+    units: pd.DataFrame | None = None
     for kind in LOAD_ORDER:
         path = data_dir / f"{kind}.csv"
         if not path.is_file():
             raise InputError(f"{path}: missing; `tracker init` needs {', '.join(k + '.csv' for k in LOAD_ORDER)}")
-        p = read_table(path, kind, cfg, None if kind == "units" else units)
+        p = _as_drop(read_table(path, kind, cfg, None if kind == "units" else units), None, path.name)
         if kind == "units":
-            units = set(p.frame["unit_code"].astype(str))
+            units = p.frame[["unit_code", "unit_name"]].astype(str)
         prepared.append(p)
-    with writing(store) as con:
-        for p in prepared:
-            _write(con, p, sample=sample)
-        info = _dataset_info(data_dir)
-        for key in ("label_vi", "label_en"):
-            if key in info:
-                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"dataset_{key}", str(info[key])])
+    who = uploader or os_user()
+    written: list[_RawWrite] = []
+    try:
+        with writing(store) as con:
+            for p in prepared:
+                raw = _RawWrite(Path(store), p.sha256, data_dir / f"{p.kind}.csv").start()
+                written.append(raw)
+                p.drop_id = _write(con, p, _record(p, who, sample=sample))
+                raw.wait()
+            for key in ("label_vi", "label_en"):
+                if key in info:
+                    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"dataset_{key}", str(info[key])])
+    except BaseException:
+        for raw in reversed(written):
+            raw.discard()
+        raise
     return True
 
 
@@ -274,7 +779,7 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None,
 
 
 def load(store: Path, until: dt.date | None = None, doses: tuple[int, ...] | None = None) -> Dataset:
-    """Load the store into pandas; `until` and `doses` narrow the vaccinations read."""
+    """Load the live rows into pandas; `until` and `doses` narrow the vaccinations read."""
     ver = version(store)
     where, params = [], []
     if until is not None:
@@ -292,11 +797,95 @@ def load(store: Path, until: dt.date | None = None, doses: tuple[int, ...] | Non
             con, f"SELECT date, unit_code, age_band, dose, people_cumulative FROM vaccinations {clause}", params
         )
         cases = _frame(con, "SELECT date, unit_code, community_cases, imported_cases FROM cases ORDER BY date")
-        sample = bool(con.execute("SELECT coalesce(bool_or(sample), false) FROM ingests").fetchall()[0][0])
+        log = "drops WHERE status = 'active'" if "drops" in _tables(con) else "ingests"
+        sample = bool(con.execute(f"SELECT coalesce(bool_or(sample), false) FROM {log}").fetchall()[0][0])
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     return Dataset(units, population, vaccinations, cases, sample=sample, version=ver, extra=meta)
 
 
-def ingests(store: Path) -> pd.DataFrame:
-    with reading(store) as con:
-        return con.execute("SELECT * FROM ingests ORDER BY id").df()
+# --------------------------------------------------------------------------- rebuild
+
+
+def rebuild(store: Path, cfg: Config) -> dict:
+    """Recreate the database from the raw drops; the old file is kept as tracker.duckdb.bak.
+
+    Replays every drop (active and undone) in id order from raw/ with its read options, and each
+    undo right after the drop that was newest when it was made, into a new file; then replaces the
+    database with it atomically. Users and meta are copied. Nothing changes when a raw file is
+    missing or a drop no longer passes validation. Returns {"drops": n, "undone": m}.
+    """
+    store = Path(store)
+    if not exists(store):
+        raise StoreError(f"no store at {store}: run `tracker init` first")
+    con = _connect(store, read_only=False)
+    try:
+        with _transaction(con):
+            _migrate(con)
+            con.execute(SCHEMA)
+        con.execute("CHECKPOINT")
+        cursor = con.execute("SELECT * FROM drops ORDER BY id")
+        names = [d[0] for d in cursor.description]
+        records = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        meta = con.execute("SELECT * FROM meta").fetchall()
+        users = con.execute("SELECT * FROM users ORDER BY name").fetchall()
+    finally:
+        con.close()
+    token = version(store)
+    missing = [f"{r['id']} ({r['source']})" for r in records if not raw_path(store, r["sha256"] or "-").is_file()]
+    if missing:
+        raise StoreError(f"cannot rebuild: no raw file for drop(s) {', '.join(missing)}")
+
+    new = store / REBUILD_NAME
+    for leftover in (new, new.with_name(REBUILD_NAME + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(new))
+        try:
+            con.execute(SCHEMA)
+            if meta:
+                con.executemany("INSERT INTO meta VALUES (?, ?)", meta)
+            if users:
+                con.executemany(f"INSERT INTO users VALUES ({', '.join('?' * len(users[0]))})", users)
+            undos = sorted(
+                (r for r in records if r["status"] == UNDONE),
+                key=lambda r: (r["undone_after"] or 0, r["undone_at"], r["id"]),
+            )
+            for r in records:
+                _replay(con, store, cfg, r)
+                for u in (u for u in undos if (u["undone_after"] or 0) == r["id"]):
+                    with _transaction(con):
+                        _undo(con, u["id"], u["undone_by"], u["undone_at"], u["undone_after"])
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        wal = db_path(store).with_name(DB_NAME + ".wal")
+        if version(store) != token or wal.exists():
+            raise StoreError("the store was written while it was being rebuilt; nothing changed, run it again")
+        backup = store / BACKUP_NAME
+        backup.unlink(missing_ok=True)
+        try:
+            os.link(db_path(store), backup)
+        except OSError:
+            shutil.copy2(db_path(store), backup)
+        os.replace(new, db_path(store))
+        _fsync_dir(store)
+    except BaseException:
+        for leftover in (new, new.with_name(REBUILD_NAME + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    return {"drops": len(records), "undone": sum(r["status"] == UNDONE for r in records)}
+
+
+def _replay(con: duckdb.DuckDBPyConnection, store: Path, cfg: Config, r: dict) -> None:
+    options = _options_from_json(r["options"])
+    with tempfile.TemporaryDirectory(prefix="tracker-rebuild-") as tmp:
+        path = Path(tmp) / _safe_name(r["source"])
+        os.symlink(raw_path(store, r["sha256"]).resolve(), path)
+        try:
+            prepared = _read(path, r["source"], r["kind"], cfg, options, lambda: contextlib.nullcontext(con), None)
+        except TrackerError as exc:
+            raise StoreError(f"cannot rebuild: drop {r['id']} ({r['source']}) is no longer accepted: {exc}") from None
+    if prepared.sha256 != r["sha256"]:
+        raise StoreError(f"cannot rebuild: the raw file of drop {r['id']} does not match its sha256")
+    with _transaction(con):
+        _write(con, prepared, {**r, "sample": bool(r["sample"])})
