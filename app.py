@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.access import analyst, login_form
 from dashboard.state import config, sidebar
 from tracker import i18n
 from tracker.errors import TrackerError
@@ -28,9 +29,14 @@ except TrackerError as exc:  # e.g. the store is locked or data/ is unreadable: 
     st.error(i18n.t("app.error", "vi", message=str(exc)))
     st.stop()
 st.session_state["ctx"] = ctx
+if ctx.cfg.require_login_to_view and not analyst():  # a setting can close the dashboard to visitors
+    st.info(i18n.t("login.required", ctx.lang))
+    login_form(ctx.folder, ctx.lang)
+    st.stop()
 pages = [
     st.Page("app_pages/overview.py", title=i18n.t("page.overview", ctx.lang), default=True),  # served at /
     st.Page("app_pages/districts.py", title=i18n.t("page.districts", ctx.lang), url_path="districts"),
     st.Page("app_pages/trends.py", title=i18n.t("page.trends", ctx.lang), url_path="trends"),
+    st.Page("app_pages/upload.py", title=i18n.t("upload.title", ctx.lang), url_path="upload"),
 ]
 st.navigation(pages, position="sidebar").run()

@@ -227,12 +227,12 @@ def header(ctx: Context, page_key: str) -> None:
         st.warning(ctx.t("app.sample"), icon="⚠️")
 
 
-def guarded(render) -> None:
+def guarded(render, needs_data: bool = True) -> None:
     """Run a page body; a problem with the data shows as a message, never a traceback."""
     ctx = st.session_state.get("ctx")
     if ctx is None:
         return
-    if ctx.ds.latest_date is None:
+    if needs_data and ctx.ds.latest_date is None:
         st.info(ctx.t("app.no_data"))
         return
     try:
