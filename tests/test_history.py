@@ -572,3 +572,16 @@ def test_prepare_names_an_upload_by_its_file_name(folder):
     assert str(caught.value).startswith("lam_binh.csv:")  # no folders, not even Windows ones
     with pytest.raises(InputError):
         store.commit(folder, store.prepare(folder, value(1).encode(), "vaccinations", CFG), "", b"")
+
+
+def test_a_report_above_the_population_is_a_warning_not_an_error(tmp_path):
+    cfg = load_config()
+    folder = tmp_path / "store"
+    store.init(folder, cfg)
+    ds = store.load(folder)
+    pop = ds.population
+    band = int(pop[(pop["unit_code"] == "071") & (pop["age_band"] == "65+")]["population"].iat[0])
+    data = f"date,unit_code,age_band,dose,people_cumulative\n{ds.latest_date},071,65+,1,{band + 10}\n".encode()
+    prepared = store.prepare(folder, data, "vaccinations", cfg, filename="over.csv")
+    over = [w for w in prepared.warnings if w.row == 2]
+    assert over and "100" in over[0].message

@@ -48,7 +48,7 @@ import pyarrow as pa
 
 from tracker.config import Config
 from tracker.errors import InputError, TrackerError
-from tracker.ingest import KINDS, Prepared, ReadOptions, read_bytes, read_table
+from tracker.ingest import KINDS, Prepared, ReadOptions, coverage_warnings, read_bytes, read_table
 
 DB_NAME = "tracker.duckdb"
 BACKUP_NAME = DB_NAME + ".bak"
@@ -417,8 +417,14 @@ def _read(
     units = None if kind == "units" else _units_frame(opener)
     base = _stored_before(opener)
     if isinstance(source, bytes | bytearray | memoryview):
-        return read_bytes(bytes(source), filename, kind, cfg, units, today=today, base=base, options=options)
-    return read_table(source, kind, cfg, units, today=today, base=base, options=options)
+        prepared = read_bytes(bytes(source), filename, kind, cfg, units, today=today, base=base, options=options)
+    else:
+        prepared = read_table(source, kind, cfg, units, today=today, base=base, options=options)
+    if kind == "vaccinations" and opener is not None:  # reports above the stored population: warn
+        with opener() as con:
+            population = con.execute("SELECT unit_code, age_band, population FROM population").df()
+        prepared.warnings.extend(coverage_warnings(prepared.frame, population, cfg, prepared.rows))
+    return prepared
 
 
 def _as_drop(prepared: Prepared, options: ReadOptions | None, filename: str) -> PreparedDrop:
