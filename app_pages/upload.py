@@ -41,6 +41,34 @@ def options_form(ctx: Context, filename: str) -> ReadOptions:
     )
 
 
+def how_read(ctx: Context, detected: dict) -> str:
+    """'CSV, cp1258, delimited by ;, one column per dose, cumulative' in the page's language."""
+    parts = [str(detected.get("format", "")).upper()]
+    if detected.get("sheet"):
+        parts.append(ctx.t("upload.read_sheet", sheet=detected["sheet"]))
+    if detected.get("encoding"):
+        parts.append(str(detected["encoding"]))
+    delimiter = detected.get("delimiter")
+    if delimiter:
+        parts.append(ctx.t("upload.read_delimiter", delimiter="tab" if delimiter == "\t" else delimiter))
+    if detected.get("layout"):
+        parts.append(ctx.t(f"upload.layout_{detected['layout']}"))
+    if detected.get("measure"):
+        parts.append(ctx.t(f"upload.measure_{detected['measure']}"))
+    return ", ".join(p for p in parts if p)
+
+
+def preview(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
+    """What will be stored, with dates and district names as the page's language writes them."""
+    shown = frame.copy()
+    if "date" in shown:
+        shown["date"] = shown["date"].map(ctx.date)
+    if "unit_code" in shown and "unit_name" not in shown:
+        names = shown["unit_code"].astype(str).map(ctx.names)
+        shown.insert(shown.columns.get_loc("unit_code") + 1, "unit_name", names)
+    return shown
+
+
 def problems_table(ctx: Context, problems) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -79,17 +107,22 @@ def upload(ctx: Context, analyst: str) -> None:
         return
     st.session_state.pop("measure_needed", None)
 
-    detected = " · ".join(f"{k}: {v}" for k, v in (prepared.detected or {}).items() if v not in (None, "", {}))
     st.success(
         ctx.t(
-            "upload.summary", rows=ctx.number(len(prepared.frame)), warnings=len(prepared.warnings), detected=detected
+            "upload.summary",
+            rows=ctx.number(len(prepared.frame)),
+            warnings=len(prepared.warnings),
+            detected=how_read(ctx, prepared.detected or {}),
         )
     )
+    mapping = (prepared.detected or {}).get("columns") or {}
+    if mapping:
+        st.caption(ctx.t("upload.columns", mapping="; ".join(f"{src} → {dst}" for src, dst in mapping.items())))
     if prepared.warnings:
         st.subheader(ctx.t("upload.warnings"))
         st.dataframe(problems_table(ctx, prepared.warnings[:MAX_SHOWN]), hide_index=True, width="stretch")
     st.subheader(ctx.t("upload.preview"))
-    st.dataframe(prepared.frame.head(MAX_SHOWN), hide_index=True, width="stretch")
+    st.dataframe(preview(ctx, prepared.frame.head(MAX_SHOWN)), hide_index=True, width="stretch")
     if st.button(ctx.t("upload.commit"), type="primary", key="commit"):
         drop_id = store.commit(ctx.folder, prepared, analyst, data)
         st.session_state["last_message"] = ctx.t("upload.committed", drop=drop_id, rows=ctx.number(len(prepared.frame)))

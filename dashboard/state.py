@@ -7,6 +7,7 @@ only cheap rendering, and a new ingest (a new version) refreshes everything.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -17,6 +18,8 @@ from tracker import fmt, geo, i18n, store, views
 from tracker.config import Config, Target, load_config, store_dir
 from tracker.errors import TrackerError
 from tracker.figures.common import download_config
+
+LOG = logging.getLogger("tracker.dashboard")
 
 
 @st.cache_resource
@@ -239,3 +242,6 @@ def guarded(render, needs_data: bool = True) -> None:
         render(ctx)
     except TrackerError as exc:
         st.error(ctx.t("app.error", message=str(exc)))
+    except Exception:  # a bug: details to the server log, a message to the user (st.stop/st.rerun are BaseExceptions)
+        LOG.exception("page failed")
+        st.error(ctx.t("app.unexpected"))

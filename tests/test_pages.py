@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import dashboard.state
 from tracker import core, fmt, i18n, store, views
 from tracker.config import load_config
 
@@ -141,3 +142,16 @@ def test_overview_warns_about_districts_behind_with_their_reports(store_dir, tmp
     assert not at.exception and not at.error
     warnings = [w.value for w in at.warning]
     assert any("Huyện Na Hang" in w and "1 huyện" in w for w in warnings), warnings
+
+
+def test_a_bug_in_a_page_shows_a_message_not_a_traceback(open_page, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(dashboard.state, "incidence_series", broken)  # the trends page's last chart
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(PAGES["trends"])
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [i18n.t("app.unexpected", "vi")]

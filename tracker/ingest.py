@@ -848,7 +848,8 @@ def coverage_warnings(
     pop = population.assign(unit_code=population["unit_code"].astype(str), age_band=population["age_band"].astype(str))
     pop = pop.groupby(["unit_code", "age_band"], observed=True)["population"].sum()
     per_label = []
-    for label in pd.unique(frame["age_band"].astype(str)):
+    present = frame["age_band"].astype("category")
+    for label in present.cat.categories[np.unique(present.cat.codes[present.cat.codes >= 0])].astype(str):
         try:
             bands = cfg.group(label).bands
         except InputError:
@@ -860,18 +861,31 @@ def coverage_warnings(
     if not per_label:
         return []
     table = pd.concat(per_label, ignore_index=True).dropna(subset=["pop"])
+    # the population of each row's (unit, label), looked up per category pair, not per row
+    units = frame["unit_code"].astype("category")
+    labels = frame["age_band"].astype("category")
+    lookup = np.full((len(units.cat.categories) + 1, len(labels.cat.categories) + 1), np.nan)
+    ui = pd.Index(units.cat.categories.astype(str)).get_indexer(table["unit_code"])
+    li = pd.Index(labels.cat.categories.astype(str)).get_indexer(table["age_band"])
+    known = (ui >= 0) & (li >= 0)
+    lookup[ui[known], li[known]] = table["pop"].to_numpy()[known]
+    row_pop = lookup[units.cat.codes.to_numpy(), labels.cat.codes.to_numpy()]  # code -1 hits the NaN margin
+    people = frame["people_cumulative"].to_numpy()
+    hit = np.flatnonzero(people > row_pop)  # NaN population compares False
+    if not len(hit):
+        return []
     work = pd.DataFrame(
         {
-            "date": frame["date"].to_numpy(),
-            "unit_code": frame["unit_code"].astype(str).to_numpy(),
-            "age_band": frame["age_band"].astype(str).to_numpy(),
-            "dose": frame["dose"].to_numpy(),
-            "people": frame["people_cumulative"].to_numpy(),
-            "row": rows if rows is not None else np.full(len(frame), -1),
+            "date": frame["date"].to_numpy()[hit],
+            "unit_code": units.cat.categories.astype(str).to_numpy()[units.cat.codes.to_numpy()[hit]],
+            "age_band": labels.cat.categories.astype(str).to_numpy()[labels.cat.codes.to_numpy()[hit]],
+            "dose": frame["dose"].to_numpy()[hit],
+            "people": people[hit],
+            "pop": row_pop[hit],
+            "row": (rows if rows is not None else np.full(len(frame), -1))[hit],
         }
     )
-    work = work.merge(table, on=["unit_code", "age_band"], how="inner")
-    over = work[work["people"] > work["pop"]].sort_values("date", kind="stable")
+    over = work.sort_values("date", kind="stable")
     first = over.groupby(["unit_code", "age_band", "dose"], sort=True).head(1)
     out = []
     for r in first.itertuples(index=False):
