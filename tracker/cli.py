@@ -147,12 +147,7 @@ def _emit(frame: pd.DataFrame, columns: list[str], fmt: str) -> None:
             out[col] = out[col].round().astype("Int64")
         elif col in DATE_COLUMNS:
             out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
-    if fmt == "json":
-        records = out.astype(object).where(out.notna(), None).to_dict("records")
-        json.dump(records, sys.stdout, ensure_ascii=False, indent=1, default=_json_default)
-        sys.stdout.write("\n")
-    else:
-        out.to_csv(sys.stdout, index=False, lineterminator="\n")
+    _write(out, fmt)
 
 
 def _emit_records(frame: pd.DataFrame, fmt: str) -> None:
@@ -161,6 +156,11 @@ def _emit_records(frame: pd.DataFrame, fmt: str) -> None:
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    _write(out, fmt)
+
+
+def _write(out: pd.DataFrame, fmt: str) -> None:
+    """A table to stdout: CSV with empty cells, or a JSON array of objects with nulls."""
     if fmt == "json":
         records = out.astype(object).where(out.notna(), None).to_dict("records")
         json.dump(records, sys.stdout, ensure_ascii=False, indent=1, default=_json_default)
