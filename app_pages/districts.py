@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.downloads import detail_export, ranked_export, table_downloads
 from dashboard.state import Context, boundaries, choice, coverage_series, district_table, guarded, header
 from tracker import core, i18n, views
 from tracker.figures import maps, trends
@@ -105,6 +106,7 @@ def ranked_table(ctx: Context, table, metric: str):
         column_config={name: st.column_config.Column(label) for name, label in names.items() if name in shown}
         | {"coverage": st.column_config.ProgressColumn(names["coverage"], min_value=0, max_value=100, format="%.0f%%")},
     )
+    table_downloads(ctx, ranked_export(ctx, units), "districts")
 
 
 def detail(ctx: Context, table):
@@ -131,6 +133,7 @@ def detail(ctx: Context, table):
             }
         )
     st.dataframe(rows, hide_index=True, width="stretch")
+    table_downloads(ctx, detail_export(ctx, code), "district", place=ctx.names[code])
     series = coverage_series(ctx.folder, ctx.version, ctx.group, ctx.dose, (code,))
     series = series[series["date"] <= str(ctx.as_of)]
     projection = views.projection(series, ctx.as_of, ctx.target.deadline)

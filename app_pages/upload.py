@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.access import login_form, logout_button
+from dashboard.downloads import drops_export, table_downloads
 from dashboard.state import Context, choice, guarded, header
 from tracker import store
 from tracker.errors import MeasureNeeded, TrackerError, ValidationError
@@ -133,6 +134,7 @@ def drops(ctx: Context, analyst: str) -> None:
     st.subheader(ctx.t("upload.drops"))
     listing = store.drops(ctx.folder)
     st.dataframe(listing.sort_values("id", ascending=False), hide_index=True, width="stretch")
+    table_downloads(ctx, drops_export(ctx, listing.sort_values("id", ascending=False)), "drops")
     active = listing.loc[listing["status"] == "active", "id"].tolist()
     if not active:
         return
