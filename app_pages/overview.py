@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.briefing_ui import briefing_buttons
+from dashboard.downloads import freshness_export, table_downloads
 from dashboard.state import Context, freshness, guarded, header, target_cards
 from tracker import i18n, views
 from tracker.figures.common import STATUS_COLORS
@@ -55,6 +57,8 @@ def render(ctx: Context) -> None:
         with column:
             card(ctx, target, cards.loc[target.id])
 
+    briefing_buttons(ctx)
+
     st.subheader(ctx.t("overview.freshness"))
     fresh = freshness(ctx.folder, ctx.version, ctx.as_of)
     stale = fresh[fresh["stale"]]
@@ -70,6 +74,7 @@ def render(ctx: Context) -> None:
     shown.columns = [ctx.t("table.district"), ctx.t("table.last_report"), ctx.t("table.days_since"), "stale"]
     styled = shown.style.apply(lambda row: ["background-color: #fde2e1" if row["stale"] else ""] * len(row), axis=1)
     st.dataframe(styled, hide_index=True, width="stretch", column_config={"stale": None})
+    table_downloads(ctx, freshness_export(ctx, fresh), "freshness")
 
 
 guarded(render)

@@ -155,3 +155,10 @@ def test_a_bug_in_a_page_shows_a_message_not_a_traceback(open_page, monkeypatch)
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == [i18n.t("app.unexpected", "vi")]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_overview_offers_the_briefing_as_pdf_and_pptx(open_page, lang):
+    at = open_page("overview", lang)
+    keys = {b.key for b in at.get("download_button")}
+    assert {"briefing-pdf", "briefing-pptx"} <= keys

@@ -137,6 +137,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", parents=[common, output], help="every target per unit and for the province")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
     p.add_argument("--targets", type=Path, metavar="FILE", help="targets TOML (default data/targets.toml)")
+
+    p = sub.add_parser("brief", parents=[common], help="the weekly briefing as PDF or PPTX (charts need Chromium)")
+    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
+    p.add_argument("--format", required=True, choices=("pdf", "pptx"), help="pdf or pptx")
+    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to write the briefing")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language (default vi)")
+    p.add_argument("--target", metavar="ID", help="the target of the map and district table (default: the first)")
     return parser
 
 
@@ -247,7 +254,33 @@ def run(args: argparse.Namespace) -> int:
         _notes(frame)
         _sample_note(ds)
         return 0
+    if args.command == "brief":
+        return _brief(args, folder, cfg)
     raise AssertionError(args.command)
+
+
+def _brief(args, folder: Path, cfg) -> int:
+    from tracker import briefing  # the renderers are imported only for this command
+
+    target = cfg.target(args.target) if args.target else None
+    ds = store.load(folder)
+    as_of = _as_of(args, ds)
+    briefing.check()  # no browser or font: say so before the slow part
+    if args.format == "pdf":
+        briefing.find_fonts()
+    data = briefing.build(ds, cfg, as_of, args.format, args.lang, target)[args.format]
+    out = Path(args.out)
+    if out.parent and not out.parent.is_dir():
+        raise InputError(f"{out.parent}: no such folder for --out")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out} ({args.format}, {len(data):,} bytes, data as of {as_of.isoformat()}, {args.lang})")
+    _sample_note(ds)
+    return 0
 
 
 def _mapping_path(folder: Path, name: str) -> Path:
