@@ -6,12 +6,14 @@ stores the drop in one transaction. Nothing is written while a file has errors.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
 from dashboard.access import login_form, logout_button
 from dashboard.downloads import drops_export, table_downloads
-from dashboard.state import Context, choice, guarded, header
+from dashboard.state import Context, choice, config, guarded, header
 from tracker import store
 from tracker.errors import MeasureNeeded, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
@@ -19,6 +21,12 @@ from tracker.ingest import KINDS, ReadOptions
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "cp1258")
 DELIMITERS = {"auto": None, ",": ",", ";": ";", "tab": "\t"}
 MAX_SHOWN = 50
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _prepare(folder: str, version: str, data: bytes, kind: str, options: tuple, filename: str):
+    """Validate once per file, options and store version (not again when the commit button reruns the page)."""
+    return store.prepare(folder, data, kind, config(), options=ReadOptions(*options), filename=filename)
 
 
 def options_form(ctx: Context, filename: str) -> ReadOptions:
@@ -95,7 +103,7 @@ def upload(ctx: Context, analyst: str) -> None:
         return
     options = options_form(ctx, uploaded.name)
     try:
-        prepared = store.prepare(ctx.folder, data, kind, ctx.cfg, options=options, filename=uploaded.name)
+        prepared = _prepare(ctx.folder, ctx.version, data, kind, dataclasses.astuple(options), uploaded.name)
     except MeasureNeeded as exc:
         st.session_state["measure_needed"] = True
         st.warning(ctx.t("upload.measure_needed", columns=", ".join(exc.columns)))
@@ -132,9 +140,10 @@ def upload(ctx: Context, analyst: str) -> None:
 
 def drops(ctx: Context, analyst: str) -> None:
     st.subheader(ctx.t("upload.drops"))
-    listing = store.drops(ctx.folder)
-    st.dataframe(listing.sort_values("id", ascending=False), hide_index=True, width="stretch")
-    table_downloads(ctx, drops_export(ctx, listing.sort_values("id", ascending=False)), "drops")
+    listing = store.drops(ctx.folder).sort_values("id", ascending=False)
+    shown = drops_export(ctx, listing)  # translated headers and status words, on screen and in the files
+    st.dataframe(shown, hide_index=True, width="stretch")
+    table_downloads(ctx, shown, "drops")
     active = listing.loc[listing["status"] == "active", "id"].tolist()
     if not active:
         return
