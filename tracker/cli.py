@@ -138,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
     p.add_argument("--targets", type=Path, metavar="FILE", help="targets TOML (default data/targets.toml)")
 
+    p = sub.add_parser("risk", parents=[common, output], help="epidemic risk level per unit and for the province")
+    p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
+
     p = sub.add_parser("brief", parents=[common], help="the weekly briefing as PDF or PPTX (charts need Chromium)")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
     p.add_argument("--format", required=True, choices=("pdf", "pptx"), help="pdf or pptx")
@@ -256,7 +259,26 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "brief":
         return _brief(args, folder, cfg)
+    if args.command == "risk":
+        return _risk(args, folder, cfg)
     raise AssertionError(args.command)
+
+
+def _risk(args, folder: Path, cfg) -> int:
+    from tracker import risk
+
+    rules = risk.load_rules()
+    doses = tuple(sorted({part.dose for rs in rules.rulesets for part in rs.parts}))
+    ds = store.load(folder, until=args.as_of, doses=doses)
+    frame = risk.levels(ds, cfg, rules, _as_of(args, ds))
+    out = frame.copy()
+    for col in ("week_start", "week_end"):
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    if args.format == "csv":  # json keeps real booleans
+        out["vaccine_criterion_met"] = out["vaccine_criterion_met"].map({True: "true", False: "false"})
+    _write(out, args.format)
+    _sample_note(ds)
+    return 0
 
 
 def _brief(args, folder: Path, cfg) -> int:

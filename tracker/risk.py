@@ -1,0 +1,393 @@
+"""Epidemic risk level per unit and for the province (Resolution 128/NQ-CP, Decision 4800/QĐ-BYT).
+
+Rules as data (data/risk_rules.toml, docs/rules.md "Risk level"); pure pandas/numpy, vectorised:
+- band from community cases in the `window_days` days ending on the as-of date per `per` population
+  (0 = no case; edges compared exactly in integers);
+- vaccine criterion met when every part is met: people(group, dose) * q >= p * population(group);
+- level = levels_if_met[band] or levels_if_not_met[band]; +1 (up to the top level) for a unit listed
+  in capacity_not_met.
+The province (TOTAL) row is computed from province sums of cases, people and population, never a mean.
+A coverage that is unavailable (core.people_at gives a reason) counts as criterion not met.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tracker import core
+from tracker.config import DATA_DIR, Config, _fraction, _read_toml
+from tracker.errors import InputError
+
+RULES_FILE = "risk_rules.toml"
+TOTAL = core.TOTAL
+LEVEL_COLUMNS = [
+    "unit_code", "unit_name", "week_start", "week_end", "community_cases_7d", "incidence_per_100k",
+    "adults_dose1_coverage", "age50plus_full_coverage", "vaccine_criterion_met", "level", "color",
+]  # fmt: skip
+_EPOCH = np.datetime64("1970-01-01", "D")
+_OFFSET = np.int64(1 << 22)
+_SHIFT = np.int64(1 << 24)
+
+
+@dataclass(frozen=True)
+class VaccinePart:
+    id: str
+    group: str
+    dose: int
+    threshold: Fraction
+    label_vi: str = ""
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class Level:
+    level: int
+    color: str  # a name: green, yellow, orange, red
+    hex: str
+    name_vi: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    valid_from: dt.date
+    valid_to: dt.date | None
+    source: str
+    window_days: int
+    per: int
+    population_group: str
+    band_edges: tuple[Fraction, ...]
+    levels_if_met: tuple[int, ...]
+    levels_if_not_met: tuple[int, ...]
+    parts: tuple[VaccinePart, ...]
+    levels: tuple[Level, ...]
+    source_en: str = ""
+
+    def applies(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    @property
+    def top(self) -> int:
+        return max(lv.level for lv in self.levels)
+
+    def level(self, n: int) -> Level:
+        return {lv.level: lv for lv in self.levels}[n]
+
+    def legend(self) -> pd.DataFrame:
+        """One row per level: level, color, hex, name_vi, name_en (for a map legend)."""
+        return pd.DataFrame([vars(lv) for lv in sorted(self.levels, key=lambda lv: lv.level)])
+
+
+@dataclass(frozen=True)
+class Rules:
+    rulesets: tuple[RuleSet, ...]
+    capacity_not_met: tuple[str, ...] = ()
+    path: Path | None = None
+
+    def for_date(self, day) -> RuleSet:
+        """The rule set in force on `day`: of those whose range holds it, the latest valid_from."""
+        day = pd.Timestamp(day).date()
+        found = [rs for rs in self.rulesets if rs.applies(day)]
+        if not found:
+            spans = "; ".join(f"{rs.valid_from} to {rs.valid_to or 'now'}" for rs in self.rulesets)
+            raise InputError(f"no risk rule set applies to {day.isoformat()} (rule sets: {spans})")
+        return max(found, key=lambda rs: rs.valid_from)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _date(value, where: str, optional: bool = False) -> dt.date | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise InputError(f"{where}: must be a TOML date such as 2021-10-11")
+    return value
+
+
+def _ints(value, n: int, where: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or len(value) != n or not all(type(v) is int for v in value):
+        raise InputError(f"{where}: expected a list of {n} whole numbers")
+    return tuple(value)
+
+
+def _ruleset(raw: dict, where: str) -> RuleSet:
+    need = ["valid_from", "source", "band_edges", "levels_if_met", "levels_if_not_met", "vaccine_part", "level"]
+    missing = [k for k in need if k not in raw]
+    if missing:
+        raise InputError(f"{where}: missing {', '.join(missing)}")
+    edges = tuple(_fraction(e, f"{where} band_edges") for e in raw["band_edges"])
+    if not edges or any(e <= 0 for e in edges) or list(edges) != sorted(set(edges)):
+        raise InputError(f"{where}: band_edges must be positive and strictly increasing")
+    n_bands = len(edges) + 2  # band 0 (no case), band 1 (under the first edge), one more per edge
+    levels = []
+    for i, lv in enumerate(raw["level"], start=1):
+        miss = [k for k in ("level", "color", "hex", "name_vi", "name_en") if k not in lv]
+        if miss:
+            raise InputError(f"{where} level #{i}: missing {', '.join(miss)}")
+        levels.append(Level(int(lv["level"]), str(lv["color"]), str(lv["hex"]), str(lv["name_vi"]), str(lv["name_en"])))
+    known = {lv.level for lv in levels}
+    if len(known) != len(levels):
+        raise InputError(f"{where}: level numbers must be unique")
+    met = _ints(raw["levels_if_met"], n_bands, f"{where} levels_if_met")
+    not_met = _ints(raw["levels_if_not_met"], n_bands, f"{where} levels_if_not_met")
+    unknown = sorted(set(met + not_met) - known)
+    if unknown:
+        raise InputError(f"{where}: levels {unknown} have no [[ruleset.level]] entry")
+    parts = []
+    for i, p in enumerate(raw["vaccine_part"], start=1):
+        pw = f"{where} vaccine_part #{i}"
+        miss = [k for k in ("id", "group", "dose", "threshold") if k not in p]
+        if miss:
+            raise InputError(f"{pw}: missing {', '.join(miss)}")
+        threshold = _fraction(p["threshold"], f"{pw} threshold")
+        if not 0 < threshold <= 1:
+            raise InputError(f"{pw}: threshold must be a fraction in (0, 1], e.g. 0.7")
+        if type(p["dose"]) is not int or not 1 <= p["dose"] <= 4:
+            raise InputError(f"{pw}: dose must be 1, 2, 3 or 4")
+        parts.append(
+            VaccinePart(
+                str(p["id"]),
+                str(p["group"]),
+                p["dose"],
+                threshold,
+                str(p.get("label_vi", "")),
+                str(p.get("label_en", "")),
+            )
+        )
+    window, per = raw.get("window_days", 7), raw.get("per", 100_000)
+    if type(window) is not int or window < 1 or type(per) is not int or per < 1:
+        raise InputError(f"{where}: window_days and per must be positive whole numbers")
+    valid_from = _date(raw["valid_from"], f"{where} valid_from")
+    valid_to = _date(raw.get("valid_to"), f"{where} valid_to", optional=True)
+    if valid_to is not None and valid_to < valid_from:
+        raise InputError(f"{where}: valid_to is before valid_from")
+    return RuleSet(
+        valid_from=valid_from,
+        valid_to=valid_to,
+        source=str(raw["source"]),
+        source_en=str(raw.get("source_en", "")),
+        window_days=window,
+        per=per,
+        population_group=str(raw.get("population_group", "all")),
+        band_edges=edges,
+        levels_if_met=met,
+        levels_if_not_met=not_met,
+        parts=tuple(parts),
+        levels=tuple(levels),
+    )
+
+
+def load_rules(path: Path | str | None = None) -> Rules:
+    """Read the risk rules (default: data/risk_rules.toml)."""
+    path = Path(path) if path else DATA_DIR / RULES_FILE
+    raw = _read_toml(path)
+    sets = raw.get("ruleset", [])
+    if not isinstance(sets, list) or not sets:
+        raise InputError(f"{path}: expected an array of [[ruleset]] tables")
+    rulesets = tuple(_ruleset(rs, f"{path} ruleset #{i}") for i, rs in enumerate(sets, start=1))
+    starts = [rs.valid_from for rs in rulesets]
+    if len(set(starts)) != len(starts):
+        raise InputError(f"{path}: two rule sets share a valid_from")
+    capacity = raw.get("capacity_not_met", [])
+    if not isinstance(capacity, list) or not all(isinstance(c, str) for c in capacity):
+        raise InputError(f'{path}: capacity_not_met must be a list of unit codes, e.g. ["070"]')
+    return Rules(rulesets=rulesets, capacity_not_met=tuple(capacity), path=path)
+
+
+# --------------------------------------------------------------------------- the rules, vectorised
+
+
+def band(cases, population, rs: RuleSet) -> np.ndarray:
+    """Incidence band per (cases, population): 0 with no case, else 1 + the number of edges reached.
+
+    cases * per >= edge * population, in integers (edge = p/q: cases * per * q >= p * population).
+    """
+    cases = np.asarray(cases, dtype=np.int64)
+    population = np.asarray(population, dtype=np.int64)
+    out = np.where(cases > 0, 1, 0)
+    for edge in rs.band_edges:
+        out = out + ((cases > 0) & (cases * rs.per * edge.denominator >= edge.numerator * population))
+    return out.astype(np.int64)
+
+
+def level_of(bands, met, rs: RuleSet, capacity_not_met=None) -> np.ndarray:
+    """Level per (band, criterion met), raised by one (up to the top) where capacity is not met."""
+    bands = np.asarray(bands, dtype=np.int64)
+    out = np.where(np.asarray(met, dtype=bool), np.take(rs.levels_if_met, bands), np.take(rs.levels_if_not_met, bands))
+    if capacity_not_met is not None:
+        out = np.minimum(out + np.asarray(capacity_not_met, dtype=bool), rs.top)
+    return out.astype(np.int64)
+
+
+def _days(dates) -> np.ndarray:
+    return (pd.DatetimeIndex(dates).to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
+
+
+def _cases_7d(ds, dates: pd.DatetimeIndex, window: int) -> np.ndarray:
+    """Community cases in (d - window, d] per date (rows) and unit (columns, ds.units order)."""
+    codes = pd.Index(ds.units["unit_code"].astype(str))
+    c = ds.cases
+    pos = codes.get_indexer(c["unit_code"].astype(str))
+    keep = pos >= 0
+    key = pos[keep].astype(np.int64) * _SHIFT + _days(c["date"][keep]) + _OFFSET
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cum = np.concatenate([[0], np.cumsum(c["community_cases"].to_numpy(np.int64)[keep][order])])
+    base = np.arange(len(codes), dtype=np.int64)[None, :] * _SHIFT + _OFFSET
+    days = _days(dates)[:, None]
+    hi = cum[np.searchsorted(key, base + days, side="right")]
+    lo = cum[np.searchsorted(key, base + days - window, side="right")]
+    return hi - lo
+
+
+def _check_capacity(ds, rules: Rules) -> None:
+    known = set(ds.units["unit_code"].astype(str)) | {TOTAL}
+    unknown = sorted(set(rules.capacity_not_met) - known)
+    if unknown:
+        where = f"{rules.path}: " if rules.path else ""
+        raise InputError(f"{where}capacity_not_met names unknown unit(s): {', '.join(unknown)}")
+
+
+def _compute(ds, cfg: Config, rules: Rules, rs: RuleSet, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """Every figure for the units then TOTAL, per date (date-major), with people and population."""
+    codes = ds.units["unit_code"].astype(str).to_numpy()
+    names = ds.units["unit_name"].astype(str).to_numpy()
+    n_dates, n = len(dates), len(codes) + 1
+    all_codes = np.append(codes, TOTAL)
+    pop = core.group_population(ds, cfg, rs.population_group)
+    pop = np.append(pop, pop.sum())
+    cases = _cases_7d(ds, dates, rs.window_days)
+    cases = np.hstack([cases, cases.sum(axis=1, keepdims=True)])
+    out = {
+        "unit_code": np.tile(all_codes, n_dates),
+        "unit_name": np.tile(np.append(names, cfg.province_name_vi), n_dates),
+        "week_start": np.repeat(dates - pd.Timedelta(days=rs.window_days - 1), n),
+        "week_end": np.repeat(dates, n),
+        "community_cases_7d": cases.ravel(),
+        "population": np.tile(pop, n_dates),
+    }
+    out["incidence_per_100k"] = out["community_cases_7d"] * 100_000 / out["population"]
+    met = np.ones(n_dates * n, dtype=bool)
+    for part in rs.parts:
+        ppop = core.group_population(ds, cfg, part.group)
+        ppop = np.append(ppop, ppop.sum())
+        at = core.people_at(ds, cfg, part.group, part.dose, dates)["people"].unstack("date")
+        people = at.reindex(index=codes, columns=dates).to_numpy().T  # dates × units
+        total = np.where(np.isnan(people).any(axis=1), np.nan, np.nan_to_num(people).sum(axis=1))
+        people = np.hstack([people, total[:, None]]).ravel()
+        available = ~np.isnan(people)
+        whole = np.nan_to_num(people).astype(np.int64)
+        popr = np.tile(ppop, n_dates)
+        p, q = part.threshold.numerator, part.threshold.denominator
+        part_met = available & (whole * q >= p * popr)
+        out[f"{part.id}_coverage"] = people / popr
+        out[f"{part.id}_people"] = people
+        out[f"{part.id}_population"] = popr
+        out[f"{part.id}_met"] = part_met
+        met &= part_met
+    out["vaccine_criterion_met"] = met
+    out["band"] = band(out["community_cases_7d"], out["population"], rs)
+    flagged = np.isin(out["unit_code"], list(rules.capacity_not_met))
+    out["capacity_not_met"] = flagged
+    out["level"] = level_of(out["band"], met, rs, flagged)
+    colors = {lv.level: lv.color for lv in rs.levels}
+    out["color"] = pd.Series(out["level"]).map(colors).to_numpy()
+    return pd.DataFrame(out)
+
+
+def _frame(ds, cfg: Config, rules: Rules, dates) -> pd.DataFrame:
+    _check_capacity(ds, rules)
+    dates = pd.DatetimeIndex(pd.to_datetime(list(dates))).normalize()
+    by_set: dict[int, list] = {}
+    for d in dates:
+        rs = rules.for_date(d)
+        by_set.setdefault(rules.rulesets.index(rs), []).append(d)
+    parts = [_compute(ds, cfg, rules, rules.rulesets[i], pd.DatetimeIndex(ds_)) for i, ds_ in by_set.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _columns(frame: pd.DataFrame) -> list[str]:
+    """LEVEL_COLUMNS, with the rule set's own coverage columns (one per vaccine part) in their place."""
+    coverage = [c for c in frame if c.endswith("_coverage")]
+    return [*LEVEL_COLUMNS[:6], *coverage, *LEVEL_COLUMNS[8:]]
+
+
+def _int_or_na(values, keep) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=np.int64), dtype="Int64").mask(~np.asarray(keep, dtype=bool))
+
+
+def levels(ds, cfg: Config, rules: Rules, as_of) -> pd.DataFrame:
+    """The risk level per unit, then TOTAL for the province, on `as_of`: exactly LEVEL_COLUMNS."""
+    frame = _frame(ds, cfg, rules, [as_of])
+    cols = _columns(frame)
+    return frame[cols].reset_index(drop=True)
+
+
+def weekly(ds, cfg: Config, rules: Rules, start, end) -> pd.DataFrame:
+    """The weekly history: one row per unit (TOTAL last) × week ending on end, end − 7, … (≥ start).
+
+    Weeks ascending within each unit; columns as `levels`. Each week uses the rule set in force on its end.
+    """
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if start > end:
+        raise InputError(f"start {start.date()} is after end {end.date()}")
+    dates = pd.date_range(end=end, periods=(end - start).days // 7 + 1, freq="7D")
+    frame = _frame(ds, cfg, rules, dates)
+    order = {code: i for i, code in enumerate([*ds.units["unit_code"].astype(str), TOTAL])}
+    frame = frame.assign(_u=frame["unit_code"].map(order)).sort_values(["_u", "week_end"], kind="stable")
+    cols = _columns(frame)
+    return frame[cols].reset_index(drop=True)
+
+
+def what_would_lower(ds, cfg: Config, rules: Rules, as_of) -> pd.DataFrame:
+    """Per unit (TOTAL last): what would bring the band and the vaccine criterion down.
+
+    Columns: unit_code, unit_name, level, color, band, community_cases_7d, population,
+    max_cases_next_7d (the most community cases in the next window that keep the incidence under the
+    lower edge of the current band: for band 1 that is 0; empty for band 0), level_if_lower_band,
+    then per vaccine part <id>_people_needed (max(0, ceil(threshold × population) − people), exact;
+    empty when unavailable), and level_if_criterion_met.
+    """
+    rs = rules.for_date(as_of)
+    f = _frame(ds, cfg, rules, [as_of])
+    b = f["band"].to_numpy(np.int64)
+    pop = f["population"].to_numpy(np.int64)
+    # lower edge of band b (b >= 2) is band_edges[b - 2] = p/q: most cases c with c * per * q < p * pop
+    edges = [Fraction(0), Fraction(0), *rs.band_edges]
+    p = np.array([e.numerator for e in edges], dtype=np.int64)[b]
+    q = np.array([e.denominator for e in edges], dtype=np.int64)[b]
+    max_cases = core._ceil_div(p * pop, rs.per * q) - 1
+    max_cases = np.where(b == 1, 0, max_cases)
+    out = pd.DataFrame(
+        {
+            "unit_code": f["unit_code"],
+            "unit_name": f["unit_name"],
+            "level": f["level"],
+            "color": f["color"],
+            "band": b,
+            "community_cases_7d": f["community_cases_7d"],
+            "population": pop,
+            "max_cases_next_7d": _int_or_na(np.where(b > 0, max_cases, 0), b > 0),
+            "level_if_lower_band": _int_or_na(
+                level_of(np.maximum(b - 1, 0), f["vaccine_criterion_met"], rs, f["capacity_not_met"]), b > 0
+            ),
+        }
+    )
+    for part in rs.parts:
+        people = f[f"{part.id}_people"]
+        ppop = f[f"{part.id}_population"].to_numpy(np.int64)
+        need = np.maximum(
+            0,
+            core._ceil_div(ppop * part.threshold.numerator, part.threshold.denominator)
+            - people.fillna(0).to_numpy(np.int64),
+        )
+        out[f"{part.id}_people_needed"] = _int_or_na(need, people.notna())
+    out["level_if_criterion_met"] = level_of(b, np.ones(len(b), dtype=bool), rs, f["capacity_not_met"])
+    return out
