@@ -37,6 +37,7 @@ pages = [
     st.Page("app_pages/overview.py", title=i18n.t("page.overview", ctx.lang), default=True),  # served at /
     st.Page("app_pages/districts.py", title=i18n.t("page.districts", ctx.lang), url_path="districts"),
     st.Page("app_pages/trends.py", title=i18n.t("page.trends", ctx.lang), url_path="trends"),
+    st.Page("app_pages/risk.py", title=i18n.t("risk.title", ctx.lang), url_path="risk"),
     st.Page("app_pages/upload.py", title=i18n.t("upload.title", ctx.lang), url_path="upload"),
 ]
 st.navigation(pages, position="sidebar").run()

@@ -245,3 +245,32 @@ def guarded(render, needs_data: bool = True) -> None:
     except Exception:  # a bug: details to the server log, a message to the user (st.stop/st.rerun are BaseExceptions)
         LOG.exception("page failed")
         st.error(ctx.t("app.unexpected"))
+
+
+@st.cache_resource(show_spinner=False)
+def risk_rules():
+    """The risk-level rules (data/risk_rules.toml)."""
+    from tracker import risk
+
+    return risk.load_rules()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def risk_levels(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
+    from tracker import risk
+
+    return risk.levels(dataset(folder, version), config(), risk_rules(), as_of)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def risk_weekly(folder: str, version: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    from tracker import risk
+
+    return risk.weekly(dataset(folder, version), config(), risk_rules(), start, end)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def risk_lower(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
+    from tracker import risk
+
+    return risk.what_would_lower(dataset(folder, version), config(), risk_rules(), as_of)

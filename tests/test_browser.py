@@ -55,11 +55,12 @@ TITLE_MS = 15_000  # after a finished run, how long the title may still take
 CHART_MS = 30_000
 
 # page -> URL path; the overview is the default page, served at the root (there is no /overview).
-PATHS = {"overview": "", "districts": "districts", "trends": "trends", "upload": "upload"}
+PATHS = {"overview": "", "districts": "districts", "trends": "trends", "risk": "risk", "upload": "upload"}
 TITLES = {
     "overview": {"vi": "Tổng quan", "en": "Overview"},
     "districts": {"vi": "Bản đồ", "en": "Districts"},
     "trends": {"vi": "Xu hướng", "en": "Trends"},
+    "risk": {"vi": "Cấp độ dịch", "en": "Risk level"},
     "upload": {"vi": "Cập nhật dữ liệu", "en": "Upload"},
 }
 SAMPLE_LABEL = {"vi": "Số liệu mẫu minh họa", "en": "Illustrative sample data"}
@@ -326,7 +327,7 @@ def test_page_renders_offline_without_errors(visit, page_name, lang):
     titles = [t.strip() for t in main.locator("h1").all_inner_texts()]
     assert TITLES[page_name][lang] in titles, f"{where}: page titles {titles}"
     assert SAMPLE_LABEL[lang] in main.inner_text(), f"{where}: the sample data must be labelled '{SAMPLE_LABEL[lang]}'"
-    if page_name in ("districts", "trends"):
+    if page_name in ("districts", "trends", "risk"):
         assert visit.wait_for_charts() > 0, f"{where}: no Plotly chart"
     if page_name == "upload":  # the login form, before anything else
         assert main.locator('input[type="password"]').count() == 1, f"{where}: no login form"

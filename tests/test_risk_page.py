@@ -1,0 +1,76 @@
+"""The risk page renders in both languages, shows the core's province level, and explains early dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tracker import core, fmt, i18n, risk, store
+from tracker.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("risk_page") / "store"
+    store.init(folder, load_config())
+    return folder
+
+
+@pytest.fixture
+def open_risk(store_dir, monkeypatch):
+    monkeypatch.setenv("TRACKER_STORE", str(store_dir))
+    monkeypatch.delenv("TRACKER_BOUNDARIES", raising=False)
+
+    def _open(lang: str, **state) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["lang"] = lang
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        at.switch_page("app_pages/risk.py")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+        return at
+
+    return _open
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_risk_page_renders_with_the_province_level(open_risk, store_dir, lang):
+    as_of = dt.date(2021, 12, 1)
+    at = open_risk(lang, as_of=as_of)
+    assert [t.value for t in at.title] == [i18n.t("risk.title", lang)]
+    assert any(i18n.t("app.sample", lang) in w.value for w in at.warning), "sample data must be labelled"
+    rules = risk.load_rules()
+    table = risk.levels(store.load(store_dir), load_config(), rules, as_of)
+    total = table[table["unit_code"] == core.TOTAL].iloc[0]
+    legend = rules.for_date(as_of).legend().set_index("level")
+    expected = legend.loc[int(total["level"]), f"name_{lang}"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[i18n.t("risk.province_level", lang)] == expected
+    weeks = risk.weekly(store.load(store_dir), load_config(), rules, dt.date(2021, 10, 11), as_of)
+    run = 0
+    for level in reversed(weeks[weeks["unit_code"] == core.TOTAL]["level"].tolist()):
+        if level != 1:
+            break
+        run += 1
+    assert metrics[i18n.t("risk.green_weeks", lang)] == i18n.t("risk.weeks_value", lang, n=fmt.number(run, lang))
+    assert len(at.dataframe) == 2
+    shown = at.dataframe[0].value
+    assert isinstance(shown, pd.DataFrame) and i18n.t("risk.level", lang) in shown.columns
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_before_the_rules_the_page_says_when_they_start(open_risk, lang):
+    at = open_risk(lang, as_of=dt.date(2021, 10, 1))
+    start = fmt.date(dt.date(2021, 10, 11), lang)
+    assert [i.value for i in at.info] == [i18n.t("risk.not_yet", lang, date=start)]
+    assert not at.metric
