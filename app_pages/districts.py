@@ -80,7 +80,8 @@ def ranked_table(ctx: Context, table, metric: str):
     if metric != "status":
         units = units.sort_values(column, ascending=not worse, na_position="last")
     extra = [column] if column not in ("coverage", "gap_points", "people_needed", "status") else []
-    shown = units[["unit_name", "coverage", "gap_points", "people_needed", *extra, "status"]].copy()
+    shown = units[["unit_name", "coverage", "gap_points", "people_needed", *extra, "status", f"risk_name_{ctx.lang}"]]
+    shown = shown.rename(columns={f"risk_name_{ctx.lang}": "risk_level"}).copy()
     shown["status"] = shown["status"].map(lambda s: i18n.status(s, ctx.lang))
     shown["coverage"] = shown["coverage"] * 100  # whole percent on the bar: no decimal mark to localise
     names = {
@@ -91,6 +92,7 @@ def ranked_table(ctx: Context, table, metric: str):
         "pace_ratio": ctx.t("table.pace_ratio"),
         "status": ctx.t("table.status"),
         "incidence_per_100k": ctx.t("table.incidence"),
+        "risk_level": ctx.t("table.risk_level"),
     }
     formats = {
         "gap_points": lambda v: ctx.number(v, decimals=1),

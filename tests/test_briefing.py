@@ -139,12 +139,16 @@ def test_pptx_has_editable_slides_text_and_table(made, cfg):
     assert len(tables) == 1
     table = tables[0]
     header = [c.text for c in table.rows[0].cells]
-    assert header[0] == i18n.t("table.district", "vi") and header[-1] == i18n.t("table.status", "vi")
+    assert header[0] == i18n.t("table.district", "vi") and header[-2:] == [
+        i18n.t("table.status", "vi"),
+        i18n.t("table.risk_level", "vi"),
+    ]
     rows = {r.cells[0].text: [c.text for c in r.cells] for r in list(table.rows)[1:]}
     district = views.district_table(ds, cfg, AS_OF, cfg.targets[0]).set_index("unit_name")
     lam_binh = district.loc["Huyện Lâm Bình"]
     assert rows["Huyện Lâm Bình"][1] == fmt.percent(lam_binh["coverage"], "vi")
-    assert rows["Huyện Lâm Bình"][-1] == i18n.status(lam_binh["status"], "vi")
+    assert rows["Huyện Lâm Bình"][-2] == i18n.status(lam_binh["status"], "vi")
+    assert rows["Huyện Lâm Bình"][-1] == lam_binh["risk_name_vi"].split(" – ")[0]  # e.g. "Cấp 1"
     assert len(rows) == len(ds.units) + 1  # and the province
     notes = "\n".join(texts(slides[-1]))
     assert cfg.targets[0].source in notes and "Huyện Lâm Bình: 31/12/2021" in notes

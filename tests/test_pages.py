@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import dashboard.state
-from tracker import core, fmt, i18n, store, views
+from tracker import core, fmt, i18n, risk, store, views
 from tracker.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +98,9 @@ def test_districts_page_table_matches_the_core(open_page, store_dir):
     expected = table[table["unit_code"] != core.TOTAL].sort_values("coverage")
     assert list(shown["unit_name"]) == list(expected["unit_name"])
     assert shown["coverage"].tolist() == pytest.approx((expected["coverage"] * 100).tolist())
+    levels = risk.levels(store.load(store_dir), cfg, risk.load_rules(), as_of).set_index("unit_code")["level"]
+    names = risk.load_rules().for_date(as_of).legend().set_index("level")["name_en"]
+    assert shown["risk_level"].tolist() == [names[levels[c]] for c in expected["unit_code"]]  # the level joins
 
 
 @pytest.mark.parametrize(

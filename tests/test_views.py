@@ -76,3 +76,9 @@ def test_incidence_series_is_a_seven_day_window_per_100k():
     pop = core.group_population(ds, CFG, "all")[0]
     assert own["cases_7d"].tolist() == [3, 5]  # 01..07 has 2+1; 02..08 has 1+4 (imported not counted)
     assert own["incidence_per_100k"].tolist() == pytest.approx([3e5 / pop, 5e5 / pop])
+
+
+def test_district_table_has_no_risk_level_before_the_first_rule_set():
+    ds = make_dataset(reports=[("2021-10-01", "070", "18-49", 1, 3)])
+    table = views.district_table(ds, CFG, dt.date(2021, 10, 8), make_target(deadline="2021-10-31"))
+    assert table["risk_level"].isna().all()  # the assessment starts on 11/10/2021

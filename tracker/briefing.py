@@ -57,6 +57,11 @@ def _is_exe(path: str | os.PathLike) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
+def _short_level(name) -> str:
+    """'Cấp 1 – Nguy cơ thấp (vùng xanh)' → 'Cấp 1' for a narrow table cell; the full names are on the risk page."""
+    return name.split(" – ")[0] if isinstance(name, str) else fmt.EMPTY
+
+
 def find_browser() -> str:
     """The Chrome/Chromium kaleido will drive; RendererMissing (with what to do) when there is none."""
     try:
@@ -259,7 +264,7 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
 
     columns = [
         t("table.district"), t("table.coverage"), t("table.gap"), t("table.people_needed"),
-        t("table.pace"), t("table.required"), t("table.status"),
+        t("table.pace"), t("table.required"), t("table.status"), t("table.risk_level"),
     ]  # fmt: skip
     ordered = pd.concat([units, table[table["unit_code"] == core.TOTAL]])
     rows, statuses = [], []
@@ -274,6 +279,7 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
                 fmt.number(r.pace_7d, lang, decimals=1),
                 fmt.number(r.required_daily, lang, decimals=1),
                 i18n.status(r.status, lang) if isinstance(r.status, str) else fmt.EMPTY,
+                _short_level(getattr(r, f"risk_name_{lang}")),
             ]
         )
         statuses.append(r.status if isinstance(r.status, str) else "unavailable")
@@ -393,7 +399,7 @@ def to_pdf(b: Briefing) -> bytes:
     pdf.set_font("DejaVu", size=7.5)
     heads = FontFace(emphasis="BOLD", fill_color=_rgb("#1f4e79"), color=(255, 255, 255))
     with pdf.table(
-        col_widths=(46, 20, 20, 22, 24, 24, 24), text_align=("LEFT", *["RIGHT"] * 5, "LEFT"),
+        col_widths=(42, 18, 18, 20, 22, 22, 24, 14), text_align=("LEFT", *["RIGHT"] * 5, "LEFT", "LEFT"),
         headings_style=heads, line_height=4.2, first_row_as_headings=True,
     ) as tbl:  # fmt: skip
         tbl.row(b.columns)
@@ -478,7 +484,7 @@ def to_pptx(b: Briefing) -> bytes:
     rows, cols = len(b.rows) + 1, len(b.columns)
     shape = s.shapes.add_table(rows, cols, left, Inches(1.3), full, Inches(0.4) * rows)
     table = shape.table
-    widths = (3.0, 1.4, 1.5, 1.5, 1.7, 1.7, 1.533)
+    widths = (2.8, 1.3, 1.4, 1.4, 1.6, 1.6, 1.433, 1.0)
     for i, wd in enumerate(widths[:cols]):
         table.columns[i].width = Inches(wd)
     for r, cells in enumerate([b.columns, *b.rows]):

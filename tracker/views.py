@@ -12,8 +12,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from tracker import core
+from tracker import core, risk
 from tracker.config import Config, Target
+from tracker.errors import InputError
 
 STALE_AFTER_DAYS = 2  # a district that has not reported for this many days is highlighted
 FULL_DOSE = 2  # "primary series complete"
@@ -75,7 +76,21 @@ def district_table(ds, cfg: Config, as_of: dt.date, target: Target) -> pd.DataFr
     for col in ("lat", "lon"):
         table[col] = units[col]
     table["population_all"] = inc["population"]
+    table["risk_level"], table["risk_name_vi"], table["risk_name_en"] = _risk_columns(ds, cfg, as_of, table.index)
     return table.reset_index()
+
+
+def _risk_columns(ds, cfg: Config, as_of: dt.date, codes: pd.Index):
+    """The epidemic level of each unit (and TOTAL) and its names, or empty before any rule set applies."""
+    rules = risk.load_rules()
+    try:
+        ruleset = rules.for_date(as_of)
+    except InputError:  # before 11/10/2021 there was no level to assess
+        empty = pd.Series(np.nan, index=codes)
+        return empty, empty.astype(object), empty.astype(object)
+    levels = risk.levels(ds, cfg, rules, as_of).set_index("unit_code")["level"].reindex(codes)
+    names = ruleset.legend().set_index("level")
+    return levels, levels.map(names["name_vi"]), levels.map(names["name_en"])
 
 
 def coverage_series(
