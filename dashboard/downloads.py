@@ -23,27 +23,19 @@ def table_downloads(ctx: Context, frame: pd.DataFrame, name: str, place: str | N
     starts the file name; `place` defaults to the province, as the page tables cover all districts.
     """
     place = place or ctx.cfg.province_name_vi
+    builders = {"csv": exports.csv_bytes, "xlsx": lambda f: exports.xlsx_bytes(f, sheet=name)}
     with st.container(horizontal=True):
-        st.download_button(
-            ctx.t("export.csv"),
-            exports.csv_bytes(frame),
-            file_name=exports.file_name(name, place, ctx.as_of, "csv"),
-            mime=exports.MIME["csv"],
-            key=f"download_csv_{name}",
-            help=ctx.t("export.csv_help"),
-            on_click="ignore",
-            icon=":material/download:",
-        )
-        st.download_button(
-            ctx.t("export.xlsx"),
-            exports.xlsx_bytes(frame, sheet=name),
-            file_name=exports.file_name(name, place, ctx.as_of, "xlsx"),
-            mime=exports.MIME["xlsx"],
-            key=f"download_xlsx_{name}",
-            help=ctx.t("export.xlsx_help"),
-            on_click="ignore",
-            icon=":material/download:",
-        )
+        for ext, build in builders.items():
+            st.download_button(
+                ctx.t(f"export.{ext}"),
+                build(frame),
+                file_name=exports.file_name(name, place, ctx.as_of, ext),
+                mime=exports.MIME[ext],
+                key=f"download_{ext}_{name}",
+                help=ctx.t(f"export.{ext}_help"),
+                on_click="ignore",
+                icon=":material/download:",
+            )
 
 
 def _status(ctx: Context, code) -> str | None:

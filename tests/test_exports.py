@@ -6,17 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import shutil
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests.apptools import open_app
 from tracker import auth, core, exports, i18n, store, views
 from tracker.config import load_config
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 BOM = b"\xef\xbb\xbf"
 DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"]
 
@@ -109,18 +107,9 @@ def test_file_name_is_ascii_and_dated():
 # --------------------------------------------------------------------------- the buttons on the pages
 
 
-@pytest.fixture(scope="module")
-def store_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("exports") / "store"
-    store.init(folder, load_config())
-    return folder
-
-
 @pytest.fixture
-def exported(store_dir, monkeypatch):
+def exported(app_store, monkeypatch):
     """Run pages with the store, recording each frame handed to the CSV writer."""
-    monkeypatch.setenv("TRACKER_STORE", str(store_dir))
-    monkeypatch.delenv("TRACKER_BOUNDARIES", raising=False)
     frames: list[pd.DataFrame] = []
     real = exports.csv_bytes
 
@@ -132,23 +121,9 @@ def exported(store_dir, monkeypatch):
     return frames
 
 
-def open_page(page: str | None, lang: str, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_districts_page_offers_both_downloads_for_each_table(exported, lang):
-    at = open_page("app_pages/districts.py", lang)
+    at = open_app("app_pages/districts.py", lang)
     buttons = at.get("download_button")
     labels = [b.proto.label for b in buttons]
     assert labels == [i18n.t("export.csv", lang), i18n.t("export.xlsx", lang)] * 2  # ranked table, then detail
@@ -165,7 +140,7 @@ def test_districts_page_offers_both_downloads_for_each_table(exported, lang):
 def test_districts_export_has_the_core_numbers_with_translated_headers(exported, store_dir):
     as_of = dt.date(2021, 12, 1)
     exported.clear()
-    open_page("app_pages/districts.py", "vi", as_of=as_of)
+    open_app("app_pages/districts.py", "vi", as_of=as_of)
     ranked, detail = exported[-2:]
     cfg = load_config()
     table = views.district_table(store.load(store_dir), cfg, as_of, cfg.targets[0])
@@ -181,7 +156,7 @@ def test_districts_export_has_the_core_numbers_with_translated_headers(exported,
 
 def test_overview_freshness_download_has_dates_and_numbers(exported):
     exported.clear()
-    at = open_page(None, "en", as_of=dt.date(2021, 11, 15))
+    at = open_app(None, "en", as_of=dt.date(2021, 11, 15))
     tables = [b.proto.label for b in at.get("download_button") if b.key.startswith("download_")]
     assert tables == [i18n.t("export.csv", "en"), i18n.t("export.xlsx", "en")]  # besides the briefing buttons
     fresh = exported[-1].set_index(i18n.t("table.district", "en"))
@@ -198,7 +173,7 @@ def test_upload_page_offers_the_drop_log(exported, store_dir, tmp_path, monkeypa
     auth.add_user(folder, "lan", "mật-khẩu-đủ-dài")
     monkeypatch.setenv("TRACKER_STORE", str(folder))
     exported.clear()
-    at = open_page("app_pages/upload.py", "vi")
+    at = open_app("app_pages/upload.py", "vi")
     at.text_input(key="login_name").input("lan")
     at.text_input(key="login_password").input("mật-khẩu-đủ-dài")
     at.button[0].click().run()

@@ -4,46 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from pathlib import Path
 
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import dashboard.state
+from tests.apptools import APP, open_app
 from tracker import core, fmt, i18n, risk, store, views
 from tracker.config import load_config
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 PAGES = {"overview": "app_pages/overview.py", "districts": "app_pages/districts.py", "trends": "app_pages/trends.py"}
 TITLES = {"overview": "page.overview", "districts": "page.districts", "trends": "page.trends"}
 
 
-@pytest.fixture(scope="module")
-def store_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pages") / "store"
-    store.init(folder, load_config())
-    return folder
-
-
 @pytest.fixture
-def open_page(store_dir, monkeypatch):
-    monkeypatch.setenv("TRACKER_STORE", str(store_dir))
-    monkeypatch.delenv("TRACKER_BOUNDARIES", raising=False)
-
+def open_page(app_store):
     def _open(page: str, lang: str, **state) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.session_state["lang"] = lang
-        for key, value in state.items():
-            at.session_state[key] = value
-        at.run()
-        if page != "overview":
-            at.switch_page(PAGES[page])
-            at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        assert not at.error, [e.value for e in at.error]
-        return at
+        return open_app(None if page == "overview" else PAGES[page], lang, **state)
 
     return _open
 

@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptools import open_app
 from tracker import core, fmt, i18n, risk, store
 from tracker.config import load_config
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(scope="module")
-def store_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("risk_page") / "store"
-    store.init(folder, load_config())
-    return folder
-
 
 @pytest.fixture
-def open_risk(store_dir, monkeypatch):
-    monkeypatch.setenv("TRACKER_STORE", str(store_dir))
-    monkeypatch.delenv("TRACKER_BOUNDARIES", raising=False)
-
+def open_risk(app_store):
     def _open(lang: str, **state) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.session_state["lang"] = lang
-        for key, value in state.items():
-            at.session_state[key] = value
-        at.run()
-        at.switch_page("app_pages/risk.py")
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        assert not at.error, [e.value for e in at.error]
-        return at
+        return open_app("app_pages/risk.py", lang, **state)
 
     return _open
 
