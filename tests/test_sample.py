@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tracker import core, sample
 from tracker.config import DATA_DIR, load_config
@@ -16,14 +19,56 @@ from tracker.store import Dataset
 FILES = ("units.csv", "population.csv", "vaccinations.csv", "cases.csv")
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _first_difference(made: Path, bundled: Path) -> str | None:
+    """None if the two files are byte-identical, else where they first differ."""
+    if made.read_bytes() == bundled.read_bytes():
+        return None
+    ours, theirs = made.read_text(encoding="utf-8").splitlines(), bundled.read_text(encoding="utf-8").splitlines()
+    for number, (a, b) in enumerate(zip(ours, theirs, strict=False), start=1):
+        if a != b:
+            return f"first difference at line {number}: bundled {b!r}, generated {a!r}"
+    return f"generated {len(ours)} lines, bundled {len(theirs)} (or only line ends differ)"
+
+
+def _differences(made_dir: Path, bundled_dir: Path) -> list[str]:
+    return [
+        f"{name}: {problem}"
+        for name in FILES
+        if (problem := _first_difference(made_dir / name, bundled_dir / name)) is not None
+    ]
 
 
 def test_generator_reproduces_the_bundled_files(tmp_path):
     sample.main(["--out", str(tmp_path)])
-    for name in FILES:
-        assert _sha(tmp_path / name) == _sha(DATA_DIR / name), f"data/{name} differs from the generator's output"
+    problems = _differences(tmp_path, DATA_DIR)
+    assert not problems, "data/ differs from `python -m tracker.sample`:\n" + "\n".join(problems)
+
+
+def _simd_levels() -> list[str]:
+    """The SIMD levels beyond its baseline that NumPy found on this CPU and dispatches to."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    return [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
+
+
+def test_the_sample_does_not_depend_on_the_cpu(tmp_path):
+    """The same files with NumPy's SIMD code paths switched off, as on a CPU without them.
+
+    The bundled files once differed on a machine whose CPU had other SIMD levels: rounding noise of
+    an FFT changed how many random numbers a Poisson draw took (see sample._noisy).
+    """
+    levels = _simd_levels()
+    if not levels:
+        pytest.skip("NumPy uses only its baseline on this CPU: nothing to switch off")
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(levels)}
+    run = subprocess.run(
+        [sys.executable, "-m", "tracker.sample", "--out", str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    problems = _differences(tmp_path, DATA_DIR)
+    assert not problems, f"with NPY_DISABLE_CPU_FEATURES={' '.join(levels)!r}:\n" + "\n".join(problems)
 
 
 def _bundled() -> Dataset:

@@ -107,6 +107,7 @@ _TEEN_WIDTH = 8.0
 _WEEKDAY_FACTOR = np.array([1.08, 1.08, 1.08, 1.08, 1.08, 0.90, 0.70])  # Monday..Sunday, mean 1
 _NOISE_SHAPE = 16.0  # gamma shape of the daily noise factor (CV 25%)
 _SECONDS_PER_DAY = 86_400
+_NEGLIGIBLE = 1e-6  # expected people per day below which a day's count is drawn as 0 (see _noisy)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -127,10 +128,17 @@ def _surge(t: np.ndarray, start, mid, width) -> np.ndarray:
 
 
 def _noisy(rng: np.random.Generator, expected: np.ndarray) -> np.ndarray:
-    """Integer daily counts around ``expected``: a weekday factor, a gamma factor, then Poisson."""
+    """Integer daily counts around ``expected``: a weekday factor, a gamma factor, then Poisson.
+
+    Expected counts below :data:`_NEGLIGIBLE` are drawn as exactly 0. NumPy's Poisson sampler
+    takes no random number for a mean of 0 and at least one for any positive mean, so a mean that
+    is 0 on one machine and 1e-13 on another (rounding in SIMD code that NumPy picks by CPU)
+    would shift every later draw and change the whole sample.
+    """
     weekday = _WEEKDAY_FACTOR[np.arange(expected.shape[0]) % 7]  # START is a Monday
     lam = expected * weekday.reshape((-1,) + (1,) * (expected.ndim - 1))
     lam *= rng.gamma(_NOISE_SHAPE, 1.0 / _NOISE_SHAPE, size=lam.shape)
+    lam[lam < _NEGLIGIBLE] = 0.0
     return rng.poisson(lam)
 
 
@@ -140,11 +148,17 @@ def _increments(cumulative: np.ndarray) -> np.ndarray:
 
 
 def _lagged(increments: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Causal convolution along axis 0 (days) with ``weights[lag]``, via FFT."""
-    n = increments.shape[0] + weights.size
-    kernel = np.fft.rfft(weights, n).reshape((-1,) + (1,) * (increments.ndim - 1))
-    spectrum = np.fft.rfft(increments, n, axis=0) * kernel
-    return np.clip(np.fft.irfft(spectrum, n, axis=0)[: increments.shape[0]], 0.0, None)
+    """Causal convolution along axis 0 (days) with ``weights[lag]``: one shifted add per lag.
+
+    Elementwise products and sums in a fixed order give the same bits on every CPU, and exact
+    zeros where nothing happened (an FFT leaves rounding noise of either sign there instead).
+    """
+    out = np.zeros_like(increments, dtype=float)
+    days = increments.shape[0]
+    for lag in np.flatnonzero(weights):  # at most ~60 lags, each a whole-array operation
+        if lag < days:
+            out[lag:] += weights[lag] * increments[: days - lag]
+    return out
 
 
 def _dose2_weights() -> np.ndarray:
