@@ -1,11 +1,11 @@
 """Dashboard entry point: the shared sidebar controls, then the page the user chose.
 
 Run with `make run` (or `streamlit run app.py`). The controls live here so they are kept
-across pages; each page in app_pages/ reads them and renders what tracker/ computes.
+across pages; each page in pages/ reads them and renders what tracker/ computes.
 
-The pages are not in a folder named pages/: Streamlit treats such a folder as its legacy
-automatic navigation, and then a link straight to /trends opens the bare page script without
-this entry point (streamlit's PagesManager checks only whether pages/ exists).
+The pages are listed here with st.navigation, not discovered from the folder; a page started
+without this entry point (Streamlit's old pages/ mode, on the first run after a start) comes
+back through it: see dashboard.state.guarded.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ if ctx.cfg.require_login_to_view and not analyst():  # a setting can close the d
     login_form(ctx.folder, ctx.lang)
     st.stop()
 pages = [
-    st.Page("app_pages/overview.py", title=i18n.t("page.overview", ctx.lang), default=True),  # served at /
-    st.Page("app_pages/districts.py", title=i18n.t("page.districts", ctx.lang), url_path="districts"),
-    st.Page("app_pages/trends.py", title=i18n.t("page.trends", ctx.lang), url_path="trends"),
-    st.Page("app_pages/risk.py", title=i18n.t("risk.title", ctx.lang), url_path="risk"),
-    st.Page("app_pages/upload.py", title=i18n.t("upload.title", ctx.lang), url_path="upload"),
+    st.Page("pages/overview.py", title=i18n.t("page.overview", ctx.lang), default=True),  # served at /
+    st.Page("pages/districts.py", title=i18n.t("page.districts", ctx.lang), url_path="districts"),
+    st.Page("pages/trends.py", title=i18n.t("page.trends", ctx.lang), url_path="trends"),
+    st.Page("pages/risk.py", title=i18n.t("risk.title", ctx.lang), url_path="risk"),
+    st.Page("pages/upload.py", title=i18n.t("upload.title", ctx.lang), url_path="upload"),
 ]
 st.navigation(pages, position="sidebar").run()

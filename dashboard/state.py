@@ -13,6 +13,7 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from tracker import fmt, geo, i18n, store, views
 from tracker.config import Config, Target, load_config, store_dir
@@ -230,8 +231,24 @@ def header(ctx: Context, page_key: str) -> None:
         st.warning(ctx.t("app.sample"), icon="⚠️")
 
 
+def _through_app() -> None:
+    """Run again through app.py: this page script was started on its own, without the entry point.
+
+    Streamlit still has its legacy multipage mode: while no script has called ``st.navigation`` since
+    the server started, a folder named ``pages/`` beside the entry point is taken as the page list,
+    and a link such as /trends runs ``pages/trends.py`` bare (no sidebar, and no ``ctx`` or one
+    left from an earlier run). Only the first run after a start meets this (and every AppTest run,
+    which resets the mode); switching the mode off and rerunning makes app.py run, and its
+    ``st.navigation`` opens the same page (a page is known by its URL path in both modes).
+    """
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
 def guarded(render, needs_data: bool = True) -> None:
     """Run a page body; a problem with the data shows as a message, never a traceback."""
+    if PagesManager.uses_pages_directory:  # started without app.py
+        _through_app()
     ctx = st.session_state.get("ctx")
     if ctx is None:
         return

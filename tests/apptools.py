@@ -10,7 +10,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def open_app(page: str | None, lang: str, **state) -> AppTest:
-    """Run app.py with `state` set, switch to `page` (a file under app_pages/, None = the overview),
+    """Run app.py with `state` set, switch to `page` (a file under pages/, None = the overview),
     and fail on any exception or error element."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["lang"] = lang

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import app_test
 
 from tracker import store
 from tracker.config import load_config
@@ -22,3 +24,20 @@ def app_store(store_dir, monkeypatch):
     monkeypatch.setenv("TRACKER_STORE", str(store_dir))
     monkeypatch.delenv("TRACKER_BOUNDARIES", raising=False)
     return store_dir
+
+
+class _NavigationPagesManager(PagesManager):
+    """The pages manager as on every run of a server after its first."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture(autouse=True)
+def _apptest_runs_like_a_running_server(monkeypatch):
+    """AppTest makes every run a server's first run, and on a first run Streamlit still takes the
+    pages/ folder for its old automatic navigation (see dashboard.state.guarded): every run would
+    start on a bare page and drop the choices just made. A real server meets that once, before any
+    choice, and tests/test_browser.py covers it; AppTest runs the app as every later run does."""
+    monkeypatch.setattr(app_test, "PagesManager", _NavigationPagesManager)

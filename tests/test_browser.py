@@ -348,13 +348,26 @@ def test_overview_card_shows_the_core_figure(visit, app):
     assert shown == expected, f"first target ({first.id}) province coverage: page {shown!r}, core {expected!r}"
 
 
-def test_a_link_to_a_page_works_on_a_fresh_server(context, tmp_path):
-    """A bookmark to a page, opened before anyone has opened the home page since the server started."""
+@pytest.mark.parametrize("page_name", [name for name, path in PATHS.items() if path])
+def test_a_link_to_a_page_works_on_a_fresh_server(context, tmp_path, page_name):
+    """A bookmark to a page, opened before anyone has opened the home page since the server started.
+
+    That first run is the one where Streamlit's old pages/ folder mode still applies (see
+    dashboard.state.guarded): the page must open with the shared sidebar and our navigation,
+    and the server must print no warning or traceback.
+    """
     with running_server(tmp_path) as fresh:
-        for page_name in ("trends", "districts"):
-            opened = Visit(context, fresh)
-            try:
-                opened.open(page_name, "vi")
-                opened.check_no_errors(f"{page_name} (vi), first visit after the server started")
-            finally:
-                opened.close()
+        opened = Visit(context, fresh)
+        try:
+            opened.open(page_name, "vi")
+            where = f"{page_name} (vi), first visit after the server started"
+            opened.check_no_errors(where)
+            nav = opened.texts("stSidebarNavLink")
+            assert nav == [TITLES[name]["vi"] for name in PATHS], f"{where}: sidebar navigation {nav}"
+            sidebar = opened.page.get_by_test_id("stSidebar").inner_text()
+            assert LANGUAGE_RADIO in sidebar, f"{where}: the shared sidebar controls are missing"
+        finally:
+            opened.close()
+        log = fresh.output(lines=10_000)
+        noisy = [line for line in log.splitlines() if "Traceback" in line or "WARNING" in line.upper()]
+        assert not noisy, f"{page_name}: the server printed warnings:\n{log}"

@@ -123,7 +123,7 @@ def exported(app_store, monkeypatch):
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_districts_page_offers_both_downloads_for_each_table(exported, lang):
-    at = open_app("app_pages/districts.py", lang)
+    at = open_app("pages/districts.py", lang)
     buttons = at.get("download_button")
     labels = [b.proto.label for b in buttons]
     assert labels == [i18n.t("export.csv", lang), i18n.t("export.xlsx", lang)] * 2  # ranked table, then detail
@@ -140,7 +140,7 @@ def test_districts_page_offers_both_downloads_for_each_table(exported, lang):
 def test_districts_export_has_the_core_numbers_with_translated_headers(exported, store_dir):
     as_of = dt.date(2021, 12, 1)
     exported.clear()
-    open_app("app_pages/districts.py", "vi", as_of=as_of)
+    open_app("pages/districts.py", "vi", as_of=as_of)
     ranked, detail = exported[-2:]
     cfg = load_config()
     table = views.district_table(store.load(store_dir), cfg, as_of, cfg.targets[0])
@@ -173,7 +173,7 @@ def test_upload_page_offers_the_drop_log(exported, store_dir, tmp_path, monkeypa
     auth.add_user(folder, "lan", "mật-khẩu-đủ-dài")
     monkeypatch.setenv("TRACKER_STORE", str(folder))
     exported.clear()
-    at = open_app("app_pages/upload.py", "vi")
+    at = open_app("pages/upload.py", "vi")
     at.text_input(key="login_name").input("lan")
     at.text_input(key="login_password").input("mật-khẩu-đủ-dài")
     at.button[0].click().run()

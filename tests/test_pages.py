@@ -14,7 +14,7 @@ from tests.apptools import APP, open_app
 from tracker import core, fmt, i18n, risk, store, views
 from tracker.config import load_config
 
-PAGES = {"overview": "app_pages/overview.py", "districts": "app_pages/districts.py", "trends": "app_pages/trends.py"}
+PAGES = {"overview": "pages/overview.py", "districts": "pages/districts.py", "trends": "pages/trends.py"}
 TITLES = {"overview": "page.overview", "districts": "page.districts", "trends": "page.trends"}
 
 

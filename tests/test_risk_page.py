@@ -16,7 +16,7 @@ from tracker.config import load_config
 @pytest.fixture
 def open_risk(app_store):
     def _open(lang: str, **state) -> AppTest:
-        return open_app("app_pages/risk.py", lang, **state)
+        return open_app("pages/risk.py", lang, **state)
 
     return _open
 

@@ -38,7 +38,7 @@ def open_upload(lang: str = "vi") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["lang"] = lang
     at.run()
-    at.switch_page("app_pages/upload.py")
+    at.switch_page("pages/upload.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -59,7 +59,7 @@ def adults_coverage(folder) -> float:
 
 
 def overview_first_card(at: AppTest) -> str:
-    at.switch_page("app_pages/overview.py")
+    at.switch_page("pages/overview.py")
     at.run()
     assert not at.exception
     return at.metric[0].value
@@ -102,7 +102,7 @@ def test_a_good_drop_is_stored_shown_on_the_overview_and_undone(folder):
     newest = drops.sort_values("id").iloc[-1]
     assert newest["uploader"] == "lan" and newest["status"] == "active"
 
-    at.switch_page("app_pages/upload.py")
+    at.switch_page("pages/upload.py")
     at.run()
     at.selectbox(key="undo_drop").select(int(newest["id"]))
     at.button(key="undo_submit").click().run()
