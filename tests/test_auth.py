@@ -8,12 +8,14 @@ import hashlib
 import io
 import json
 import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.clitools import run, snapshot
-from tracker import auth, store
+from tracker import auth, cli, store
 from tracker.errors import InputError
 
 PASSWORD = "mật-khẩu-đủ-dài"
@@ -126,6 +128,7 @@ def test_user_add_asks_twice_with_getpass(capsys, tmp_path, monkeypatch):
         return next(answers)
 
     monkeypatch.setattr(getpass, "getpass", fake)
+    monkeypatch.setattr(cli, "_terminal", lambda: True)  # as when an operator types it
     code, out, err = run(capsys, "user", "add", "lan", "--store", folder)
     assert code == 0, err
     assert len(prompts) == 2 and auth.verify(folder, "lan", "a long password")
@@ -134,3 +137,16 @@ def test_user_add_asks_twice_with_getpass(capsys, tmp_path, monkeypatch):
     code, out, err = run(capsys, "user", "add", "minh", "--store", folder)
     assert code == 1 and "differ" in err
     assert "minh" not in set(auth.list_users(folder)["name"])
+
+
+def test_user_add_without_a_terminal_says_how_to_give_the_password(tmp_path):
+    """A script or a service (no controlling terminal, nothing on stdin): a clear error, not EOFError."""
+    folder = tmp_path / "store"
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("tracker")), "user", "add", "lan", "--store", str(folder)],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, start_new_session=True,  # no /dev/tty
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "--password-stdin" in done.stderr and "no terminal" in done.stderr
+    assert "EOFError" not in done.stderr and "Warning" not in done.stderr
+    assert not (folder / "tracker.duckdb").exists() or "lan" not in set(auth.list_users(folder)["name"])

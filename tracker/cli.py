@@ -418,9 +418,23 @@ def _ingest(args, folder: Path, cfg) -> int:
     return 0
 
 
+def _terminal() -> bool:
+    """Whether there is a terminal to ask for a password on (getpass reads /dev/tty, else stdin)."""
+    try:
+        with open("/dev/tty", "rb"):
+            return True
+    except OSError:
+        return sys.stdin.isatty()
+
+
 def _new_password(args) -> str:
     if args.password_stdin:
         return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not _terminal():  # e.g. a script or a service: getpass would fall back to stdin, with warnings
+        raise InputError(
+            "there is no terminal to ask for the password; nothing was stored. Give it on standard input: "
+            f"printf '%s\\n' \"$PASSWORD\" | tracker user add {args.name} --password-stdin"
+        )
     first = getpass.getpass(f"password for {args.name}: ")
     auth.check_password(first)
     if getpass.getpass("the same password again: ") != first:
