@@ -1,39 +1,62 @@
 # Two commands on a fresh machine: `make run` serves the dashboard, `make test` runs every test.
+#
+# What installs is uv.lock: every direct and transitive dependency, pinned with hashes, for every
+# platform. `uv sync --frozen` installs exactly that set into .venv and never re-resolves, so a
+# user's first `make test` does not depend on what the registry serves that day. pyproject.toml
+# keeps the allowed ranges; `make lock` re-resolves within them and rewrites uv.lock.
+# uv itself comes from PyPI at the version and hashes in tools/uv.txt, into .tools/.
 PYTHON ?= python3
+PORT   ?= 8501
 VENV   := .venv
 BIN    := $(VENV)/bin
-PORT   ?= 8501
+TOOLS  := .tools
+UV     := $(TOOLS)/bin/uv
 
-.PHONY: run test bench lint install clean
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+# the machine's Python (PYTHON), never one uv would download
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
 
-$(VENV)/.python-ok:
+SYNC := $(UV) sync --frozen
+
+.PHONY: run test bench lint lock install install-test clean
+
+$(UV): tools/uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	touch $@
+	@echo "==> uv (tools/uv.txt) into $(TOOLS)/"
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --disable-pip-version-check --no-deps --require-hashes -r tools/uv.txt
+	@touch $@
 
-$(VENV)/.installed: $(VENV)/.python-ok pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+# The locked set: the app's dependencies (run, bench) or those and the test extra (test, lint).
+# `--inexact` keeps the test extra if it is there, so `make run` after `make test` removes nothing.
+install: $(UV)
+	@echo "==> the locked dependencies (uv.lock) into $(VENV)/"
+	$(SYNC) --inexact
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@
+install-test: $(UV)
+	@echo "==> the locked dependencies with the test extra (uv.lock) into $(VENV)/"
+	$(SYNC) --extra test
 
-install: $(VENV)/.installed
-
-run: $(VENV)/.installed
+run: install
+	@echo "==> the store in $${TRACKER_STORE:-var/store} (created from data/ on the first run)"
 	$(BIN)/tracker init
+	@echo "==> the dashboard on http://localhost:$(PORT) (PORT=... to change it; Ctrl+C stops it)"
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: $(VENV)/.installed-test
+test: install-test
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed
+bench: install
 	$(BIN)/python bench/run.py
 
-lint: $(VENV)/.installed-test
+lint: install-test
 	$(BIN)/ruff check .
 
+# Re-resolve every dependency to the newest release within pyproject.toml's ranges; commit uv.lock.
+lock: $(UV)
+	$(UV) lock --upgrade
+
 clean:
-	rm -rf $(VENV) var test-output
+	rm -rf $(VENV) $(TOOLS) var test-output

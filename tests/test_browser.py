@@ -89,7 +89,7 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def browser(chromium):
     if sync_playwright is None:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
+        _unavailable("playwright is not installed (make test installs it from uv.lock)")
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
