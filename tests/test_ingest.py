@@ -192,7 +192,7 @@ BAD_FILES = [
     ("bad_count.csv", [(2, "people_cumulative")], "420.5"),
     ("bad_negative.csv", [(3, "people_cumulative")], "-5"),
     ("bad_dose.csv", [(2, "dose")], "5"),
-    ("bad_future.csv", [(3, "date")], "2099-01-01"),
+    ("bad_future.csv", [(3, "date")], "1 Jan 2099 is in the future"),
     ("bad_missing_column.csv", [(None, "dose")], "missing"),
 ]
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.fixtures.drops.make_fixtures import cp1258
 from tracker.config import PROJECT_ROOT, load_config
-from tracker.errors import InputError, MeasureNeeded, Problem, ValidationError
+from tracker.errors import InputError, MeasureNeeded, ValidationError
 from tracker.ingest import ReadOptions, coverage_warnings, read_bytes, read_table
 from tracker.readers import AgeResolver, detect_encoding, looks_vietnamese, parse_count, parse_date
 
@@ -373,7 +373,8 @@ def test_dates_are_day_month_year_never_month_day():
         (
             6,
             "date",
-            "'01/13/2022' is not a date (month 13 does not exist; dates are read day/month/year, never month/day)",
+            "'01/13/2022' is not a date (month 13 does not exist; dates are read day/month/year, never month/day; "
+            "for a month-first file choose the mdy date order)",
         ),
         (7, "date", "'31/02/2022' is not a date (day 31 does not exist in 2022-02)"),
         (
@@ -433,7 +434,7 @@ def test_count_forms(text, value):
 
 @pytest.mark.parametrize("text", ["12,5", "1.5", "1,2345", "1.234,5", "1.234,567", "abc"])
 def test_not_whole_numbers(text):
-    assert parse_count(text) == (None, f"{text!r} is not a whole number")
+    assert parse_count(text) == (None, ("value.not_whole_number", {"value": text}))
 
 
 # --------------------------------------------------------------------------- not tables, formulas, columns
@@ -451,7 +452,7 @@ def test_formulas_are_errors():
     [
         ("empty.csv", "the file is empty"),
         ("header_only.csv", "the file has a header but no rows"),
-        ("binary.csv", "not a table: the file holds binary data (1024 bytes starting 00 01 02 03 04 05 06 07)"),
+        ("binary.csv", "not a table: the file holds binary data (1,024 bytes starting 00 01 02 03 04 05 06 07)"),
         ("report.pdf.csv", "not a table: the file is a PDF document"),
         (
             "prose.txt",
@@ -505,7 +506,7 @@ def test_a_spike_over_five_times_the_7_day_average_is_a_warning():
         (
             10,
             "doses",
-            "200 new doses on 2021-10-09 (070 18-49 dose 1), more than 5× the average of the 7 days before (10.0): "
+            "200 new doses on 9 Oct 2021 (070 18-49 dose 1), more than 5× the average of the 7 days before (10.0): "
             "check the figure",
         )
     ]
@@ -519,7 +520,7 @@ def test_a_cumulative_below_the_stored_value_is_a_warning():
         (
             2,
             "Mũi 1 (lũy tích)",
-            "cumulative count 1234 is lower than the stored report before this file (1300): a correction",
+            "cumulative count 1,234 is lower than the stored report before this file (1,300): a correction",
         )
     ]
 
@@ -534,14 +535,17 @@ def test_coverage_warnings_need_the_population():
         }
     )
     found = coverage_warnings(prepared.frame, population, CFG, prepared.rows)
-    assert found == [
-        Problem(
+    assert [(p.row, p.column, p.severity, p.message) for p in found] == [
+        (
             4,
             "people_cumulative",
-            "1250 people in 071 18-49 with dose 1 on 2021-10-14 is more than the population (1240): coverage 100.8%",
             "warning",
+            "1,250 people in 071 18-49 with dose 1 on 14 Oct 2021 is more than the population (1,240): coverage 100.8%",
         )
     ]
+    assert found[0].text("vi") == (
+        "1.250 người ở 071 18-49 đã tiêm mũi 1 ngày 14/10/2021, nhiều hơn dân số (1.240): tỷ lệ 100,8%"
+    )
 
 
 # --------------------------------------------------------------------------- one path: bytes, fast path

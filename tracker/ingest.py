@@ -30,6 +30,7 @@ import pyarrow.csv as pacsv
 from tracker import readers
 from tracker.config import Config
 from tracker.errors import InputError, Problem, ValidationError
+from tracker.i18n import Term
 from tracker.readers import AgeResolver, ReadOptions, UnitResolver
 
 __all__ = ["KINDS", "Kind", "Prepared", "ReadOptions", "coverage_warnings", "read_bytes", "read_table"]
@@ -108,11 +109,16 @@ class Prepared:
         return self.frame.head()
 
 
+Message = tuple[str, dict]  # a message id of tracker/messages.toml and its values
+
+
 class _Checker:
     """Collects problems from vectorised masks, with the file's row numbers and the file's column names.
 
     labels: canonical column -> the file's header for it (a string, or one per row for the count of a
-    wide file). A cell is reported once: a later check does not report a cell an earlier one did.
+    wide file). A cell is reported once: a later check does not report a cell an earlier one did. A
+    file row is reported once per check and column, even where a wide file made several rows of it.
+    Each check keeps its first MAX_PROBLEMS_PER_CHECK problems and counts the rest (``totals``).
     """
 
     def __init__(self, rows: np.ndarray, labels: dict | None = None):
@@ -120,12 +126,22 @@ class _Checker:
         self.labels: dict[str, str | np.ndarray] = dict(labels or {})
         self.reported: dict[str, np.ndarray] = {}
         self.problems: list[Problem] = []
+        self.totals: dict[tuple[str, str | None], int] = {}  # (check, column label) -> rows found
+        self._bad_rows: list[np.ndarray] = []  # file rows with an error
 
     def label(self, column: str | None, pos: int) -> str | None:
         label = self.labels.get(column, column) if column is not None else None
         return str(label[pos]) if isinstance(label, np.ndarray) else label
 
-    def mask(self, mask, column: str | None, message: str | Callable[[int], str], severity: str = "error"):
+    def mask(
+        self,
+        mask,
+        column: str | None,
+        message: Message | Callable[[int], Message],
+        severity: str = "error",
+        check: str | None = None,
+    ):
+        """Report the rows where ``mask`` holds: ``message`` is (id, values), or gives them for a position."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         if not len(positions):
             return
@@ -135,22 +151,42 @@ class _Checker:
                 done = self.reported[column] = np.zeros(len(self.rows), dtype=bool)
             positions = positions[~done[positions]]
             done[positions] = True
+        label = self.labels.get(column, column) if column is not None else None
+        per_row = label[positions] if isinstance(label, np.ndarray) else None
+        seen = pd.DataFrame({"row": self.rows[positions], "label": per_row if per_row is not None else ""})
+        positions = positions[~seen.duplicated().to_numpy()]  # one problem per file row and column
+        if not len(positions):
+            return
+        first = message(positions[0]) if callable(message) else message
+        kind = check or first[0]
         for pos in positions[:MAX_PROBLEMS_PER_CHECK]:
-            text = message(pos) if callable(message) else message
-            self.problems.append(Problem(int(self.rows[pos]), self.label(column, pos), text, severity))
-        if len(positions) > MAX_PROBLEMS_PER_CHECK:
-            extra = len(positions) - MAX_PROBLEMS_PER_CHECK
-            label = self.label(column, positions[-1])
-            self.problems.append(Problem(None, label, f"… {extra} more rows with the same problem", severity))
+            code, params = message(pos) if callable(message) else message
+            where = self.label(column, pos)
+            self.problems.append(Problem(int(self.rows[pos]), where, code, tuple(params.items()), severity, kind))
+            self.totals[(kind, where)] = self.totals.get((kind, where), 0) + 1
+        if len(positions) > MAX_PROBLEMS_PER_CHECK:  # counted under the first one's column
+            key = (kind, self.problems[-1].column)
+            self.totals[key] += len(positions) - MAX_PROBLEMS_PER_CHECK
+        if severity == "error":
+            self._bad_rows.append(self.rows[positions])
 
-    def add(self, row: int | None, column: str | None, message: str, severity: str = "error"):
-        self.problems.append(Problem(row, column, message, severity))
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        if problem.severity == "error" and problem.row is not None:
+            self._bad_rows.append(np.array([problem.row]))
 
     def keep(self, keep: np.ndarray) -> None:
         """Follow the frame when rows are dropped (a boolean mask) or reordered (positions)."""
         self.rows = self.rows[keep]
         self.labels = {k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in self.labels.items()}
         self.reported = {k: v[keep] for k, v in self.reported.items()}
+
+    def errored(self) -> np.ndarray:
+        """Per frame row: whether one of its cells has an error already (later checks leave it alone)."""
+        out = np.zeros(len(self.rows), dtype=bool)
+        for done in self.reported.values():
+            out |= done
+        return out
 
     @property
     def errors(self) -> list[Problem]:
@@ -159,6 +195,12 @@ class _Checker:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+    def error(self, source: str) -> ValidationError:
+        """Every error found, file order, with each check's true count of rows."""
+        rows = np.unique(np.concatenate(self._bad_rows)) if self._bad_rows else np.array([], dtype=np.int64)
+        rowless = sum(1 for p in self.errors if p.row is None)
+        return ValidationError(source, _by_row(self.errors), self.totals, error_rows=len(rows) + rowless)
 
 
 def sha256_of(path: Path) -> str:
@@ -243,7 +285,7 @@ def read_table(
     path = Path(path)
     spec = _spec(kind)
     if not path.is_file():
-        raise InputError(f"{path}: file not found")
+        raise InputError(code="file.not_found", path=str(path))
     return _prepare(_Input(str(path), path=path), spec, cfg, known_units, today, base, options)
 
 
@@ -265,16 +307,15 @@ def read_bytes(
 def _spec(kind: str) -> Kind:
     spec = KINDS.get(kind)
     if spec is None:
-        raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+        raise InputError(code="option.unknown_kind", kind=kind, kinds=list(KINDS))
     return spec
 
 
 def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options) -> Prepared:
     options = options or ReadOptions()
-    if options.measure is not None and options.measure not in readers.MEASURES:
-        raise InputError(f"measure must be cumulative or daily, got {options.measure!r}")
+    options.check()
     if inp.size == 0:
-        raise ValidationError(inp.name, [Problem(None, None, "the file is empty")])
+        raise ValidationError(inp.name, [Problem.of(None, None, "file.empty")])
     today = today or dt.date.today()
 
     frame = None
@@ -307,8 +348,8 @@ def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options) ->
         daily = DAILY_COLUMN in types
     frame = frame[list(types)]
     if frame.empty and not check.errors:
-        empty = "no figures: every dose cell is empty" if detected.get("layout") == "wide" else "no rows"
-        raise ValidationError(label, [Problem(None, None, f"the file has a header but {empty}")])
+        empty = "file.header_only_wide" if detected.get("layout") == "wide" else "file.header_only"
+        raise ValidationError(label, [Problem.of(None, None, empty)])
 
     for col in ("unit_code", *spec.text):
         frame[col] = _nfc(frame[col])
@@ -318,7 +359,7 @@ def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options) ->
     key, sizes = _key_codes(frame, list(spec.keys))
     frame, key, dropped = _dedupe(frame, key, spec, check)
     if check.errors:
-        raise ValidationError(label, _by_row(check.problems))
+        raise check.error(label)
 
     if spec.name == "vaccinations":
         frame["dose"] = frame["dose"].astype("int8")
@@ -357,7 +398,7 @@ def _fast_header(inp: _Input, spec: Kind, options: ReadOptions) -> tuple[list[st
     Canonical: every column of the kind under its canonical name, on line 1, and no other header
     naming a known column (a synonym or a dose column would need the text path to decide).
     """
-    if options.sheet is not None or options.columns:
+    if options.sheet is not None or options.columns or options.constants:
         return None
     if options.encoding not in (None, "utf-8", "utf-8-sig", "utf8") or options.delimiter not in (None, ","):
         return None
@@ -436,12 +477,11 @@ def _slow_read(data: bytes, name: str, spec: Kind, options: ReadOptions):
     if score(header) == 0 and sum(1 for h in header if h) <= 1:
         shown = repr(header[0]) if header else "nothing"
         raise readers.not_a_table(
-            label,
-            f"found a single column ({shown} on row {raw.header_row}, then {len(raw.body)} rows); a {spec.name} "
-            f"table has columns {', '.join(spec.columns)} separated by commas, semicolons or tabs",
-        )
+            label, "single_column", header=shown, at_row=raw.header_row, rows=len(raw.body),
+            kind=Term(f"term.{spec.name}"), columns=list(spec.columns),
+        )  # fmt: skip
     if raw.body.empty and not raw.problems:
-        raise ValidationError(label, [Problem(None, None, "the file has a header but no rows")])
+        raise ValidationError(label, [Problem.of(None, None, "file.header_only")])
     plan = readers.plan_columns(header, spec.name, spec.columns, options, label, raw.header_row)
     text, rows, labels = readers.arrange(raw, plan, header)
     types = dict(spec.columns)
@@ -449,8 +489,8 @@ def _slow_read(data: bytes, name: str, spec: Kind, options: ReadOptions):
         types[DAILY_COLUMN] = types.pop("people_cumulative")
     check = _Checker(rows, labels)
     for problem in raw.problems:
-        check.add(problem.row, problem.column, problem.message)
-    frame = _parse_text(text, types, check)
+        check.add(problem)
+    frame = _parse_text(text, types, check, options.date_order or "dmy")
     detected = {
         **raw.detected,
         "header_row": raw.header_row,
@@ -490,26 +530,24 @@ def _per_value(cats: list[str], parse: Callable[[str], tuple], plain_ints: bool 
     return values, errors
 
 
-def _parse_text(frame: pd.DataFrame, types: dict[str, pa.DataType], check: _Checker) -> pd.DataFrame:
-    """Parse every column of a text frame value by value, reporting each value that does not parse."""
+def _parse_text(frame: pd.DataFrame, types: dict[str, pa.DataType], check: _Checker, order: str) -> pd.DataFrame:
+    """Parse every column of a text frame value by value, reporting each value that does not parse.
+
+    ``order``: how dates with slashes are read, "dmy" or "mdy" (ReadOptions.date_order)."""
     out = {}
     for name, typ in types.items():
         cats, codes = _categories(frame[name])
         empty = np.array([c == "" for c in cats] + [True])[codes]
         formula = np.array([c.startswith("=") for c in cats] + [False])[codes]
-        check.mask(
-            formula,
-            name,
-            lambda i, c=cats, k=codes: f"{c[k[i]]!r} is a spreadsheet formula, not a value (paste values only)",
-        )
+        check.mask(formula, name, lambda i, c=cats, k=codes: ("value.formula", {"value": c[k[i]]}))
         if typ == _STR:
             out[name] = _recode(frame[name], lambda s: s.strip() or None)  # emptiness is judged with the values
             continue
         if pa.types.is_date32(typ):
-            parsed = [readers.parse_date(c) if c and not c.startswith("=") else (None, None, None) for c in cats]
+            parsed = [readers.parse_date(c, order) if c and not c.startswith("=") else (None, None, None) for c in cats]
             values = np.array([p[0] if p[0] else None for p in parsed] + [None], dtype="datetime64[ms]")
             errors = [p[2] for p in parsed]
-            _check_date_formats(cats, codes, [p[1] for p in parsed], errors, name, check)
+            _check_date_formats(cats, codes, [p[1] for p in parsed], errors, name, check, order)
             out[name] = pd.Series(values[codes], index=frame.index)
         elif pa.types.is_integer(typ):
             parse = readers.parse_dose if name == "dose" else readers.parse_count
@@ -522,35 +560,37 @@ def _parse_text(frame: pd.DataFrame, types: dict[str, pa.DataType], check: _Chec
             floats = np.array([v if v is not None else np.nan for v in values] + [np.nan], dtype=np.float64)
             out[name] = pd.Series(floats[codes], index=frame.index)
         bad = np.array([e is not None for e in errors] + [False])[codes]
-        check.mask(bad, name, lambda i, e=errors, k=codes: e[k[i]])
-        check.mask(empty, name, "empty value")
+        check.mask(bad, name, lambda i, e=errors, k=codes: e[k[i]], check=f"parse.{name}")
+        check.mask(empty, name, ("value.empty", {}))
     return pd.DataFrame(out, index=frame.index)
 
 
-_FAMILIES = {"iso": "yyyy-mm-dd (or date cells)", "dmy": "day/month/year"}
-
-
-def _check_date_formats(cats, codes, families, errors, name, check: _Checker) -> None:
+def _check_date_formats(cats, codes, families, errors, name, check: _Checker, order: str) -> None:
     """One way of writing dates per column: a minority in the other form is an error.
 
     A column mixing 2021-10-04 and 04/10/2021 is what a spreadsheet leaves when it turned some
     day/month dates into month/day ones: the odd ones out cannot be trusted.
     """
-    number = {"iso": 0, "dmy": 1}
-    family = np.array([number.get(f, -1) if e is None else -1 for f, e in zip(families, errors, strict=True)] + [-1])
+    names = ("iso", order)
+    family = np.array(
+        [names.index(f) if f in names and e is None else -1 for f, e in zip(families, errors, strict=True)] + [-1]
+    )
     per_row = family[codes]
     counts = np.bincount(per_row[per_row >= 0], minlength=2)
     if counts.min() == 0:
         return
     first = per_row[per_row >= 0][0]
     major = first if counts[0] == counts[1] else int(np.argmax(counts))
-    names = list(_FAMILIES)
     check.mask(
         (per_row >= 0) & (per_row != major),
         name,
         lambda i: (
-            f"{cats[codes[i]]!r} is written {_FAMILIES[names[1 - major]]} but the column's dates are "
-            f"{_FAMILIES[names[major]]}: mixed date formats may hide day/month swaps; write every date the same way"
+            "value.mixed_dates",
+            {
+                "value": cats[codes[i]],
+                "written": Term(f"term.date_family_{names[1 - major]}"),
+                "usual": Term(f"term.date_family_{names[major]}"),
+            },
         ),
     )
 
@@ -582,7 +622,7 @@ def _recode(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
 def _check_values(frame, spec: Kind, cfg: Config, units: UnitResolver | None, today, check: _Checker):
     for col in ("unit_code", "age_band", "unit_name"):
         if col in frame:
-            check.mask(frame[col].isna(), col, "empty value")
+            check.mask(frame[col].isna(), col, ("value.empty", {}))
     for col in ("unit_code", "age_band", "unit_name", "unit_type"):
         if col in frame:
             values = frame[col]
@@ -590,51 +630,53 @@ def _check_values(frame, spec: Kind, cfg: Config, units: UnitResolver | None, to
             if not formula.any():  # per value first: no pass over the rows when no value is a formula
                 continue
             check.mask(
-                formula[values.cat.codes.to_numpy()],
-                col,
-                lambda i, v=values: f"{v.iat[i]!r} is a spreadsheet formula, not a value (paste values only)",
+                formula[values.cat.codes.to_numpy()], col, lambda i, v=values: ("value.formula", {"value": v.iat[i]})
             )
     if units is not None:
         codes = frame["unit_code"]
         found = {str(c): units.resolve(str(c)) for c in codes.cat.categories}
         unknown = np.array([found[str(c)][1] is not None for c in codes.cat.categories] + [False])
         if unknown.any():
-            check.mask(unknown[codes.cat.codes.to_numpy()], "unit_code", lambda i: found[str(codes.iat[i])][1])
+            check.mask(
+                unknown[codes.cat.codes.to_numpy()], "unit_code", lambda i: found[str(codes.iat[i])][1], check="unit"
+            )
         frame["unit_code"] = _recode(codes, lambda s: found[s][0])
     if "age_band" in frame:
         labels = frame["age_band"]
         if spec.name == "population":
             ages = AgeResolver(cfg, bands_only=True)
-            expected = f"an age band ({', '.join(cfg.bands)})"
+            expected = ("value.not_a_band", {"bands": list(cfg.bands)})
         else:
             ages = AgeResolver(cfg)
-            expected = f"an age band or group ({', '.join(cfg.labels)})"
+            expected = ("value.not_a_label", {"labels": list(cfg.labels)})
         resolved = _recode(labels, ages.resolve)
         bad = resolved.isna() & labels.notna()
-        check.mask(bad, "age_band", lambda i: f"{labels.iat[i]!r} is not {expected}")
+        check.mask(bad, "age_band", lambda i: (expected[0], {"value": labels.iat[i], **expected[1]}))
         frame["age_band"] = resolved
     if "dose" in frame:
         dose = frame["dose"]
-        check.mask(dose.notna() & ~dose.isin([1, 2, 3, 4]), "dose", lambda i: f"dose {dose.iat[i]} is not 1, 2, 3 or 4")
+        check.mask(dose.notna() & ~dose.isin([1, 2, 3, 4]), "dose", lambda i: ("value.bad_dose", {"dose": dose.iat[i]}))
     for col in spec.counts + ((DAILY_COLUMN,) if DAILY_COLUMN in frame else ()):
         if col in frame:
             values = frame[col]
-            check.mask(values.notna() & (values < 0), col, lambda i, v=values: f"negative count {v.iat[i]}")
+            check.mask(values.notna() & (values < 0), col, lambda i, v=values: ("value.negative", {"value": v.iat[i]}))
     if "date" in frame:
         dates = frame["date"]
         future = dates > pd.Timestamp(today)
-        check.mask(future, "date", lambda i: f"{dates.iat[i]:%Y-%m-%d} is in the future")
+        check.mask(future, "date", lambda i: ("value.future", {"date": dates.iat[i]}))
         early = dates < pd.Timestamp(cfg.campaign_start)
         check.mask(
             early,
             "date",
-            lambda i: f"{dates.iat[i]:%Y-%m-%d} is before the campaign started ({cfg.campaign_start:%Y-%m-%d})",
+            lambda i: ("warning.before_campaign", {"date": dates.iat[i], "start": cfg.campaign_start}),
             severity="warning",
         )
     if spec.name == "units":
         for col, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
             v = frame[col]
-            check.mask(v.notna() & ((v < lo) | (v > hi)), col, lambda i, v=v: f"{v.iat[i]} is out of range")
+            check.mask(
+                v.notna() & ((v < lo) | (v > hi)), col, lambda i, v=v: ("value.out_of_range", {"value": v.iat[i]})
+            )
 
 
 def _key_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[int]]:
@@ -687,19 +729,24 @@ def _dedupe(frame: pd.DataFrame, codes: np.ndarray, spec: Kind, check: _Checker)
     exact = frame.duplicated(keep="first").to_numpy()
     frame, key = frame[~exact], key[~exact]
     check.keep(~exact)
-    later = key.duplicated(keep="first").to_numpy()
+    # rows with an error in a cell are left out: a bad date is one problem, not one per later row
+    fine = ~check.errored()
+    later = fine & key.where(fine).duplicated(keep="first").to_numpy()
     if later.any():
-        first_row = pd.Series(check.rows, index=frame.index).groupby(key).transform("min").to_numpy()
+        first_row = pd.Series(check.rows, index=frame.index)[fine].groupby(key[fine]).transform("min")
+        first_row = first_row.reindex(frame.index).to_numpy()
 
-        def message(i: int) -> str:
+        def message(i: int) -> Message:
             shown = ", ".join(f"{k}={_show(frame[k].iat[i])}" for k in keys)
-            return f"same key ({shown}) as row {first_row[i]} with different values"
+            return "value.same_key", {"key": shown, "first": int(first_row[i])}
 
         check.mask(later, None, message)
     return frame, key.to_numpy(), int(exact.sum())
 
 
 def _show(value) -> str:
+    if value is None or value is pd.NaT or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
     return str(value)
@@ -760,14 +807,14 @@ def _warn_series(frame: pd.DataFrame, series: np.ndarray, check: _Checker, base,
             check,
             order[down],
             "people_cumulative",
-            lambda i: f"cumulative count {values[i]} is lower than the previous report ({before[i]}): a correction",
+            lambda i: ("warning.correction", {"value": values[i], "before": before[i]}),
         )
     if base is not None and not daily and len(order):  # daily input was added on top of the stored value
         _warn_below_stored(frame, order, same, people, check, base)
     _warn_spikes(frame, order, ordered, people, step, check, DAILY_COLUMN if daily else "people_cumulative")
 
 
-def _sub_warn(check: _Checker, positions: np.ndarray, column: str, message: Callable[[int], str]) -> None:
+def _sub_warn(check: _Checker, positions: np.ndarray, column: str, message: Callable[[int], Message]) -> None:
     label = check.labels.get(column, column)
     sub = _Checker(check.rows[positions], {column: label[positions] if isinstance(label, np.ndarray) else label})
     sub.mask(np.ones(len(positions), bool), column, message, severity="warning")
@@ -792,10 +839,7 @@ def _warn_below_stored(frame, order, same, people, check: _Checker, base) -> Non
             check,
             positions[lower],
             "people_cumulative",
-            lambda i: (
-                f"cumulative count {first[lower[i]]} is lower than the stored report before this file "
-                f"({int(stored[lower[i]])}): a correction"
-            ),
+            lambda i: ("warning.correction_stored", {"value": first[lower[i]], "before": int(stored[lower[i]])}),
         )
 
 
@@ -820,12 +864,11 @@ def _warn_spikes(frame, order, ordered, people, step, check: _Checker, column: s
         return
     at = frame.iloc[order[hits]]
 
-    def message(k: int) -> str:
-        where = f"{at['unit_code'].iat[k]} {at['age_band'].iat[k]} dose {at['dose'].iat[k]}"
-        return (
-            f"{new[k]} new doses on {at['date'].iat[k]:%Y-%m-%d} ({where}), more than {SPIKE_FACTOR}× the "
-            f"average of the {SPIKE_WINDOW} days before ({averages[k]:.1f}): check the figure"
-        )
+    def message(k: int) -> Message:
+        return "warning.spike", {
+            "doses": new[k], "date": at["date"].iat[k], "unit": at["unit_code"].iat[k], "band": at["age_band"].iat[k],
+            "dose": at["dose"].iat[k], "factor": SPIKE_FACTOR, "window": SPIKE_WINDOW, "average": float(averages[k]),
+        }  # fmt: skip
 
     _sub_warn(check, order[hits], column, message)
 
@@ -891,12 +934,10 @@ def coverage_warnings(
     for r in first.itertuples(index=False):
         share = 100 * r.people / r.pop
         out.append(
-            Problem(
-                int(r.row) if r.row >= 0 else None,
-                "people_cumulative",
-                f"{r.people} people in {r.unit_code} {r.age_band} with dose {r.dose} on "
-                f"{pd.Timestamp(r.date):%Y-%m-%d} is more than the population ({int(r.pop)}): coverage {share:.1f}%",
-                "warning",
+            Problem.of(
+                int(r.row) if r.row >= 0 else None, "people_cumulative", "warning.over_population", "warning",
+                people=int(r.people), unit=r.unit_code, band=r.age_band, dose=int(r.dose), date=pd.Timestamp(r.date),
+                population=int(r.pop), share=float(share),
             )
-        )
+        )  # fmt: skip
     return out

@@ -28,6 +28,18 @@ Detection rules (each overridable through `ReadOptions`):
   the header line: the first non-blank line that has any of them (ties: tab, then semicolon, then comma).
 - Header: the first of the first 30 non-blank rows in which at least two cells name known columns
   (title rows above it are skipped); rows are still numbered as in the file.
+- Columns: a rate or a share (a header with %, "per hundred", "tỷ lệ", …) is never a count of people.
+  In a file with one column per dose, a count naming no dose ("people_vaccinated" beside
+  "people_fully_vaccinated") is dose 1, at least one dose; any other count of the file's measure that
+  would not be stored is an error naming it (map it to a dose, or to "ignore"). A column mapping
+  (ReadOptions.columns) for a header the file does not have is an error listing the headers.
+- Dates: yyyy-mm-dd always; with slashes, dots or dashes day/month/year, or month/day/year when
+  ReadOptions.date_order is "mdy"; a two-digit year is 20yy.
+- Constants (ReadOptions.constants, `--set age_band=18+`): a key column missing from the file, with
+  the same value on every row, parsed and checked like a column of the file.
+
+Every problem is a message id of tracker/messages.toml with its values (tracker.errors.Problem), so
+the upload page shows it in Vietnamese or English and the command line in English.
 """
 
 from __future__ import annotations
@@ -50,6 +62,7 @@ import pyarrow.csv as pacsv
 from tracker.config import Config
 from tracker.errors import InputError, MeasureNeeded, Problem, ValidationError
 from tracker.geo import normalise_name
+from tracker.i18n import Term
 
 HEADER_SEARCH_ROWS = 30
 XLSX_MAX_COLUMNS = 256  # a sheet formatted across all 16 384 columns is read this far
@@ -59,15 +72,37 @@ MEASURES = (CUMULATIVE, DAILY)
 DOSES = (1, 2, 3, 4)
 
 
+DATE_ORDERS = ("dmy", "mdy")
+OVERLAPS = ("refuse", "skip")
+
+
 @dataclass(frozen=True)
 class ReadOptions:
-    """How to read a file; every field left at None is detected (CLI flags and UI choices set them)."""
+    """How to read and store a file; every field left at None is detected or defaulted (CLI flags and
+    UI choices set them). A drop keeps its options: `tracker rebuild` replays them."""
 
     encoding: str | None = None  # "utf-8", "utf-8-sig", "utf-16", "cp1258", …
     delimiter: str | None = None  # ",", ";" or "\t"
     sheet: str | int | None = None  # .xlsx: a sheet name or 0-based index; None = the first sheet
     measure: str | None = None  # vaccinations: "cumulative" or "daily"; None = from the headers
     columns: tuple[tuple[str, str], ...] = ()  # (source header, canonical name) pairs: --column SRC=CANONICAL
+    constants: tuple[tuple[str, str], ...] = ()  # (canonical column, value) for every row: --set age_band=18+
+    date_order: str | None = None  # "dmy" (default) or "mdy" for d/m/y-looking dates; ISO dates are always read
+    overlap: str | None = None  # rows overlapping reported age groups: "refuse" the file (default) or "skip" them
+
+    def check(self) -> None:
+        """InputError for a value no reader accepts (the page offers only valid ones; the CLI passes flags)."""
+        if self.measure is not None and self.measure not in MEASURES:
+            raise InputError(code="option.bad_measure", measure=self.measure)
+        if self.date_order is not None and self.date_order not in DATE_ORDERS:
+            raise InputError(code="option.bad_date_order", order=self.date_order)
+        if self.overlap is not None and self.overlap not in OVERLAPS:
+            raise InputError(code="option.bad_overlap", overlap=self.overlap)
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise InputError(code="option.bad_delimiter", delimiter=self.delimiter)
+        for pairs in (self.columns, self.constants):
+            if any(not isinstance(pair, tuple | list) or len(pair) != 2 for pair in pairs):
+                raise InputError("columns and constants must be (name, value) pairs")
 
 
 # --------------------------------------------------------------------------- text keys
@@ -99,16 +134,16 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_SIGNATURES = (
-    (b"%PDF", "a PDF document"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel .xls (or other Office) file: save it as .xlsx or CSV"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"{\\rtf", "an RTF document"),
+_SIGNATURES = (  # file signature -> message id under [not_table]
+    (b"%PDF", "pdf"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "xls"),
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"\x1f\x8b", "gzip"),
+    (b"Rar!", "rar"),
+    (b"7z\xbc\xaf", "seven_zip"),
+    (b"{\\rtf", "rtf"),
 )
 _ZIP = b"PK\x03\x04"
 _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # the five marks cp1258 encodes as separate bytes
@@ -119,8 +154,9 @@ _TONE_ANYWHERE = re.compile(f"[{_TONE_MARKS}]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def not_a_table(source: str, what: str) -> ValidationError:
-    return ValidationError(source, [Problem(None, None, f"not a table: {what}")])
+def not_a_table(source: str, what: str, **params) -> ValidationError:
+    """The file is not a table: ``what`` is a message id under [not_table] of tracker/messages.toml."""
+    return ValidationError(source, [Problem.of(None, None, f"not_table.{what}", **params)])
 
 
 def sniff_format(head: bytes, filename: str) -> str:
@@ -129,9 +165,9 @@ def sniff_format(head: bytes, filename: str) -> str:
         return "xlsx"
     for signature, what in _SIGNATURES:
         if head.startswith(signature):
-            raise not_a_table(filename, f"the file is {what}")
+            raise not_a_table(filename, what)
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        raise not_a_table(filename, "the file is named .xlsx but is not an Excel workbook (no ZIP signature)")
+        raise not_a_table(filename, "fake_xlsx")
     return "text"
 
 
@@ -178,7 +214,7 @@ def detect_encoding(data: bytes) -> tuple[str, str]:
 
     best = from_bytes(data).best()
     if best is None:
-        raise InputError("cannot tell the text encoding; give one (utf-8, utf-16, cp1258, …)")
+        raise InputError(code="not_table.encoding")
     return best.encoding, "charset-normalizer's guess"
 
 
@@ -190,19 +226,18 @@ def decode(data: bytes, source: str, encoding: str | None) -> tuple[str, dict, b
         try:
             codecs.lookup(codec)
         except LookupError:
-            raise InputError(f"unknown encoding {encoding!r}") from None
+            raise InputError(code="option.unknown_encoding", encoding=encoding) from None
     else:
         try:
             codec, how = detect_encoding(data)
-        except InputError as exc:
-            raise not_a_table(source, str(exc)) from None
+        except InputError:
+            raise not_a_table(source, "encoding") from None
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ValidationError(
-            source, [Problem(line, None, f"byte {data[exc.start : exc.start + 1]!r} is not valid {codec}")]
-        ) from None
+        byte = repr(data[exc.start : exc.start + 1])
+        raise ValidationError(source, [Problem.of(line, None, "file.bad_byte", byte=byte, encoding=codec)]) from None
     if text.startswith("\ufeff"):  # a mark left by an encoding given without "-sig"
         text = text[1:]
     same = codecs.lookup(codec).name in ("utf-8", "utf-8-sig")
@@ -291,7 +326,7 @@ def _ragged(rows: list[tuple[int, list[str]]], width: int) -> tuple[list[list[st
     columns: list[list[str]] = [[] for _ in range(width)]
     for line, cells in rows:
         if len(cells) > width and any(c.strip() for c in cells[width:]):
-            problems.append(Problem(line, None, f"{len(cells)} values but the header has {width} columns"))
+            problems.append(Problem.of(line, None, "file.too_many_values", count=len(cells), width=width))
         for i in range(width):
             columns[i].append(cells[i] if i < len(cells) else "")
     return columns, problems
@@ -299,14 +334,12 @@ def _ragged(rows: list[tuple[int, list[str]]], width: int) -> tuple[list[list[st
 
 def _read_text(data: bytes, source: str, options: ReadOptions, score) -> RawTable:
     if b"\x00" in data[:4096] and not any(data.startswith(b) for b, _ in _BOMS) and not _utf16_without_bom(data):
-        raise not_a_table(source, f"the file holds binary data ({len(data)} bytes starting {data[:8].hex(' ')})")
+        raise not_a_table(source, "binary", size=len(data), start=data[:8].hex(" "))
     text, detected, same = decode(data, source, options.encoding)
     sample = text[:65536]
     if sample and len(_CONTROL.findall(sample)) > max(2, len(sample) // 100):
-        raise not_a_table(source, f"the file holds binary data ({len(data)} bytes starting {data[:8].hex(' ')})")
+        raise not_a_table(source, "binary", size=len(data), start=data[:8].hex(" "))
     delimiter = options.delimiter or sniff_delimiter(text)
-    if len(delimiter) != 1:
-        raise InputError(f"the delimiter must be one character, got {delimiter!r}")
     detected = {"format": "csv", **detected, "delimiter": delimiter}
 
     head = text[: 1 << 20]  # the header is among the first rows: parse only those here
@@ -325,7 +358,7 @@ def _read_text(data: bytes, source: str, options: ReadOptions, score) -> RawTabl
             if len(top) >= HEADER_SEARCH_ROWS:
                 break
     if not top:
-        raise ValidationError(source, [Problem(None, None, "the file is empty")])
+        raise ValidationError(source, [Problem.of(None, None, "file.empty")])
     at = _choose_header(top, score)
     header_row, cells = top[at]
     header = _clean_header(cells)
@@ -410,8 +443,8 @@ def _sheet(workbook, wanted, source: str):
         for name in names:
             if name == wanted or fold(name).strip() == fold(str(wanted)).strip():
                 return workbook[name]
-    shown = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names))
-    raise ValidationError(source, [Problem(None, None, f"no sheet {wanted!r} in the workbook (sheets: {shown})")])
+    shown = [f"{i}: {n!r}" for i, n in enumerate(names)]
+    raise ValidationError(source, [Problem.of(None, None, "file.no_sheet", sheet=str(wanted), sheets=shown)])
 
 
 def _read_xlsx(data: bytes, source: str, options: ReadOptions, score) -> RawTable:
@@ -420,7 +453,7 @@ def _read_xlsx(data: bytes, source: str, options: ReadOptions, score) -> RawTabl
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # a damaged or non-Excel ZIP: zipfile, KeyError, XML errors …
-        raise not_a_table(source, f"a ZIP archive that is not a readable .xlsx workbook ({exc})") from None
+        raise not_a_table(source, "bad_zip", detail=str(exc)) from None
     try:
         sheet = _sheet(workbook, options.sheet, source)
         label = f"{source}, sheet {sheet.title!r}"
@@ -440,7 +473,7 @@ def _read_xlsx(data: bytes, source: str, options: ReadOptions, score) -> RawTabl
     finally:
         workbook.close()
     if not rows:
-        raise ValidationError(label, [Problem(None, None, f"the sheet {sheet.title!r} is empty")])
+        raise ValidationError(label, [Problem.of(None, None, "file.sheet_empty", sheet=sheet.title)])
     at = _choose_header(rows[:HEADER_SEARCH_ROWS], score)
     header_row, cells = rows[at]
     header = _clean_header(cells)
@@ -550,7 +583,18 @@ _DOSE_PATTERNS: tuple[tuple[re.Pattern, int | None], ...] = tuple(
     )
 )
 _LETTER = re.compile("[a-z]")
+# A rate, not a count of people: never read as a count (people_vaccinated_per_hundred, "Tỷ lệ tiêm (%)").
+_RATE = re.compile(
+    r"\b(?:per (?:hundred|100|thousand|1000|million|capita)|percent(?:age)?|pct|ty le|phan tram|rate|ratio|share)\b"
+)
+# "At least one dose" counts of people that name no dose: dose 1 in a file with one column per dose.
+_AT_LEAST_ONE = re.compile(r"^(?:people vaccinated|so nguoi (?:da )?(?:duoc )?tiem|da tiem|vaccinated)$")
 _WIDE_NAME = re.compile(r"^dose([1-9])(?:_(cumulative|daily))?$")
+
+
+def is_rate(header: str) -> bool:
+    """Whether a header names a rate or a share (per hundred, %, tỷ lệ), which is never a count of people."""
+    return "%" in header or "‰" in header or bool(_RATE.search(header_key(header)))
 
 
 def marker(key: str) -> str | None:
@@ -616,13 +660,12 @@ def recognise(header: list[str], kind: str, columns: Iterable[str], options: Rea
         for rank, keys in enumerate(ranks):
             for key in keys:
                 lookup.setdefault(key, (target, rank))
-    if any(not isinstance(pair, tuple | list) or len(pair) != 2 for pair in options.columns):
-        raise InputError("columns must be (source header, canonical name) pairs")
+    options.check()
     forced = {header_key(src): str(dst).strip() for src, dst in options.columns}
     allowed = canonical_names(kind, columns)
     for dst in forced.values():
         if dst not in allowed:
-            raise InputError(f"cannot map a column to {dst!r}; a {kind} column is one of {', '.join(allowed)}")
+            raise InputError(code="option.bad_column_target", target=dst, kind=Term(f"term.{kind}"), allowed=allowed)
     vaccinations = kind == "vaccinations"
     cells = []
     for i, text in enumerate(header):
@@ -640,6 +683,8 @@ def recognise(header: list[str], kind: str, columns: Iterable[str], options: Rea
                 measure = {"people_cumulative": CUMULATIVE, "doses": DAILY}.get(dst)
                 cells.append(Cell(i, text, dst, 0, measure, forced=True))
             continue
+        if is_rate(text):
+            continue  # a rate is never a count, and never a key column
         if key in lookup:
             target, rank = lookup[key]
             measure = {"people_cumulative": CUMULATIVE, "doses": DAILY}.get(target)
@@ -677,10 +722,15 @@ class ColumnPlan:
     measure_from: str | None  # "headers" or "options"
     ignored: list[str]  # headers that name something but are not used
     mapping: dict[str, str]  # source header -> canonical name, for the UI
+    constants: dict[str, str] = field(default_factory=dict)  # canonical column -> the value of every row
 
     @property
     def layout(self) -> str:
         return "wide" if self.wide else "long"
+
+
+def _quoted(cells: Iterable[Cell]) -> str:
+    return " and ".join(repr(c.header) for c in cells)
 
 
 def plan_columns(
@@ -692,15 +742,23 @@ def plan_columns(
     problems: list[Problem] = []
     ignored: list[str] = []
     chosen: dict[str, Cell] = {}
+    keys = {header_key(h) for h in header}
+    for src, _ in options.columns:  # a mapping for a header the file does not have is a mistake, not a no-op
+        if header_key(src) not in keys:
+            problems.append(
+                Problem.of(
+                    header_row, None, "option.no_such_header", header=src, headers=[repr(h) for h in header if h]
+                )
+            )
     counts = ("wide", "count", "people_cumulative", "doses") if kind == "vaccinations" else ("wide", "count")
     for target in dict.fromkeys(c.target for c in cells if c.target not in counts):
         found = sorted((c for c in cells if c.target == target), key=lambda c: (not c.forced, c.rank))
         best = [c for c in found if (c.forced, c.rank) == (found[0].forced, found[0].rank)]
         if len(best) > 1:
-            shown = " and ".join(repr(c.header) for c in best)
-            problems.append(Problem(header_row, None, f"columns {shown} both look like {target}; map one of them"))
+            problems.append(Problem.of(header_row, None, "columns.ambiguous", columns=_quoted(best), target=target))
         chosen[target] = best[0]
         ignored += [c.header for c in found if c is not best[0]]
+    constants = _constants(options, kind, columns, chosen, header_row, problems)
 
     measure, measure_from, wide, needed = None, None, [], None
     if kind == "vaccinations":
@@ -717,12 +775,13 @@ def plan_columns(
         required = [c for c in required if c != "dose"]
     elif kind == "vaccinations" and needed is None:
         required.append("people_cumulative" if measure != DAILY else "doses")
-    missing = [c for c in required if c not in chosen]
+    missing = [c for c in required if c not in chosen and c not in constants]
     if missing:
-        found_headers = ", ".join(repr(h) for h in header if h) or "nothing"
-        expected = ", ".join(columns)
+        found_headers = [repr(h) for h in header if h] or ["—"]
         problems += [
-            Problem(header_row, c, f"missing column (a {kind} file has columns {expected}; found {found_headers})")
+            Problem.of(
+                header_row, c, "columns.missing", kind=Term(f"term.{kind}"), expected=columns, found=found_headers
+            )
             for c in missing
         ]
     if problems:
@@ -739,7 +798,25 @@ def plan_columns(
         measure_from=measure_from,
         ignored=ignored,
         mapping=mapping,
+        constants=constants,
     )
+
+
+def _constants(options: ReadOptions, kind: str, columns: list[str], chosen, header_row, problems) -> dict[str, str]:
+    """The columns set for the whole file (--set COLUMN=VALUE): key and label columns, never a count."""
+    allowed = [c for c in columns if c not in ("people_cumulative", "population", "community_cases", "imported_cases")]
+    out = {}
+    for name, value in options.constants:
+        name, value = str(name).strip(), str(value).strip()
+        if name not in allowed:
+            raise InputError(code="option.bad_constant_column", column=name, kind=Term(f"term.{kind}"), allowed=allowed)
+        if name in chosen:
+            problems.append(
+                Problem.of(header_row, None, "option.constant_and_column", name=name, value=value,
+                           header=chosen[name].header)
+            )  # fmt: skip
+        out[name] = value
+    return out
 
 
 def _pick(found: list[Cell], measure: str | None) -> list[Cell]:
@@ -759,19 +836,17 @@ def _pick(found: list[Cell], measure: str | None) -> list[Cell]:
 
 def _plan_counts(cells, chosen, options, source, header_row, problems, ignored):
     """The count column(s) of a vaccinations file and their measure; adds the count to `chosen`."""
-    if options.measure is not None and options.measure not in MEASURES:
-        raise InputError(f"measure must be cumulative or daily, got {options.measure!r}")
+    options.check()
     counts = [c for c in cells if c.target in ("people_cumulative", "doses", "count")]
     dose_cells = [c for c in cells if c.target == "wide"]
     if dose_cells and "dose" in chosen:
         shown = ", ".join(repr(c.header) for c in dose_cells)
         problems.append(
-            Problem(header_row, None, f"both a dose column ({chosen['dose'].header!r}) and per-dose columns ({shown})")
+            Problem.of(header_row, None, "columns.dose_and_wide", dose_column=chosen["dose"].header, columns=shown)
         )
         return None, None, []
     if dose_cells:
-        ignored += [c.header for c in counts]
-        return _plan_wide(dose_cells, options, source, header_row, problems, ignored)
+        return _plan_wide_counts(dose_cells, counts, options, source, header_row, problems, ignored)
     if not counts:
         return options.measure, "options" if options.measure else None, []
     if options.measure:
@@ -787,17 +862,44 @@ def _plan_counts(cells, chosen, options, source, header_row, problems, ignored):
         measure_from = "headers"
     best = _pick(counts, measure)
     if len(best) > 1:
-        shown = " and ".join(repr(c.header) for c in best)
-        problems.append(Problem(header_row, None, f"columns {shown} both look like {measure} counts; map one of them"))
+        problems.append(
+            Problem.of(
+                header_row, None, "columns.ambiguous_counts", columns=_quoted(best), measure=Term(f"term.{measure}")
+            )
+        )
     chosen["people_cumulative" if measure == CUMULATIVE else "doses"] = best[0]
     ignored += [c.header for c in counts if c is not best[0]]
     return measure, measure_from, []
 
 
+def _plan_wide_counts(dose_cells, counts, options, source, header_row, problems, ignored):
+    """One column per dose; a count column naming no dose either is dose 1 ("people vaccinated" beside
+    "people fully vaccinated": at least one dose) or would be lost, which is an error naming it."""
+    doses = {c.dose for c in dose_cells}
+    at_least_one = [c for c in counts if _AT_LEAST_ONE.match(header_key(c.header))]
+    if 1 not in doses and len(at_least_one) == 1:
+        c = at_least_one[0]
+        dose_cells = [*dose_cells, Cell(c.index, c.header, "wide", 0, c.measure, 1, c.forced)]
+        counts = [x for x in counts if x is not c]
+    measure, measure_from, wide = _plan_wide(dose_cells, options, source, header_row, problems, ignored)
+    used = ", ".join(repr(c.header) for c in dose_cells)
+    for c in counts:
+        if measure is not None and c.measure in (measure, None):  # the file's measure: its figures would be lost
+            problems.append(
+                Problem.of(
+                    header_row, c.header, "columns.not_stored", header=c.header, measure=Term(f"term.{measure}"),
+                    used=used, example=f"--column '{c.header}=dose1_{measure}'", ignore=f"--column '{c.header}=ignore'",
+                )
+            )  # fmt: skip
+        else:
+            ignored.append(c.header)  # the other measure of the same doses: redundant
+    return measure, measure_from, wide
+
+
 def _plan_wide(dose_cells: list[Cell], options, source, header_row, problems, ignored):
     for c in dose_cells:
         if c.dose not in DOSES:
-            problems.append(Problem(header_row, c.header, f"dose {c.dose} is not 1, 2, 3 or 4"))
+            problems.append(Problem.of(header_row, c.header, "columns.bad_dose", dose=c.dose))
     dose_cells = [c for c in dose_cells if c.dose in DOSES]
     if not dose_cells:
         return None, None, None  # a wide file, but no usable dose column (the problems say why)
@@ -818,14 +920,7 @@ def _plan_wide(dose_cells: list[Cell], options, source, header_row, problems, ig
             measure = CUMULATIVE
             for dose, found in by_dose.items():
                 if all(c.measure == DAILY for c in found):
-                    problems.append(
-                        Problem(
-                            header_row,
-                            found[0].header,
-                            f"dose {dose} is given only as daily counts while other doses are cumulative; "
-                            "send one measure per file",
-                        )
-                    )
+                    problems.append(Problem.of(header_row, found[0].header, "columns.mixed_measure", dose=dose))
         else:
             measure = marked.pop()  # one marker (in one header or all) stands for every dose column
         measure_from = "headers"
@@ -833,8 +928,7 @@ def _plan_wide(dose_cells: list[Cell], options, source, header_row, problems, ig
     for dose, found in sorted(by_dose.items()):
         best = _pick(found, measure)
         if len(best) > 1:
-            shown = " and ".join(repr(c.header) for c in best)
-            problems.append(Problem(header_row, None, f"columns {shown} both give dose {dose}; map one of them"))
+            problems.append(Problem.of(header_row, None, "columns.ambiguous_dose", columns=_quoted(best), dose=dose))
         wide.append((best[0].index, dose))
         ignored += [c.header for c in found if c is not best[0]]
     return measure, measure_from, wide
@@ -844,11 +938,15 @@ def arrange(raw: RawTable, plan: ColumnPlan, header: list[str]) -> tuple[pd.Data
     """The text laid out long with canonical column names, the row numbers, and each column's source label.
 
     A wide file gives one row per (file row, dose column) whose cell is not empty; the label of its count
-    column is then an array (the header of each row's dose column).
+    column is then an array (the header of each row's dose column). A column set for the whole file
+    (plan.constants) has the same value on every row, labelled "column=value".
     """
     body = raw.body
     long_columns = {name: body[index] if index in body else _empty(len(body)) for name, index in plan.columns.items()}
     labels: dict[str, str | np.ndarray] = {name: header[index] for name, index in plan.columns.items()}
+    for name, value in plan.constants.items():
+        long_columns[name] = pd.Series(pd.Categorical.from_codes(np.zeros(len(body), dtype=np.int8), [value]))
+        labels[name] = f"{name}={value}"
     if not plan.wide:
         return pd.DataFrame(long_columns), raw.rows, labels
     count = "people_cumulative" if plan.measure == CUMULATIVE else "doses"
@@ -882,14 +980,16 @@ def _empty(n: int) -> pd.Series:
 # --------------------------------------------------------------------------- values
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-_DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
-DATE_FORMATS = "dd/mm/yyyy (also d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy) or yyyy-mm-dd"
+_SLASHED = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
+Message = tuple[str, dict]  # a message id of tracker/messages.toml and its values
 
 
-def parse_date(text: str) -> tuple[dt.date | None, str | None, str | None]:
-    """(date, family, error) of a date as districts write it: family "iso" or "dmy".
+def parse_date(text: str, order: str = "dmy") -> tuple[dt.date | None, str | None, Message | None]:
+    """(date, family, error) of a date as districts write it: family "iso", or the order ("dmy"/"mdy").
 
-    Day/month/year is never read as month/day: 01/13/2022 is an error, not 13 January.
+    Dates with slashes, dots or dashes are day/month/year unless the file's date order says
+    month/day/year (US exports): 01/13/2022 is an error in a dmy file, never 13 January. A two-digit
+    year is 20yy.
     """
     text = text.strip()
     iso = _ISO.match(text)
@@ -897,21 +997,21 @@ def parse_date(text: str) -> tuple[dt.date | None, str | None, str | None]:
         y, m, d = (int(g) for g in iso.groups())
         family = "iso"
     else:
-        dmy = _DMY.match(text)
-        if not dmy:
-            return None, None, f"{text!r} is not a date (expected {DATE_FORMATS})"
-        d, m, y = int(dmy.group(1)), int(dmy.group(3)), int(dmy.group(4))
-        family = "dmy"
+        slashed = _SLASHED.match(text)
+        if not slashed:
+            return None, None, ("value.not_a_date", {"value": text, "formats": Term(f"term.date_formats_{order}")})
+        first, second, year = int(slashed.group(1)), int(slashed.group(3)), slashed.group(4)
+        d, m = (first, second) if order == "dmy" else (second, first)
+        y = int(year) + (2000 if len(year) == 2 else 0)
+        family = order
     try:
         return dt.date(y, m, d), family, None
     except ValueError:
         if family == "dmy" and m > 12 and d <= 12:
-            why = f"month {m} does not exist; dates are read day/month/year, never month/day"
-        elif m > 12:
-            why = f"month {m} does not exist"
-        else:
-            why = f"day {d} does not exist in {y}-{m:02d}"
-        return None, family, f"{text!r} is not a date ({why})"
+            return None, family, ("value.date_month_swap", {"value": text, "month": m})
+        if m > 12:
+            return None, family, ("value.date_no_month", {"value": text, "month": m})
+        return None, family, ("value.date_no_day", {"value": text, "day": d, "month_of_year": f"{y}-{m:02d}"})
 
 
 _GROUPED = re.compile(r"^-?\d{1,3}(?P<sep>[.,  \u00a0\u202f\u2009])\d{3}(?:(?P=sep)\d{3})*$")
@@ -919,7 +1019,7 @@ _DECIMAL = re.compile(r"^-?\d+[.,]\d+$")
 _INTEGER = re.compile(r"^[-+]?\d+$")
 
 
-def parse_count(text: str) -> tuple[int | None, str | None]:
+def parse_count(text: str) -> tuple[int | None, Message | None]:
     """A whole number: 1234567, "1.234.567", "1,234,567" or "1 234 567"; "12,5" is an error."""
     text = text.strip()
     if _INTEGER.match(text):
@@ -930,26 +1030,26 @@ def parse_count(text: str) -> tuple[int | None, str | None]:
         whole, _, fraction = text.replace(",", ".").partition(".")
         if set(fraction) == {"0"}:
             return int(whole), None
-    return None, f"{text!r} is not a whole number"
+    return None, ("value.not_whole_number", {"value": text})
 
 
-def parse_float(text: str) -> tuple[float | None, str | None]:
+def parse_float(text: str) -> tuple[float | None, Message | None]:
     """A decimal number, with a point or a decimal comma (21,78 = 21.78)."""
     text = text.strip()
     candidate = text.replace(",", ".") if text.count(",") == 1 and "." not in text else text
     try:
         return float(candidate), None
     except ValueError:
-        return None, f"{text!r} is not a number"
+        return None, ("value.not_a_number", {"value": text})
 
 
-def parse_dose(text: str) -> tuple[int | None, str | None]:
+def parse_dose(text: str) -> tuple[int | None, Message | None]:
     """1–4, or as written: "Mũi 2", "mũi nhắc lại" (3), "booster", "Mũi nhắc lại lần 2" (4)."""
     text = text.strip()
     count, _ = parse_count(text)
     dose = count if count is not None else dose_of(header_key(text))
     if dose is None:
-        return None, f"{text!r} is not a dose (1, 2, 3, 4, Mũi 1 … Mũi nhắc lại lần 2)"
+        return None, ("value.not_a_dose", {"value": text})
     return dose, None
 
 
@@ -1068,23 +1168,22 @@ class UnitResolver:
             self.codes = {str(c) for c in known}
         self.width = max((len(c) for c in self.codes if c.isdigit()), default=0)
 
-    def resolve(self, value: str) -> tuple[str | None, str | None]:
-        """(unit code, None) or (None, error message)."""
+    def resolve(self, value: str) -> tuple[str | None, Message | None]:
+        """(unit code, None) or (None, the message saying why not)."""
         value = value.strip()
         if value in self.codes:
             return value, None
         if value.isdigit() and value.zfill(self.width) in self.codes:
             return value.zfill(self.width), None
         if not self.names or value.isdigit():
-            return None, f"unknown unit {value!r}"
+            return None, ("units.unknown", {"value": value})
         found = self.names.get(normalise_name(value), [])
         if len(found) == 1:
             return found[0], None
         if len(found) > 1:
-            shown = ", ".join(f"{c} {self.display[c]}" for c in found)
-            return None, f"{value!r} matches several units ({shown}): give the unit code"
+            return None, ("units.ambiguous", {"value": value, "units": [f"{c} {self.display[c]}" for c in found]})
         close = difflib.get_close_matches(normalise_name(value), list(self.names), n=3, cutoff=0.75)
         if close:
-            shown = ", ".join(self.display[code] for key in close for code in self.names[key])
-            return None, f"unknown unit {value!r}; did you mean {shown}?"
-        return None, f"unknown unit {value!r} (neither a unit code nor the name of a unit)"
+            names = [self.display[code] for key in close for code in self.names[key]]
+            return None, ("units.close", {"value": value, "names": names})
+        return None, ("units.unknown_name", {"value": value})
