@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from tests.factories import make_config, make_dataset, make_target
-from tracker import core, views
+from tracker import core, fmt, i18n, views
+from tracker.figures import trends
 
 CFG = make_config()
 
@@ -82,3 +83,86 @@ def test_district_table_has_no_risk_level_before_the_first_rule_set():
     ds = make_dataset(reports=[("2021-10-01", "070", "18-49", 1, 3)])
     table = views.district_table(ds, CFG, dt.date(2021, 10, 8), make_target(deadline="2021-10-31"))
     assert table["risk_level"].isna().all()  # the assessment starts on 11/10/2021
+
+
+# --------------------------------------------------------------------------- projections stop at the population
+
+
+def _series(reports, as_of="2021-10-08", units=("070",)):
+    ds = make_dataset(reports=reports)
+    return views.coverage_series(ds, CFG, "18-49", 1, dt.date(2021, 10, 1), dt.date.fromisoformat(as_of), list(units))
+
+
+def _line(proj, code):
+    own = proj[proj["unit_code"] == code].sort_values("date")
+    return list(zip(own["date"].dt.date, own["coverage"], strict=True))
+
+
+def test_projection_ends_at_100_percent_on_the_day_the_pace_reaches_it():
+    # 070's 18-49 population is 30. 26 people on 08/10, 23 a week before: 3 people in 7 days.
+    # 4 people left -> ceil(4 x 7 / 3) = ceil(9.33) = 10 days -> 100 % on 18/10/2021, and no further.
+    series = _series([("2021-10-01", "070", "18-49", 1, 23), ("2021-10-08", "070", "18-49", 1, 26)])
+    proj = views.projection(series, dt.date(2021, 10, 8), dt.date(2021, 12, 31))
+    assert _line(proj, "070") == [(dt.date(2021, 10, 8), pytest.approx(26 / 30)), (dt.date(2021, 10, 18), 1.0)]
+    # the province (390 people aged 18-49, 3 a week): 364 left take 850 days, past `until` -> ends on until
+    total = _line(proj, core.TOTAL)
+    assert total == [
+        (dt.date(2021, 10, 8), pytest.approx(26 / 390)),
+        (dt.date(2021, 12, 31), pytest.approx((26 + 3 / 7 * 84) / 390)),
+    ]
+    # an earlier `until` comes first: the line ends there, below 100 %
+    short = views.projection(series, dt.date(2021, 10, 8), dt.date(2021, 10, 15))
+    assert _line(short, "070")[-1] == (dt.date(2021, 10, 15), pytest.approx((26 + 3) / 30))
+
+
+def test_projection_on_the_exact_day_and_without_pace_or_room():
+    series = _series(
+        [
+            ("2021-10-01", "070", "18-49", 1, 16),  # 14 in 7 days, 0 left after 08/10 + 14 x 7 / 14 = 7 days
+            ("2021-10-08", "070", "18-49", 1, 23),
+            ("2021-10-01", "071", "18-49", 1, 20),  # no new people: a flat line to `until`
+            ("2021-10-08", "071", "18-49", 1, 20),
+            ("2021-10-01", "072", "18-49", 1, 290),  # 310 of 300 reported: already past 100 %, nothing to project
+            ("2021-10-08", "072", "18-49", 1, 310),
+        ],
+        units=("070", "071", "072"),
+    )
+    proj = views.projection(series, dt.date(2021, 10, 8), dt.date(2021, 10, 31))
+    assert _line(proj, "070") == [(dt.date(2021, 10, 8), pytest.approx(23 / 30)), (dt.date(2021, 10, 15), 1.0)]
+    assert _line(proj, "071") == [(dt.date(2021, 10, 8), 20 / 60), (dt.date(2021, 10, 31), 20 / 60)]
+    assert _line(proj, "072") == []
+    assert proj["coverage"].max() <= 1 and proj["date"].max() <= pd.Timestamp("2021-10-31")
+
+
+def _coverage_chart(series, as_of, until, lang="vi"):
+    target = make_target(group="18-49", threshold="0.7", deadline=until)
+    proj = views.projection(series, as_of, until)
+    return trends.coverage_trend(series, proj, [target], lang=lang, title="t", as_of=as_of)
+
+
+def test_coverage_chart_stops_at_100_percent():
+    # 070 reaches its population on 18/10 at its pace: the dashed line ends there, at 100 %, and so does the axis
+    series = _series([("2021-10-01", "070", "18-49", 1, 23), ("2021-10-08", "070", "18-49", 1, 26)])
+    fig = _coverage_chart(series, dt.date(2021, 10, 8), dt.date(2022, 3, 31))
+    assert tuple(fig.layout.yaxis.range) == (0, 1)
+    assert max(max(trace.y) for trace in fig.data) == 1.0
+    dashed = [trace for trace in fig.data if trace.line.dash == "dash"]
+    ends = {trace.name: (pd.Timestamp(trace.x[-1]).date(), trace.y[-1]) for trace in dashed}
+    assert (dt.date(2021, 10, 18), 1.0) in ends.values()
+    assert not [trace for trace in fig.data if trace.name == i18n.t("over_coverage.marker", "vi")]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_reported_figure_above_100_percent_extends_the_axis_and_is_flagged(lang):
+    # 070 reports 36 people aged 18-49 for a population of 30 on 08/10: 120 %
+    series = _series([("2021-10-01", "070", "18-49", 1, 30), ("2021-10-08", "070", "18-49", 1, 36)])
+    fig = _coverage_chart(series, dt.date(2021, 10, 8), dt.date(2021, 12, 31), lang)
+    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= 1.2
+    marks = [trace for trace in fig.data if trace.name == i18n.t("over_coverage.marker", lang)]
+    assert len(marks) == 1
+    (mark,) = marks
+    assert [pd.Timestamp(x).date() for x in mark.x] == [dt.date(2021, 10, 8)] and list(mark.y) == [1.2]
+    assert list(mark.text) == [fmt.percent(1.2, lang)]
+    assert mark.name.startswith({"vi": "Vượt 100% dân số", "en": "Above 100% of the population"}[lang])
+    projections = [trace for trace in fig.data if trace.line.dash == "dash" and max(trace.y) > 1]
+    assert not projections, "nothing is projected past the population"

@@ -121,26 +121,38 @@ def _long(wide: pd.DataFrame, population) -> pd.DataFrame:
 
 
 def projection(series: pd.DataFrame, as_of: dt.date, until: dt.date) -> pd.DataFrame:
-    """Straight lines from each unit's coverage on as_of at its 7-day pace, to `until` (dashed on charts)."""
+    """Each unit's straight line from its coverage on as_of at its 7-day pace (dashed on charts).
+
+    Two points per unit: as_of, and the end. The line never goes past the population: it ends at
+    100 % on the day the pace reaches it, as_of + ceil((population - people) × 7 / people gained in
+    7 days), when that comes before `until`; otherwise it ends on `until`. A unit already at or above
+    100 % has no line; a pace of zero or less gives a flat one. Nothing after `until`.
+    """
     if until <= as_of:
         return series.iloc[0:0]
     now = series[series["date"] == pd.Timestamp(as_of)].set_index("unit_code")
     week = series[series["date"] == pd.Timestamp(as_of - dt.timedelta(days=7))].set_index("unit_code")
-    daily = (now["coverage"] - week["coverage"].reindex(now.index)) / 7
-    days = (until - as_of).days
-    out = []
-    for offset in (0, days):  # two points per unit make the line
-        out.append(
-            pd.DataFrame(
-                {
-                    "unit_code": now.index,
-                    "unit_name": now["unit_name"].to_numpy(),
-                    "date": pd.Timestamp(as_of + dt.timedelta(days=offset)),
-                    "coverage": (now["coverage"] + daily.clip(lower=0) * offset).to_numpy(),
-                }
-            )
+    people, population = now["people"].to_numpy(float), now["population"].to_numpy(float)
+    gained = people - week["people"].reindex(now.index).to_numpy(float)
+    horizon = (until - as_of).days
+    with np.errstate(divide="ignore", invalid="ignore"):
+        to_full = np.ceil((population - people) * 7 / gained)  # days until everybody, at this pace
+    full = (gained > 0) & (to_full <= horizon)
+    days = np.where(full, to_full, horizon)
+    end = np.where(full, 1.0, (people + np.clip(gained, 0, None) / 7 * days) / population)
+    keep = ~(people >= population)  # at or above 100 % already: nothing left to project
+    out = [
+        pd.DataFrame(
+            {
+                "unit_code": now.index[keep],
+                "unit_name": now["unit_name"].to_numpy()[keep],
+                "date": pd.Timestamp(as_of) + pd.to_timedelta(offset[keep], unit="D"),
+                "coverage": coverage[keep],
+            }
         )
-    return pd.concat(out, ignore_index=True).dropna(subset=["coverage"])
+        for offset, coverage in ((np.zeros(len(now)), now["coverage"].to_numpy(float)), (days, end))
+    ]
+    return pd.concat(out, ignore_index=True).dropna(subset=["coverage", "date"])
 
 
 def daily_doses(

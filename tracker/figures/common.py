@@ -18,6 +18,7 @@ STATUS_COLORS = {
     "unavailable": "#9e9e9e",
 }
 PROVINCE_COLOR = "#1f4e79"
+OVER_COLOR = "#7b3294"  # a reported coverage above 100 %: a data problem to look at, not an achievement
 SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 DOSE_COLORS = {1: "#4c9be8", 2: "#1f4e79", 3: "#f39c12", 4: "#8e44ad"}
 FONT = "Be Vietnam Pro, Source Sans Pro, Arial, sans-serif"

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from tracker import core, fmt, i18n
 from tracker.config import Target
-from tracker.figures.common import DOSE_COLORS, PROVINCE_COLOR, SERIES_COLORS, style
+from tracker.figures.common import DOSE_COLORS, OVER_COLOR, PROVINCE_COLOR, SERIES_COLORS, style
 
 
 def _colors(codes: list[str]) -> dict[str, str]:
@@ -61,12 +61,25 @@ def coverage_trend(
     title: str,
     as_of: dt.date,
     height: int = 460,
+    comparison: pd.DataFrame | None = None,
+    comparison_label: str | None = None,
 ) -> go.Figure:
     """Cumulative coverage per unit, each target as a threshold line with a deadline marker,
-    and a dashed projection at the current 7-day pace (the chart health workers know)."""
+    and a dashed projection at the current 7-day pace (the chart health workers know).
+
+    `comparison` (the same long form as `series`, for another group or dose) adds one dash-dot line per
+    unit, named as a comparison with `comparison_label`; the targets and projections stay on `series`.
+    The y axis stops at 100 % unless a reported figure is above it; then it extends to show it, and the
+    highest such figure of each line is marked as over-coverage.
+    """
     fmt_percent, fmt_date = _formatters(lang)
     fig = go.Figure()
     colors = _colors(list(dict.fromkeys(series["unit_code"])))
+
+    def points(part, column="coverage"):
+        return [[fmt_date(d), fmt_percent(c)] for d, c in zip(part["date"], part[column], strict=True)]
+
+    over = []  # (code, name, row) of each line's highest figure above 100 %
     for code, part, name in _units(series, lang):
         fig.add_trace(
             _unit_line(
@@ -75,10 +88,11 @@ def coverage_trend(
                 colors[code],
                 part["date"],
                 part["coverage"],
-                [[fmt_date(d), fmt_percent(c)] for d, c in zip(part["date"], part["coverage"], strict=True)],
+                points(part),
                 f"{name}<br>%{{customdata[0]}}: %{{customdata[1]}}<extra></extra>",
             )
         )
+        over.append((name, part))
         proj = projection[projection["unit_code"] == code]
         if len(proj) == 2:
             fig.add_trace(
@@ -90,12 +104,28 @@ def coverage_trend(
                     line={"color": colors[code], "dash": "dash", "width": 2},
                     showlegend=code == core.TOTAL,
                     legendgroup="projection",
-                    customdata=[
-                        [fmt_date(d), fmt_percent(c)] for d, c in zip(proj["date"], proj["coverage"], strict=True)
-                    ],
+                    customdata=points(proj),
                     hovertemplate=i18n.t("fig.projection_hover", lang, name=name) + "<extra></extra>",
                 )
             )
+    if comparison is not None and len(comparison):
+        for code, part, name in _units(comparison, lang):
+            line = i18n.t("compare.line", lang, name=name, label=comparison_label)
+            fig.add_trace(
+                go.Scatter(
+                    x=part["date"],
+                    y=part["coverage"],
+                    mode="lines",
+                    name=line,
+                    line={"color": colors.get(code, PROVINCE_COLOR), "dash": "dashdot", "width": 1.5},
+                    opacity=0.8,
+                    legendgroup="comparison",
+                    customdata=points(part),
+                    hovertemplate=i18n.t("compare.hover", lang, name=name, label=comparison_label) + "<extra></extra>",
+                )
+            )
+            over.append((line, part))
+    top = _over_coverage(fig, over, lang)
     for target in targets:
         level = float(target.threshold)
         fig.add_hline(
@@ -111,9 +141,42 @@ def coverage_trend(
         )
         fig.add_vline(x=pd.Timestamp(target.deadline).timestamp() * 1000, line={"color": "#a50026", "width": 1})
     fig.add_vline(x=pd.Timestamp(as_of).timestamp() * 1000, line={"color": "#555", "width": 1, "dash": "dot"})
-    fig.update_yaxes(title=i18n.t("fig.coverage_axis", lang), tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(title=i18n.t("fig.coverage_axis", lang), tickformat=".0%", range=[0, top])
     fig.update_xaxes(title=None, type="date")
     return style(fig, title, height, lang)
+
+
+def _over_coverage(fig: go.Figure, lines, lang: str) -> float:
+    """Mark the highest reported figure above 100 % of each line; the top of the y axis (1 = 100 %)."""
+    fmt_percent, fmt_date = _formatters(lang)
+    highest = 1.0
+    marks = []
+    for name, part in lines:
+        above = part[part["coverage"] > 1]
+        if above.empty:
+            continue
+        row = above.loc[above["coverage"].idxmax()]
+        highest = max(highest, float(row["coverage"]))
+        marks.append((name, row))
+    if marks:
+        label = i18n.t("over_coverage.marker", lang)
+        fig.add_trace(
+            go.Scatter(
+                x=[row["date"] for _, row in marks],
+                y=[row["coverage"] for _, row in marks],
+                mode="markers+text",
+                name=label,
+                marker={"color": OVER_COLOR, "size": 11, "symbol": "triangle-up"},
+                text=[fmt_percent(row["coverage"]) for _, row in marks],
+                textposition="top center",
+                textfont={"color": OVER_COLOR},
+                customdata=[[fmt_date(row["date"]), fmt_percent(row["coverage"])] for _, row in marks],
+                hovertemplate=[i18n.t("over_coverage.hover", lang, name=name) + "<extra></extra>" for name, _ in marks],
+            )
+        )
+        fig.add_hline(y=1, line={"color": OVER_COLOR, "width": 1, "dash": "dot"})  # the population
+        return highest * 1.08  # room for the mark and its label above the highest figure
+    return highest
 
 
 def daily_doses(frame: pd.DataFrame, *, lang: str, title: str, height: int = 400) -> go.Figure:
