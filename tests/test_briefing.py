@@ -12,8 +12,9 @@ import sys
 import pytest
 
 from tests.clitools import run
-from tracker import briefing, fmt, i18n, store, views
+from tracker import briefing, fmt, i18n, risk, store, views
 from tracker.config import load_config
+from tracker.figures.common import STATUS_COLORS
 
 AS_OF = dt.date(2021, 12, 31)
 ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -209,3 +210,117 @@ def test_missing_font_is_a_clear_error(monkeypatch, tmp_path):
 
 def test_file_name_is_ascii(cfg):
     assert briefing.file_name(cfg, AS_OF, "vi", "pdf") == "ban-tin-tiem-chung_tuyen-quang_2021-12-31_vi.pdf"
+
+
+# --------------------------------------------------------------------------- the district table's colours
+
+LEVELS_AS_OF = dt.date(2021, 12, 1)  # issue 10: Lâm Bình's "Cấp 1" was red and Sơn Dương's "Cấp 3" green
+
+
+def _blank_pngs(figures):
+    """White PNGs of the requested sizes instead of rendered charts: the table does not need chromium."""
+    from PIL import Image
+
+    out = []
+    for _, width, height in figures:
+        data = io.BytesIO()
+        Image.new("RGB", (width, height), "white").save(data, "PNG")
+        out.append(data.getvalue())
+    return out
+
+
+@pytest.fixture(scope="module")
+def level_briefing(sample_store, cfg):
+    try:
+        briefing.find_fonts()
+    except briefing.TrackerError as exc:
+        if ON_CI:
+            raise
+        pytest.skip(str(exc))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(briefing, "render_png", _blank_pngs)
+        ds = store.load(sample_store)
+        b = briefing.collect(ds, cfg, LEVELS_AS_OF, "vi")
+    return ds, b, briefing.to_pdf(b), briefing.to_pptx(b)
+
+
+@pytest.fixture(scope="module")
+def expected_colours(level_briefing, cfg):
+    """Row name -> (status colour, level colour): the status from the core, the level from tracker.risk and
+    its colour from data/risk_rules.toml."""
+    ds = level_briefing[0]
+    rules = risk.load_rules()
+    colour = rules.for_date(LEVELS_AS_OF).legend().set_index("level")["hex"]
+    levels = risk.levels(ds, cfg, rules, LEVELS_AS_OF).set_index("unit_code")["level"].astype(int)
+    table = views.district_table(ds, cfg, LEVELS_AS_OF, cfg.targets[0]).set_index("unit_code")
+    names = table["unit_name"].where(table.index != "TOTAL", f"Toàn tỉnh {cfg.province_name_vi}")
+    expected = {
+        names[code]: (STATUS_COLORS[table.loc[code, "status"]].upper(), colour[levels[code]].upper())
+        for code in table.index
+    }
+    # the case of the issue: a district whose status and level colours differ, both ways
+    assert levels["071"] == 1 and table.loc["071", "status"] == "off_track"  # Lâm Bình: green level, late
+    assert levels["076"] == 3 and table.loc["076", "status"] == "met"  # Sơn Dương: orange level, target met
+    return expected
+
+
+def test_pptx_colours_the_status_by_status_and_the_level_by_level(level_briefing, expected_colours):
+    pptx = pytest.importorskip("pptx")
+    deck = pptx.Presentation(io.BytesIO(level_briefing[3]))
+    (table,) = [s.table for slide in deck.slides for s in slide.shapes if s.has_table]
+    shown = {}
+    for row in list(table.rows)[1:]:
+        cells = list(row.cells)
+        shown[cells[0].text] = tuple(
+            "#" + str(c.fill.fore_color.rgb) if c.fill.type == pptx.enum.dml.MSO_FILL.SOLID else None
+            for c in cells[-2:]
+        )
+    assert shown == expected_colours
+
+
+def _drawing(page) -> tuple[list, list]:
+    """A PDF page's filled rectangles (x, y, width, height, fill colour) and texts (text, x, y)."""
+    colour, path, rects, texts = ["#000000"], [], [], []
+
+    def before(op, args, cm, tm):
+        if op == b"rg":
+            colour[0] = "#" + "".join(f"{round(float(a) * 255):02X}" for a in args)
+        elif op == b"g":
+            colour[0] = "#" + f"{round(float(args[0]) * 255):02X}" * 3
+        elif op == b"re":
+            path.append(tuple(float(a) for a in args))
+        elif op in (b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"):  # the path is filled with the fill colour
+            rects.extend((*r, colour[0]) for r in path)
+            path.clear()
+        elif op in (b"S", b"s", b"n"):  # stroked only, or not painted
+            path.clear()
+
+    def text(value, cm, tm, font, size):
+        if value.strip():
+            texts.append((value.strip(), tm[4], tm[5]))
+
+    page.extract_text(visitor_operand_before=before, visitor_text=text)
+    return rects, texts
+
+
+def _fill_at(rects, x, y) -> str | None:
+    """The fill of the last rectangle drawn under (x, y): the cell's background."""
+    under = [r for r in rects if r[0] <= x <= r[0] + r[2] and r[1] <= y <= r[1] + r[3]]
+    return under[-1][4] if under else None
+
+
+def _pdf_cell_fills(pdf: bytes) -> dict[str, tuple[str, str]]:
+    """Row name -> fill colours under the texts of its last two cells, from the page content streams."""
+    pypdf = pytest.importorskip("pypdf")
+    fills = {}
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        rects, texts = _drawing(page)
+        for name, _, y in texts:
+            row = sorted((t for t in texts if abs(t[2] - y) < 0.5), key=lambda t: t[1])  # one table row, left first
+            if row[0][0] == name and len(row) == 8 and name.startswith(("Huyện", "Thành phố", "Toàn tỉnh")):
+                fills[name] = tuple(_fill_at(rects, x + 1, y + 1) for _, x, y in row[-2:])
+    return fills
+
+
+def test_pdf_colours_the_status_by_status_and_the_level_by_level(level_briefing, expected_colours):
+    assert _pdf_cell_fills(level_briefing[2]) == expected_colours

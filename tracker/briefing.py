@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import core, fmt, geo, i18n, views
+from tracker import core, fmt, geo, i18n, risk, views
 from tracker.config import Config, Target
-from tracker.errors import TrackerError
+from tracker.errors import InputError, TrackerError
 from tracker.figures import maps, trends
 from tracker.figures.common import STATUS_COLORS
 
@@ -164,7 +164,8 @@ class Briefing:
     table_heading: str
     columns: list[str]
     rows: list[list[str]]
-    statuses: list[str]
+    statuses: list[str]  # per row: the status, which colours the status cell
+    level_colors: list[str | None] = field(default_factory=list)  # per row: the level's colour (rules file), or none
     notes: list[str] = field(default_factory=list)
 
     def t(self, key: str, **values) -> str:
@@ -210,6 +211,21 @@ def _boundaries(ds, cfg: Config) -> tuple[geo.Boundaries | None, str | None]:
         return None, str(exc)
 
 
+def _level_colors(as_of: dt.date) -> dict[int, str]:
+    """{level: colour} of the risk rules in force on as_of (data/risk_rules.toml); empty before any applies."""
+    try:
+        legend = risk.load_rules().for_date(as_of).legend()
+    except InputError:  # before 11/10/2021 there was no level to assess
+        return {}
+    return dict(zip(legend["level"].astype(int), legend["hex"].astype(str), strict=True))
+
+
+def _text_on(fill: str) -> tuple[int, int, int]:
+    """Black text on a light fill (yellow, orange), white on a dark one: the level cell stays readable."""
+    r, g, b = _rgb(fill)
+    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 150 else (255, 255, 255)
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
@@ -217,9 +233,10 @@ def _png_size(png: bytes) -> tuple[int, int]:
 def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | None = None) -> Briefing:
     """Everything a briefing shows, formatted in `lang`, with the charts rendered.
 
-    `target` (default: the first configured; it may be evaluated for another group or dose, see
-    views.evaluation_target) is the one the map and the district table are about; the headlines
-    and the trends cover every configured target.
+    `target` (default: the first configured) is the one the map and the district table are about; the
+    dashboard passes the configured target unchanged, judged on its own group and dose. The headlines
+    and the trends cover every configured target. In the district table the status cell has the
+    status colour and the risk-level cell the level's colour from data/risk_rules.toml.
     """
     if lang not in i18n.LANGS:
         raise TrackerError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
@@ -283,6 +300,8 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
             ]
         )
         statuses.append(r.status if isinstance(r.status, str) else "unavailable")
+    level_colors = ordered["risk_level"].map(_level_colors(as_of))
+    level_colors = level_colors.astype(object).where(level_colors.notna(), None).tolist()
 
     notes = []
     sources = list(dict.fromkeys(tg.source for tg in cfg.targets if tg.source))
@@ -313,6 +332,7 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
         columns=columns,
         rows=rows,
         statuses=statuses,
+        level_colors=level_colors,
         notes=notes,
     )
 
@@ -403,11 +423,15 @@ def to_pdf(b: Briefing) -> bytes:
         headings_style=heads, line_height=4.2, first_row_as_headings=True,
     ) as tbl:  # fmt: skip
         tbl.row(b.columns)
-        for cells, status in zip(b.rows, b.statuses, strict=True):
+        for cells, status, level in zip(b.rows, b.statuses, b.level_colors or [None] * len(b.rows), strict=True):
             row = tbl.row()
-            for cell in cells[:-1]:
+            for cell in cells[:-2]:
                 row.cell(cell)
-            row.cell(cells[-1], style=FontFace(color=(255, 255, 255), fill_color=_rgb(STATUS_COLORS[status])))
+            row.cell(cells[-2], style=FontFace(color=(255, 255, 255), fill_color=_rgb(STATUS_COLORS[status])))
+            if level:
+                row.cell(cells[-1], style=FontFace(color=_text_on(level), fill_color=_rgb(level)))
+            else:
+                row.cell(cells[-1])
     pdf.ln(4)
 
     heading(b.t("brief.notes"))
@@ -494,10 +518,16 @@ def to_pptx(b: Briefing) -> bytes:
             for p in cell.text_frame.paragraphs:
                 p.font.size = Pt(12)
                 p.font.bold = r == 0
-            if r and c == cols - 1:
+            fill, ink = None, (255, 255, 255)
+            if r and c == cols - 2:  # the status, in its colour
+                fill = STATUS_COLORS[b.statuses[r - 1]]
+            elif r and c == cols - 1 and b.level_colors and b.level_colors[r - 1]:  # the level, in its colour
+                fill = b.level_colors[r - 1]
+                ink = _text_on(fill)
+            if fill:
                 cell.fill.solid()
-                cell.fill.fore_color.rgb = RGBColor.from_string(STATUS_COLORS[b.statuses[r - 1]].lstrip("#").upper())
-                cell.text_frame.paragraphs[0].font.color.rgb = RGBColor(255, 255, 255)
+                cell.fill.fore_color.rgb = RGBColor.from_string(fill.lstrip("#").upper())
+                cell.text_frame.paragraphs[0].font.color.rgb = RGBColor(*ink)
 
     s = slide(b.t("brief.notes"), 22)
     text(s, b.notes, left, Inches(1.3), full, Inches(5.8), 12)
