@@ -1,8 +1,9 @@
 """The overview page's "Tải bản tin" / "Download briefing" buttons (PDF and PowerPoint).
 
 The files are made on click (st.download_button with a callable) by a builder cached per store version,
-as-of date, language and chosen target/group/dose; without kaleido or a Chrome/Chromium the page shows
-why instead of the buttons.
+as-of date, language and target; the target is the configured one, unchanged (its own group and dose:
+a comparison chosen in the sidebar is not part of the briefing). Without kaleido or a Chrome/Chromium
+the page shows why instead of the buttons.
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ import logging
 import streamlit as st
 
 from dashboard.state import Context, config, dataset
-from tracker import briefing, views
+from tracker import briefing
 from tracker.errors import TrackerError
 
 LOG = logging.getLogger("tracker.dashboard")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _build(folder: str, version: str, as_of: dt.date, lang: str, target_id: str, group: str, dose: int) -> dict:
-    target = views.evaluation_target(config().target(target_id), group, dose)
+def _build(folder: str, version: str, as_of: dt.date, lang: str, target_id: str) -> dict:
+    target = config().target(target_id)  # as configured: never evaluated for another group or dose
     return briefing.build(dataset(folder, version), config(), as_of, briefing.FORMATS, lang, target)
 
 
 def _maker(ctx: Context, fmt: str):
-    key = (ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx.target.id, ctx.group, ctx.dose)
+    key = (ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx.target.id)
 
     def make() -> bytes:
         return _build(*key)[fmt]

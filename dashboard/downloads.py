@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.state import Context, district_table
-from tracker import exports, i18n, views
+from tracker import exports, i18n
 
 
 def table_downloads(ctx: Context, frame: pd.DataFrame, name: str, place: str | None = None) -> None:
@@ -63,11 +63,21 @@ def freshness_export(ctx: Context, fresh: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranked_export(ctx: Context, units: pd.DataFrame) -> pd.DataFrame:
-    """The districts page's ranked table, in its order, with every map metric as a number."""
-    return pd.DataFrame(
+    """The districts page's ranked table, in its order, with every map metric as a number.
+
+    With a comparison chosen, its coverage follows the target's, under a header naming it as a comparison.
+    """
+    frame = pd.DataFrame(
         {
             ctx.t("table.district"): units["unit_name"].astype(str).to_numpy(),
             ctx.t("table.coverage") + " (%)": _percent(units["coverage"]).to_numpy(),
+        }
+    )
+    if "compare_coverage" in units:
+        header = ctx.t("compare.column", label=ctx.compare_label()) + " (%)"
+        frame[header] = _percent(units["compare_coverage"]).to_numpy()
+    return frame.assign(
+        **{
             ctx.t("table.gap"): units["gap_points"].astype(float).round(2).to_numpy(),
             ctx.t("table.people_needed"): units["people_needed"].astype("Int64").to_numpy(),
             ctx.t("table.pace_ratio"): units["pace_ratio"].astype(float).round(3).to_numpy(),
@@ -78,11 +88,10 @@ def ranked_export(ctx: Context, units: pd.DataFrame) -> pd.DataFrame:
 
 
 def detail_export(ctx: Context, code: str) -> pd.DataFrame:
-    """One district against every target, as on the districts page, with numbers and dates as such."""
+    """One district against every target (each on its own group and dose), as on the districts page."""
     rows = []
     for target in ctx.cfg.targets:
-        evaluated = views.evaluation_target(target, dose=ctx.dose)
-        table = district_table(ctx.folder, ctx.version, ctx.as_of, target.id, evaluated.group, ctx.dose)
+        table = district_table(ctx.folder, ctx.version, ctx.as_of, target.id)
         r = table.set_index("unit_code").loc[code]
         projected = pd.to_datetime(r["projected_date"]) if pd.notna(r["projected_date"]) else pd.NaT
         rows.append(

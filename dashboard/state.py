@@ -15,9 +15,10 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from tracker import fmt, geo, i18n, store, views
+from tracker import core, fmt, geo, i18n, store, views
 from tracker.config import Config, Target, load_config, store_dir
 from tracker.errors import TrackerError
+from tracker.figures import trends
 from tracker.figures.common import download_config
 
 LOG = logging.getLogger("tracker.dashboard")
@@ -50,10 +51,6 @@ def boundaries(folder: str, version: str) -> tuple[geo.Boundaries | None, str | 
         return None, str(exc)
 
 
-def _target(target_id: str, group: str, dose: int) -> Target:
-    return views.evaluation_target(config().target(target_id), group, dose)
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def target_cards(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
     return views.target_cards(dataset(folder, version), config(), as_of)
@@ -65,8 +62,15 @@ def freshness(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def district_table(folder: str, version: str, as_of: dt.date, target_id: str, group: str, dose: int) -> pd.DataFrame:
-    return views.district_table(dataset(folder, version), config(), as_of, _target(target_id, group, dose))
+def district_table(folder: str, version: str, as_of: dt.date, target_id: str) -> pd.DataFrame:
+    """The configured target's figures per district: always on the target's own group and dose."""
+    return views.district_table(dataset(folder, version), config(), as_of, config().target(target_id))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def comparison_coverage(folder: str, version: str, as_of: dt.date, group: str, dose: int) -> pd.DataFrame:
+    """Coverage of a comparison (group, dose) per unit and for the province (TOTAL): shown, never judged."""
+    return core.coverage(dataset(folder, version), config(), as_of, group, dose)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -100,15 +104,24 @@ class Context:
     cfg: Config
     lang: str
     as_of: dt.date
-    target: Target  # the selected target, evaluated for the chosen group and dose
-    group: str
-    dose: int
+    target: Target  # the selected target as configured: judged on its own group and dose, always
     units: tuple[str, ...]
+    compare: tuple[str, int] | None = None  # an optional (group, dose) shown beside it, labelled, never judged
     image_format: str = "png"
     names: dict[str, str] = field(default_factory=dict)
 
     def t(self, key: str, **values) -> str:
         return i18n.t(key, self.lang, **values)
+
+    def group_dose(self, group: str, dose: int) -> str:
+        return pair_label(self.cfg, group, dose, self.lang)
+
+    def judged_on(self) -> str:
+        """What the target is judged on: its own group and dose."""
+        return self.group_dose(self.target.group, self.target.dose)
+
+    def compare_label(self) -> str | None:
+        return self.group_dose(*self.compare) if self.compare else None
 
     @property
     def number(self):
@@ -136,19 +149,49 @@ class Context:
 
 
 def choice(widget, name: str, label: str, options, default, lang: str, **kwargs):
-    """A selectbox or radio whose choice survives a change of language.
+    """A selectbox or radio whose choice survives a change of language, and never goes stale.
 
     Streamlit keeps a keyed widget's state when only its option labels change, and then shows the
     old language's label or no selection at all. So the widget is keyed per language, starts from
     the choice kept under `name` in the session, and writes the choice back there.
+
+    A keyed widget also keeps, in the browser, the value it shows whatever `index` the script passes
+    later, and sends that value back on the next click. So a value is never given through `index`:
+    when the widget has no valid value yet (a new language, or options that no longer hold its
+    value), it is set through the Session State API, which the browser follows.
     """
     options = list(options)
-    current = st.session_state.get(name, default)
-    if current not in options:
-        current = default if default in options else options[0]
-    value = widget(label, options, index=options.index(current), key=f"_{name}_{lang}", **kwargs)
+    key = f"_{name}_{lang}"
+    if key not in st.session_state or st.session_state[key] not in options:
+        current = st.session_state.get(name, default)
+        if current not in options:
+            current = default if default in options else options[0]
+        st.session_state[key] = current
+    value = widget(label, options, key=key, **kwargs)
     st.session_state[name] = value
     return value
+
+
+NO_COMPARISON = "none"
+COMPARE_DOSES = (1, views.FULL_DOSE)  # at least one dose; the full primary series
+
+
+def comparison_options(cfg: Config, target: Target) -> list[str]:
+    """'none', then every 'group:dose' pair other than the target's own (that one is the target)."""
+    pairs = [(group, dose) for group in cfg.groups for dose in COMPARE_DOSES]
+    return [NO_COMPARISON] + [f"{g}:{d}" for g, d in pairs if (g, d) != (target.group, target.dose)]
+
+
+def pair_label(cfg: Config, group: str, dose: int, lang: str) -> str:
+    """'Toàn dân — ≥ 1 mũi': a group and a dose, as the caption, the options and the comparison labels say it."""
+    return i18n.t("compare.option", lang, group=i18n.label(cfg.group(group), lang), dose=i18n.dose(dose, lang))
+
+
+def parse_comparison(option: str) -> tuple[str, int] | None:
+    if option == NO_COMPARISON:
+        return None
+    group, dose = option.rsplit(":", 1)
+    return group, int(dose)
 
 
 def sidebar() -> Context:
@@ -168,7 +211,7 @@ def sidebar() -> Context:
     )
     t = partial(i18n.t, lang=lang)
     if ds.latest_date is None:
-        return Context(folder, version, ds, cfg, lang, dt.date.today(), cfg.targets[0], "", 1, ())
+        return Context(folder, version, ds, cfg, lang, dt.date.today(), cfg.targets[0], ())
 
     st.sidebar.header(t("control.heading"))
     first = ds.vaccinations["date"].min().date()
@@ -181,23 +224,16 @@ def sidebar() -> Context:
         key="as_of",
     )
     targets = {target.id: target for target in cfg.targets}
-    previous = st.session_state.get("target")
     target_id = choice(
         st.sidebar.selectbox, "target", t("control.target"), list(targets), cfg.targets[0].id, lang,
         format_func=lambda k: i18n.label(targets[k], lang),
     )  # fmt: skip
-    target = targets[target_id]
-    if previous is not None and previous != target_id:  # a new target brings its own group
-        st.session_state["group"] = target.group
-        st.session_state.pop(f"_group_{lang}", None)
-    doses = (target.dose, views.FULL_DOSE) if target.dose != views.FULL_DOSE else (views.FULL_DOSE,)
-    dose = choice(
-        st.sidebar.radio, "dose", t("control.dose"), doses, target.dose, lang,
-        format_func=lambda d: t("dose.choice_full") if d == views.FULL_DOSE else t("dose.choice_1"),
-    )  # fmt: skip
-    group = choice(
-        st.sidebar.selectbox, "group", t("control.group"), list(cfg.groups), target.group, lang,
-        format_func=lambda g: i18n.label(cfg.groups[g], lang),
+    target = targets[target_id]  # as configured: nothing on this page changes its group or dose
+    st.sidebar.caption(t("compare.judged_on", on=pair_label(cfg, target.group, target.dose, lang)))
+    option = choice(
+        st.sidebar.selectbox, "compare", t("compare.control"), comparison_options(cfg, target), NO_COMPARISON, lang,
+        format_func=lambda o: t("compare.none") if o == NO_COMPARISON else pair_label(cfg, *parse_comparison(o), lang),
+        help=t("compare.help"),
     )  # fmt: skip
     names = dict(zip(ds.units["unit_code"].astype(str), ds.units["unit_name"].astype(str), strict=True))
     units = st.sidebar.multiselect(
@@ -214,13 +250,38 @@ def sidebar() -> Context:
         cfg=cfg,
         lang=lang,
         as_of=as_of,
-        target=views.evaluation_target(target, group, dose),
-        group=group,
-        dose=dose,
+        target=target,
         units=tuple(units),
+        compare=parse_comparison(option),
         image_format=image_format,
         names=names,
     )
+
+
+def coverage_chart(ctx: Context, units: tuple[str, ...], place: str | None = None, height: int = 460) -> None:
+    """The target's coverage for the province and `units`, its projection, and the comparison if one is chosen."""
+    target = ctx.target
+    series = coverage_series(ctx.folder, ctx.version, target.group, target.dose, units)
+    series = series[series["date"] <= str(ctx.as_of)]
+    projection = views.projection(series, ctx.as_of, target.deadline)
+    comparison = None
+    if ctx.compare:
+        comparison = coverage_series(ctx.folder, ctx.version, *ctx.compare, units)
+        comparison = comparison[comparison["date"] <= str(ctx.as_of)]
+    title = ctx.t(
+        "trends.coverage_title",
+        group=i18n.label(ctx.cfg.group(target.group), ctx.lang),
+        dose=i18n.dose(target.dose, ctx.lang),
+    )
+    fig = trends.coverage_trend(
+        series, projection, [target], lang=ctx.lang, as_of=ctx.as_of, title=title, height=height,
+        comparison=comparison, comparison_label=ctx.compare_label(),
+    )  # fmt: skip
+    ctx.plot(fig, "coverage", place)
+    notes = [ctx.t("trends.coverage_note"), ctx.t("projection_note.stops")]
+    if ctx.compare:
+        notes.append(ctx.t("compare.note", label=ctx.compare_label(), on=ctx.judged_on()))
+    st.caption(" ".join(notes))
 
 
 def header(ctx: Context, page_key: str) -> None:

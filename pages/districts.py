@@ -5,9 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.downloads import detail_export, ranked_export, table_downloads
-from dashboard.state import Context, boundaries, choice, coverage_series, district_table, guarded, header
-from tracker import core, i18n, views
-from tracker.figures import maps, trends
+from dashboard.state import (
+    Context,
+    boundaries,
+    choice,
+    comparison_coverage,
+    coverage_chart,
+    district_table,
+    guarded,
+    header,
+)
+from tracker import core, i18n
+from tracker.figures import maps
 from tracker.figures.common import STATUS_COLORS
 
 # metric -> (table column, translation key, "higher is worse", how to format)
@@ -74,19 +83,33 @@ def district_map(ctx: Context, table, metric: str):
     ctx.plot(fig, f"map-{metric}", ctx.cfg.province_name_vi)
 
 
+def with_comparison(ctx: Context, table):
+    """The target's table with the comparison's coverage per unit beside it (`compare_coverage`), if one is chosen."""
+    if not ctx.compare:
+        return table
+    other = comparison_coverage(ctx.folder, ctx.version, ctx.as_of, *ctx.compare).set_index("unit_code")["coverage"]
+    return table.assign(compare_coverage=table["unit_code"].map(other).to_numpy())
+
+
 def ranked_table(ctx: Context, table, metric: str):
     column, _, worse, _ = METRICS[metric]
     units = table[table["unit_code"] != core.TOTAL]
     if metric != "status":
         units = units.sort_values(column, ascending=not worse, na_position="last")
     extra = [column] if column not in ("coverage", "gap_points", "people_needed", "status") else []
-    shown = units[["unit_name", "coverage", "gap_points", "people_needed", *extra, "status", f"risk_name_{ctx.lang}"]]
+    compared = ["compare_coverage"] if "compare_coverage" in units else []
+    shown = units[
+        ["unit_name", "coverage", *compared, "gap_points", "people_needed", *extra, "status", f"risk_name_{ctx.lang}"]
+    ]
     shown = shown.rename(columns={f"risk_name_{ctx.lang}": "risk_level"}).copy()
     shown["status"] = shown["status"].map(lambda s: i18n.status(s, ctx.lang))
     shown["coverage"] = shown["coverage"] * 100  # whole percent on the bar: no decimal mark to localise
+    bars = {"coverage": ctx.t("table.coverage")}
+    if compared:
+        shown["compare_coverage"] = shown["compare_coverage"] * 100
+        bars["compare_coverage"] = ctx.t("compare.column", label=ctx.compare_label())
     names = {
         "unit_name": ctx.t("table.district"),
-        "coverage": ctx.t("table.coverage"),
         "gap_points": ctx.t("table.gap"),
         "people_needed": ctx.t("table.people_needed"),
         "pace_ratio": ctx.t("table.pace_ratio"),
@@ -106,7 +129,10 @@ def ranked_table(ctx: Context, table, metric: str):
         hide_index=True,
         width="stretch",
         column_config={name: st.column_config.Column(label) for name, label in names.items() if name in shown}
-        | {"coverage": st.column_config.ProgressColumn(names["coverage"], min_value=0, max_value=100, format="%.0f%%")},
+        | {
+            name: st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f%%")
+            for name, label in bars.items()
+        },
     )
     table_downloads(ctx, ranked_export(ctx, units), "districts")
 
@@ -119,10 +145,8 @@ def detail(ctx: Context, table):
     row = table.set_index("unit_code").loc[code]
     st.markdown(ctx.t("districts.last_report", date=ctx.date(row["last_report_date"])))
     rows = []
-    for target in ctx.cfg.targets:
-        evaluated = views.evaluation_target(target, dose=ctx.dose)
-        r = district_table(ctx.folder, ctx.version, ctx.as_of, target.id, evaluated.group, ctx.dose)
-        r = r.set_index("unit_code").loc[code]
+    for target in ctx.cfg.targets:  # each target on its own group and dose
+        r = district_table(ctx.folder, ctx.version, ctx.as_of, target.id).set_index("unit_code").loc[code]
         rows.append(
             {
                 ctx.t("control.target"): i18n.label(target, ctx.lang),
@@ -136,21 +160,14 @@ def detail(ctx: Context, table):
         )
     st.dataframe(rows, hide_index=True, width="stretch")
     table_downloads(ctx, detail_export(ctx, code), "district", place=ctx.names[code])
-    series = coverage_series(ctx.folder, ctx.version, ctx.group, ctx.dose, (code,))
-    series = series[series["date"] <= str(ctx.as_of)]
-    projection = views.projection(series, ctx.as_of, ctx.target.deadline)
-    fig = trends.coverage_trend(
-        series, projection, [ctx.target], lang=ctx.lang, as_of=ctx.as_of,
-        title=ctx.t("trends.coverage_title", group=i18n.label(ctx.cfg.group(ctx.group), ctx.lang),
-                                        dose=i18n.dose(ctx.dose, ctx.lang)), height=380,
-    )  # fmt: skip
-    ctx.plot(fig, "coverage", ctx.names[code])
+    coverage_chart(ctx, (code,), place=ctx.names[code], height=380)
 
 
 def render(ctx: Context) -> None:
     header(ctx, "page.districts")
     st.markdown(f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}** · {i18n.label(ctx.target, ctx.lang)}")
-    table = district_table(ctx.folder, ctx.version, ctx.as_of, ctx.target.id, ctx.group, ctx.dose)
+    st.caption(ctx.t("compare.judged_on", on=ctx.judged_on()))
+    table = with_comparison(ctx, district_table(ctx.folder, ctx.version, ctx.as_of, ctx.target.id))
     metric = choice(
         st.selectbox, "metric", ctx.t("districts.metric"), list(METRICS), "coverage", ctx.lang,
         format_func=lambda m: ctx.t(METRICS[m][1]),

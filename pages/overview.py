@@ -6,8 +6,8 @@ import streamlit as st
 
 from dashboard.briefing_ui import briefing_buttons
 from dashboard.downloads import freshness_export, table_downloads
-from dashboard.state import Context, freshness, guarded, header, target_cards
-from tracker import i18n, views
+from dashboard.state import Context, comparison_coverage, freshness, guarded, header, target_cards
+from tracker import core, i18n, views
 from tracker.figures.common import STATUS_COLORS
 
 
@@ -56,6 +56,13 @@ def render(ctx: Context) -> None:
     for column, target in zip(st.columns(len(ctx.cfg.targets)), ctx.cfg.targets, strict=True):
         with column:
             card(ctx, target, cards.loc[target.id])
+    if ctx.compare:  # beside the cards, named as a comparison; every card stays on its target's group and dose
+        other = comparison_coverage(ctx.folder, ctx.version, ctx.as_of, *ctx.compare).set_index("unit_code")
+        st.metric(
+            ctx.t("compare.metric", label=ctx.compare_label()),
+            ctx.percent(other.loc[core.TOTAL, "coverage"]),
+            help=ctx.t("compare.help"),
+        )
 
     briefing_buttons(ctx)
 

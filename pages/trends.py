@@ -1,30 +1,27 @@
-"""Xu hướng / Trends: the coverage monitoring chart, daily doses by dose number, 7-day incidence."""
+"""Xu hướng / Trends: the coverage monitoring chart, daily doses by dose number, 7-day incidence.
+
+The coverage chart is the selected target's, on its own group and dose; a comparison chosen in the
+sidebar is one more, labelled line per place, never a replacement.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.state import Context, coverage_series, daily_doses, guarded, header, incidence_series
-from tracker import i18n, views
+from dashboard.state import Context, coverage_chart, daily_doses, guarded, header, incidence_series
+from tracker import i18n
 from tracker.figures import trends
 
 
 def render(ctx: Context) -> None:
     header(ctx, "page.trends")
-    group_label = i18n.label(ctx.cfg.group(ctx.group), ctx.lang)
-    st.markdown(f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}** · {ctx.place()}")
+    group_label = i18n.label(ctx.cfg.group(ctx.target.group), ctx.lang)
+    st.markdown(
+        f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}** · {ctx.place()} · {i18n.label(ctx.target, ctx.lang)}"
+    )
+    coverage_chart(ctx, ctx.units)
 
-    series = coverage_series(ctx.folder, ctx.version, ctx.group, ctx.dose, ctx.units)
-    series = series[series["date"] <= str(ctx.as_of)]
-    projection = views.projection(series, ctx.as_of, ctx.target.deadline)
-    fig = trends.coverage_trend(
-        series, projection, [ctx.target], lang=ctx.lang, as_of=ctx.as_of,
-        title=ctx.t("trends.coverage_title", group=group_label, dose=i18n.dose(ctx.dose, ctx.lang)),
-    )  # fmt: skip
-    ctx.plot(fig, "coverage")
-    st.caption(ctx.t("trends.coverage_note"))
-
-    doses = daily_doses(ctx.folder, ctx.version, ctx.group, ctx.units)
+    doses = daily_doses(ctx.folder, ctx.version, ctx.target.group, ctx.units)
     doses = doses[doses["date"] <= str(ctx.as_of)]
     fig = trends.daily_doses(doses, lang=ctx.lang, title=ctx.t("trends.doses_title", group=group_label))
     ctx.plot(fig, "daily-doses")

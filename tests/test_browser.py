@@ -32,7 +32,7 @@ except ImportError:  # skipped (or failed on CI) by the browser fixture
     sync_playwright = None
     PlaywrightError = Exception
 
-from tracker import core, fmt, store
+from tracker import core, fmt, i18n, store
 from tracker.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -371,3 +371,34 @@ def test_a_link_to_a_page_works_on_a_fresh_server(context, tmp_path, page_name):
         log = fresh.output(lines=10_000)
         noisy = [line for line in log.splitlines() if "Traceback" in line or "WARNING" in line.upper()]
         assert not noisy, f"{page_name}: the server printed warnings:\n{log}"
+
+
+def test_a_target_is_judged_on_its_own_group_in_the_browser(visit):
+    """Issue 10, where it happened: choosing "≥ 70% dân số" left the old age-group control on adults in the
+    browser, and the next click (here: a district, then the Trends page) judged the target on adults."""
+    cfg = load_config()
+    target = cfg.target("all_70pct_2022q1")
+    group, dose = cfg.groups[target.group].label_vi, i18n.dose(target.dose, "vi")
+    visit.open("overview", "vi")
+    page, sidebar = visit.page, visit.page.get_by_test_id("stSidebar")
+    try:
+        sidebar.get_by_test_id("stSelectbox").first.click()  # Mục tiêu / Target
+        page.get_by_role("option", name=target.label_vi).click()
+        sidebar.get_by_text(i18n.t("compare.judged_on", "vi", on=f"{group} — {dose}")).wait_for()
+        visit.wait_for_run(TITLES["overview"]["vi"], "overview (vi), target chosen", started=True)
+        sidebar.get_by_test_id("stMultiSelect").click()  # an unrelated click: a district
+        page.get_by_role("option", name="Huyện Lâm Bình").click()
+        page.keyboard.press("Escape")
+        visit.wait_for_run(TITLES["overview"]["vi"], "overview (vi), district chosen", started=True)
+        sidebar.get_by_test_id("stSidebarNavLink").filter(has_text=TITLES["trends"]["vi"]).click()
+        visit.wait_for_run(TITLES["trends"]["vi"], "trends (vi)", started=True)
+        visit.wait_for_charts()
+        title = page.get_by_test_id("stPlotlyChart").first.locator(".gtitle")
+        expected = i18n.t("trends.coverage_title", "vi", group=group, dose=dose)
+        title.filter(has_text=expected).wait_for(timeout=CHART_MS)
+    except PlaywrightError as exc:
+        shot = visit.last_screenshot("target-group-failed")
+        pytest.fail(f"the 70 % target on its own group: {exc}\n(screenshot {shot})", pytrace=False)
+    visit.check_no_errors("trends (vi) after choosing the 70 % target and a district")
+    shown = sidebar.get_by_test_id("stSelectbox").first.inner_html()
+    assert target.label_vi in shown, f"the target control shows {shown[:2000]!r}"

@@ -154,6 +154,28 @@ def test_districts_export_has_the_core_numbers_with_translated_headers(exported,
     assert pd.api.types.is_datetime64_any_dtype(detail[i18n.t("table.projected", "vi")])
 
 
+def test_districts_export_labels_a_comparison_and_keeps_each_target_on_its_own(exported, store_dir):
+    as_of = dt.date(2021, 12, 1)
+    exported.clear()
+    open_app("pages/districts.py", "en", as_of=as_of, target="all_70pct_2022q1", compare="adults:2", units=["076"])
+    ranked, detail = exported[-2:]
+    cfg, ds = load_config(), store.load(store_dir)
+    table = views.district_table(ds, cfg, as_of, cfg.target("all_70pct_2022q1"))
+    expected = table[table["unit_code"] != core.TOTAL].sort_values("coverage")
+    other = core.coverage(ds, cfg, as_of, "adults", 2).set_index("unit_code")["coverage"]
+    label = f"{cfg.groups['adults'].label_en} — {i18n.dose(2, 'en')}"
+    columns = list(ranked.columns)
+    comparison = i18n.t("compare.column", "en", label=label) + " (%)"
+    assert columns[1:3] == [i18n.t("table.coverage", "en") + " (%)", comparison]
+    assert ranked[columns[1]].tolist() == pytest.approx((expected["coverage"] * 100).round(2).tolist())
+    assert ranked[comparison].tolist() == pytest.approx((other[expected["unit_code"]] * 100).round(2).tolist())
+    # the district in detail (Sơn Dương): every target on its own group and dose, whatever the comparison
+    coverage = detail.set_index(i18n.t("control.target", "en"))[i18n.t("table.coverage", "en") + " (%)"]
+    for target in cfg.targets:
+        own = views.district_table(ds, cfg, as_of, target).set_index("unit_code").loc["076", "coverage"]
+        assert coverage[i18n.label(target, "en")] == pytest.approx(round(own * 100, 2))
+
+
 def test_overview_freshness_download_has_dates_and_numbers(exported):
     exported.clear()
     at = open_app(None, "en", as_of=dt.date(2021, 11, 15))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import dashboard.briefing_ui
 import dashboard.state
-from tests.apptools import APP, open_app
-from tracker import core, fmt, i18n, risk, store, views
+from tests.apptools import APP, charts, open_app, run_like_a_browser
+from tracker import briefing, core, fmt, i18n, risk, store, views
 from tracker.config import load_config
 
 PAGES = {"overview": "pages/overview.py", "districts": "pages/districts.py", "trends": "pages/trends.py"}
@@ -95,18 +97,149 @@ def test_trends_for_chosen_districts(open_page):
 
 def test_choices_survive_a_change_of_language(open_page):
     at = open_page("overview", "vi")
-    at.selectbox(key="_target_vi").select("all_70pct_2022q1").run()
-    at.radio(key="_dose_vi").set_value(2).run()
-    at.radio(key="lang").set_value("en").run()
+    at.selectbox(key="_target_vi").select("all_70pct_2022q1")
+    run_like_a_browser(at)
+    at.selectbox(key="_compare_vi").select("adults:2")
+    run_like_a_browser(at)
+    at.radio(key="lang").set_value("en")
+    run_like_a_browser(at)
     assert not at.exception and not at.error
     cfg = load_config()
     target = at.selectbox(key="_target_en")
     assert target.value == "all_70pct_2022q1"
     assert target.format_func(target.value) == cfg.target("all_70pct_2022q1").label_en
-    assert at.radio(key="_dose_en").value == 2
-    group = at.selectbox(key="_group_en")
-    assert group.value == "all" and group.format_func("all") == cfg.groups["all"].label_en
+    compare = at.selectbox(key="_compare_en")
+    assert compare.value == "adults:2"
+    assert compare.format_func("adults:2") == f"{cfg.groups['adults'].label_en} — {i18n.dose(2, 'en')}"
     assert [t.value for t in at.title] == [i18n.t("page.overview", "en")]
+
+
+def _briefing_targets(monkeypatch) -> tuple[list, list]:
+    """Record the briefing builders the overview makes, and the target each one hands to briefing.build."""
+    makers, built = [], []
+    real = dashboard.briefing_ui._maker
+
+    def maker(ctx, fmt):
+        makers.append(real(ctx, fmt))
+        return makers[-1]
+
+    def build(ds, cfg, as_of, formats, lang, target):
+        built.append(target)
+        return dict.fromkeys(formats, b"")
+
+    monkeypatch.setattr(dashboard.briefing_ui, "_maker", maker)
+    monkeypatch.setattr(briefing, "check", lambda: None)  # the buttons whether or not chromium is here
+    monkeypatch.setattr(briefing, "find_fonts", lambda: None)
+    monkeypatch.setattr(briefing, "build", build)
+    dashboard.briefing_ui._build.clear()
+    return makers, built
+
+
+@pytest.mark.parametrize("click", ["districts", "language"])
+def test_a_target_is_judged_on_its_own_group_and_dose_after_any_click(open_page, store_dir, monkeypatch, click):
+    """Issue 10: choosing "≥ 70% of the population" left the age-group control on adults in the browser,
+    and the next click anywhere judged the 70 % target on adults (pages and briefing)."""
+    as_of = dt.date(2021, 12, 1)
+    cfg, ds = load_config(), store.load(store_dir)
+    target = cfg.target("all_70pct_2022q1")
+    assert (target.group, target.dose) == ("all", 1)
+    report = core.evaluate(ds, cfg, as_of, (target,)).set_index("unit_code")
+    makers, built = _briefing_targets(monkeypatch)
+
+    at = open_page("overview", "vi", as_of=as_of)
+    at.selectbox(key="_target_vi").select(target.id)
+    run_like_a_browser(at)
+    if click == "language":
+        at.radio(key="lang").set_value("en")
+    else:
+        at.multiselect(key="units").select("071")
+    run_like_a_browser(at)
+    lang = "en" if click == "language" else "vi"
+    assert not at.exception and not at.error
+    cards = views.target_cards(ds, cfg, as_of).set_index("target_id")
+    assert at.metric[2].value == fmt.percent(cards.loc[target.id, "coverage"], lang)  # its card, on "all"
+    assert cards.loc[target.id, "coverage"] == report.loc[core.TOTAL, "coverage"]
+    makers[-1]()  # what the "download briefing" button makes
+    assert built == [target], "the briefing gets the configured target, unchanged"
+
+    at.switch_page(PAGES["districts"])
+    run_like_a_browser(at)
+    assert not at.exception and not at.error
+    shown = at.dataframe[0].value
+    units = report.drop(index=core.TOTAL).sort_values("coverage")
+    assert list(shown["unit_name"]) == list(units["unit_name"])
+    assert shown["coverage"].tolist() == pytest.approx((units["coverage"] * 100).tolist())
+    assert shown["people_needed"].tolist() == units["people_needed"].tolist()
+
+    at.switch_page(PAGES["trends"])
+    run_like_a_browser(at)
+    assert not at.exception and not at.error
+    chart = charts(at)[0]
+    assert chart["layout"]["title"]["text"] == i18n.t(
+        "trends.coverage_title", lang, group=i18n.label(cfg.groups["all"], lang), dose=i18n.dose(1, lang)
+    )
+    lines = {trace["name"]: trace for trace in chart["data"]}
+    assert lines[i18n.t("unit.province", lang)]["y"][-1] == pytest.approx(report.loc[core.TOTAL, "coverage"])
+    if click == "districts":
+        assert lines["Huyện Lâm Bình"]["y"][-1] == pytest.approx(report.loc["071", "coverage"])
+    on = f"{i18n.label(cfg.groups['all'], lang)} — {i18n.dose(1, lang)}"  # and the sidebar says so
+    assert i18n.t("compare.judged_on", lang, on=on) in [c.value for c in at.sidebar.caption]
+
+
+def test_a_comparison_is_labelled_and_never_judged(open_page, store_dir):
+    as_of = dt.date(2021, 12, 1)
+    cfg, ds = load_config(), store.load(store_dir)
+    target = cfg.target("all_70pct_2022q1")
+    report = core.evaluate(ds, cfg, as_of, (target,)).set_index("unit_code")
+    other = core.coverage(ds, cfg, as_of, "adults", 2).set_index("unit_code")["coverage"]
+    label = f"{i18n.label(cfg.groups['adults'], 'en')} — {i18n.dose(2, 'en')}"
+
+    at = open_page("overview", "en", as_of=as_of, target=target.id)
+    at.selectbox(key="_compare_en").select("adults:2")
+    run_like_a_browser(at)
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[i18n.t("compare.metric", "en", label=label)] == fmt.percent(other[core.TOTAL], "en")
+
+    at.switch_page(PAGES["districts"])
+    run_like_a_browser(at)
+    assert not at.exception and not at.error
+    shown = at.dataframe[0].value
+    units = report.drop(index=core.TOTAL).sort_values("coverage")  # ranked by the target's coverage
+    assert shown["coverage"].tolist() == pytest.approx((units["coverage"] * 100).tolist())
+    assert shown["status"].tolist() == [i18n.status(s, "en") for s in units["status"]]
+    assert shown["compare_coverage"].tolist() == pytest.approx((other[units.index] * 100).tolist())
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["compare_coverage"]["label"] == i18n.t("compare.column", "en", label=label)
+
+    at.switch_page(PAGES["trends"])
+    run_like_a_browser(at)
+    assert not at.exception and not at.error
+    lines = {trace["name"]: trace for trace in charts(at)[0]["data"]}
+    province = i18n.t("unit.province", "en")
+    assert lines[province]["y"][-1] == pytest.approx(report.loc[core.TOTAL, "coverage"])
+    compared = lines[i18n.t("compare.line", "en", name=province, label=label)]
+    assert compared["y"][-1] == pytest.approx(other[core.TOTAL])
+    projection = lines[i18n.t("fig.projection_of", "en", name=province)]
+    assert projection["y"][0] == pytest.approx(report.loc[core.TOTAL, "coverage"])  # from the target's line
+
+
+def test_a_comparison_that_becomes_the_target_is_dropped(open_page):
+    """The comparison options leave out the target's own group and dose; a target change that makes the
+    chosen comparison the target itself resets the control to "no comparison", in the browser too."""
+    at = open_page("overview", "vi")
+    at.selectbox(key="_compare_vi").select("all:1")
+    run_like_a_browser(at)
+    assert at.selectbox(key="_compare_vi").value == "all:1"
+    at.selectbox(key="_target_vi").select("all_70pct_2022q1")
+    run_like_a_browser(at)
+    compare = at.selectbox(key="_compare_vi")
+    assert compare.value == "none" and compare.proto.set_value
+    assert f"{i18n.label(load_config().groups['all'], 'vi')} — {i18n.dose(1, 'vi')}" not in compare.options
+    at.multiselect(key="units").select("071")
+    run_like_a_browser(at)
+    assert at.selectbox(key="_compare_vi").value == "none"
+    assert not [m for m in at.metric if m.label.startswith(i18n.t("compare.metric", "vi", label=""))]
 
 
 def test_overview_warns_about_districts_behind_with_their_reports(store_dir, tmp_path, monkeypatch):
