@@ -14,15 +14,15 @@ import json
 import os
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 import pandas as pd
 
-from tracker import auth, core, store
+from tracker import auth, core, mappings, store
 from tracker.config import load_config, store_dir
 from tracker.errors import InputError, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
+from tracker.readers import DATE_ORDERS, OVERLAPS
 
 COVERAGE_COLUMNS = ["unit_code", "unit_name", "people", "population", "coverage", "last_report_date"]
 REPORT_COLUMNS = [
@@ -34,8 +34,6 @@ INTEGER_COLUMNS = {"people", "population", "people_needed", "days_left", "dose"}
 DATE_COLUMNS = {"last_report_date", "deadline", "projected_date"}
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\t": "\t"}
 MEASURES = ("cumulative", "daily")
-MAPPINGS_DIR = "mappings"
-MAPPING_NAME = re.compile(r"\w[\w.-]{0,63}")
 USER_COLUMNS = ["name", "created_at", "disabled"]
 
 
@@ -69,10 +67,18 @@ def _column(text: str) -> tuple[str, str]:
     return source.strip(), canonical.strip()
 
 
+def _constant(text: str) -> tuple[str, str]:
+    column, sep, value = text.partition("=")
+    if not sep or not column.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not COLUMN=VALUE (e.g. age_band=18+ or date=2021-08-04)")
+    return column.strip(), value.strip()
+
+
 def _mapping_name(text: str) -> str:
-    if not MAPPING_NAME.fullmatch(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a mapping name: letters, digits, '.', '_', '-'")
-    return text
+    try:
+        return mappings.check_name(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _sheet(text: str) -> str | int:
@@ -107,10 +113,24 @@ def _parser() -> argparse.ArgumentParser:
         "--column", type=_column, action="append", default=[], metavar="SOURCE=CANONICAL",
         help="read the file's column SOURCE as CANONICAL (repeatable)",
     )  # fmt: skip
+    p.add_argument(
+        "--set", dest="constants", type=_constant, action="append", default=[], metavar="COLUMN=VALUE",
+        help="a column the file lacks, the same for every row, e.g. age_band=18+ or date=2021-08-04 (repeatable)",
+    )  # fmt: skip
+    p.add_argument(
+        "--date-order", choices=DATE_ORDERS,
+        help="dates with slashes are day/month/year (dmy, the default) or month/day/year (mdy, US exports)",
+    )  # fmt: skip
+    p.add_argument(
+        "--overlap", choices=OVERLAPS,
+        help="rows overlapping age groups already reported for their district: refuse the file (default) or "
+        "skip those rows and store the rest",
+    )  # fmt: skip
     p.add_argument("--mapping", type=_mapping_name, metavar="NAME", help="use a mapping saved with --save-mapping")
     p.add_argument(
         "--save-mapping", type=_mapping_name, metavar="NAME",
-        help="after a successful ingest, save --column, --measure, --encoding and --delimiter as NAME",
+        help="after a successful ingest, save --column, --set, --measure, --date-order, --encoding and --delimiter "
+        "as NAME",
     )  # fmt: skip
 
     p = sub.add_parser("drops", parents=[common, output], help="list the drops (ingests), oldest first")
@@ -305,68 +325,19 @@ def _brief(args, folder: Path, cfg) -> int:
     return 0
 
 
-def _mapping_path(folder: Path, name: str) -> Path:
-    return Path(folder) / MAPPINGS_DIR / f"{name}.toml"
-
-
-def _load_mapping(folder: Path, name: str, kind: str) -> dict:
-    path = _mapping_path(folder, name)
-    if not path.is_file():
-        saved = sorted(p.stem for p in (Path(folder) / MAPPINGS_DIR).glob("*.toml"))
-        known = f"saved mappings: {', '.join(saved)}" if saved else "no mapping is saved yet (--save-mapping NAME)"
-        raise InputError(f"no mapping {name!r} in {path.parent}; {known}")
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
-    if raw.get("kind", kind) != kind:
-        raise InputError(f"mapping {name!r} is for {raw['kind']} files, not {kind}")
-    columns = raw.get("columns", {})
-    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        raise InputError(f"{path}: [columns] must map source headers to canonical column names")
-    return {
-        "encoding": raw.get("encoding"),
-        "delimiter": raw.get("delimiter"),
-        "measure": raw.get("measure"),
-        "columns": tuple(columns.items()),
-    }
-
-
-def _toml_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
-def _save_mapping(folder: Path, name: str, kind: str, options: ReadOptions) -> Path:
-    lines = [f"# tracker ingest --mapping {name}: how to read this source's {kind} files"]
-    lines.append(f"kind = {_toml_string(kind)}")
-    for key in ("encoding", "delimiter", "measure"):
-        value = getattr(options, key)
-        if value is not None:
-            lines.append(f"{key} = {_toml_string(value)}")
-    lines.append("")
-    lines.append("[columns]  # source header = canonical column")
-    lines += [f"{_toml_string(src)} = {_toml_string(dst)}" for src, dst in options.columns]
-    path = _mapping_path(folder, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
 def _read_options(args, folder: Path) -> ReadOptions | None:
     """ReadOptions from the flags, on top of a saved mapping (flags win); None when nothing is set."""
-    saved = _load_mapping(folder, args.mapping, args.kind) if args.mapping else {}
-    columns = dict(saved.get("columns", ()))
-    columns.update(dict(args.column))
-    options = ReadOptions(
-        encoding=args.encoding or saved.get("encoding"),
-        delimiter=args.delimiter or saved.get("delimiter"),
+    given = ReadOptions(
+        encoding=args.encoding,
+        delimiter=args.delimiter,
         sheet=args.sheet,
-        measure=args.measure or saved.get("measure"),
-        columns=tuple(columns.items()),
+        measure=args.measure,
+        columns=tuple(args.column),
+        constants=tuple(args.constants),
+        date_order=args.date_order,
+        overlap=args.overlap,
     )
+    options = mappings.merge(mappings.load(folder, args.mapping, args.kind) if args.mapping else None, given)
     return None if options == ReadOptions() else options
 
 
@@ -404,7 +375,9 @@ def _ingest(args, folder: Path, cfg) -> int:
     for w in prepared.warnings:
         print(f"warning: {prepared.source}: {w}", file=sys.stderr)
     dup = f", {prepared.duplicates_dropped} repeated rows dropped" if prepared.duplicates_dropped else ""
+    dup += f", {prepared.skipped} overlapping rows skipped" if prepared.skipped else ""
     warned = f"{len(prepared.warnings)} warning(s){_rows(prepared.warnings)}"
+    store.check_storable(prepared)  # overlapping age groups without --overlap skip: refused, dry run or not
     if args.dry_run:
         print(f"{args.kind}: {len(prepared.frame)} rows valid (dry run: nothing stored); {warned}{dup}")
         if args.save_mapping:
@@ -413,7 +386,7 @@ def _ingest(args, folder: Path, cfg) -> int:
     drop_id = store.commit(folder, prepared, args.uploader or store.os_user(), args.file)
     print(f"{args.kind}: {len(prepared.frame)} rows stored in {folder} as drop {drop_id}; {warned}{dup}")
     if args.save_mapping:
-        path = _save_mapping(folder, args.save_mapping, args.kind, options or ReadOptions())
+        path = mappings.save(folder, args.save_mapping, args.kind, options or ReadOptions())
         print(f"saved the mapping {args.save_mapping!r} as {path}")
     return 0
 

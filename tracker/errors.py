@@ -56,8 +56,10 @@ class Problem:
     check: str | None = None  # the check that found it (default: the message id), for counting
 
     @classmethod
-    def of(cls, row: int | None, column: str | None, code: str, severity: str = "error", **params) -> Problem:
-        return cls(row, column, code, tuple(params.items()), severity)
+    def of(
+        cls, row: int | None, column: str | None, code: str, severity: str = "error", check: str | None = None, **params
+    ) -> Problem:
+        return cls(row, column, code, tuple(params.items()), severity, check)
 
     @property
     def kind(self) -> str:

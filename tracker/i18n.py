@@ -11,6 +11,7 @@ import numbers
 import tomllib
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
@@ -49,6 +50,13 @@ class Term(str):
     """A message id given as a value: shown as that message's text in the language of the message."""
 
 
+class Both(NamedTuple):
+    """A value written in each language (a configured label): shown in the language of the message."""
+
+    vi: str
+    en: str
+
+
 def message(code: str, lang: str = DEFAULT_LANG, values: dict | None = None) -> str:
     """A message of messages.toml in `lang`, its values written as that language writes them:
     whole numbers 1.234 / 1,234, other numbers with one decimal, dates 31/12/2021 / 31 Dec 2021, lists
@@ -63,6 +71,8 @@ def _shown(value, lang: str):
 
     if isinstance(value, Term):
         return message(value, lang)
+    if isinstance(value, Both):
+        return getattr(value, lang, value.vi)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, numbers.Integral):

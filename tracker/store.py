@@ -48,7 +48,7 @@ import pyarrow as pa
 
 from tracker.config import Config
 from tracker.errors import InputError, TrackerError
-from tracker.ingest import KINDS, Prepared, ReadOptions, coverage_warnings, read_bytes, read_table
+from tracker.ingest import KINDS, Prepared, ReadOptions, coverage_warnings, overlaps, read_bytes, read_table
 
 DB_NAME = "tracker.duckdb"
 BACKUP_NAME = DB_NAME + ".bak"
@@ -354,8 +354,9 @@ def _options_from_json(text: str | None) -> ReadOptions | None:
     raw = json.loads(text)
     known = {f.name for f in dataclasses.fields(ReadOptions)}
     values = {k: v for k, v in raw.items() if k in known}
-    if "columns" in values:
-        values["columns"] = tuple(tuple(pair) for pair in values["columns"])
+    for pairs in ("columns", "constants"):
+        if pairs in values:
+            values[pairs] = tuple(tuple(pair) for pair in values[pairs])
     return ReadOptions(**values)
 
 
@@ -420,11 +421,46 @@ def _read(
         prepared = read_bytes(bytes(source), filename, kind, cfg, units, today=today, base=base, options=options)
     else:
         prepared = read_table(source, kind, cfg, units, today=today, base=base, options=options)
+    if kind == "vaccinations":
+        _check_overlaps(prepared, units, cfg, options, opener)
     if kind == "vaccinations" and opener is not None:  # reports above the stored population: warn
         with opener() as con:
             population = con.execute("SELECT unit_code, age_band, population FROM population").df()
         prepared.warnings.extend(coverage_warnings(prepared.frame, population, cfg, prepared.rows))
     return prepared
+
+
+def _check_overlaps(prepared: Prepared, units: pd.DataFrame, cfg: Config, options, opener: Opener | None) -> None:
+    """Warn about reports overlapping age groups already reported for their unit (ingest.overlaps), and
+    skip them when the options say so; otherwise ``prepared.overlapping`` makes ``commit`` refuse the file."""
+    if opener is None:
+        stored = pd.DataFrame({"unit_code": [], "age_band": [], "dose": []})
+    else:
+        with opener() as con:
+            stored = con.execute("SELECT DISTINCT unit_code, age_band, dose FROM vaccinations").df()
+    names = dict(zip(units["unit_code"].astype(str), units["unit_name"].astype(str), strict=True))
+    header = {canonical: src for src, canonical in (prepared.detected.get("columns") or {}).items()}
+    found, bad = overlaps(prepared.frame, stored, cfg, prepared.rows, names, header.get("age_band", "age_band"))
+    prepared.warnings.extend(found)
+    if not bad.any():
+        return
+    if options is not None and options.overlap == "skip":
+        keep = ~bad
+        prepared.frame = prepared.frame[keep].reset_index(drop=True)
+        prepared.rows = prepared.rows[keep] if prepared.rows is not None else None
+        prepared.skipped = int(bad.sum())
+    else:
+        prepared.overlapping = int(bad.sum())
+
+
+def check_storable(prepared: Prepared) -> None:
+    """InputError when a prepared drop must not be stored as it is: rows overlapping reported age groups
+    (unless skipped), or nothing left after skipping them."""
+    units = sorted({str(dict(w.params).get("unit")) for w in prepared.warnings if w.kind == "overlap"})
+    if prepared.overlapping:
+        raise InputError(code="overlap.refused", source=prepared.source, rows=prepared.overlapping, units=units)
+    if prepared.skipped and prepared.frame.empty:
+        raise InputError(code="overlap.nothing_left", source=prepared.source)
 
 
 def _as_drop(prepared: Prepared, options: ReadOptions | None, filename: str) -> PreparedDrop:
@@ -552,6 +588,7 @@ def commit(store: Path, prepared: Prepared, uploader: str, raw_bytes: bytes | Pa
         raise StoreError(f"this file is already stored, as drop {prepared.drop_id}")
     if not str(uploader or "").strip():
         raise InputError("a drop needs an uploader")
+    check_storable(prepared)
     data = _raw_source(raw_bytes, prepared.sha256)
     raw = None
     try:
