@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard.state import Context, district_table
 from tracker import exports, i18n
+from tracker.ingest import KINDS
 
 
 def table_downloads(ctx: Context, frame: pd.DataFrame, name: str, place: str | None = None) -> None:
@@ -127,8 +128,10 @@ DROP_HEADERS = {
 
 
 def drops_export(ctx: Context, listing: pd.DataFrame) -> pd.DataFrame:
-    """The upload page's drop log with translated headers and status words (times stay UTC)."""
+    """The upload page's drop log with translated headers, kinds and status words (times stay UTC)."""
     frame = listing[[c for c in DROP_HEADERS if c in listing]].copy()
+    if "kind" in frame:
+        frame["kind"] = frame["kind"].map(lambda k: ctx.t(f"upload.kind_{k}") if k in KINDS else k)
     if "status" in frame:
         frame["status"] = frame["status"].map(lambda s: ctx.t(f"export.drop_{s}") if s in ("active", "undone") else s)
     return frame.rename(columns={c: ctx.t(key) for c, key in DROP_HEADERS.items()})

@@ -88,6 +88,16 @@ def daily_doses(folder: str, version: str, group: str, units: tuple[str, ...]) -
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
+def unavailable(folder: str, version: str, as_of: dt.date, pairs: tuple[tuple[str, int], ...]) -> pd.DataFrame:
+    """Which districts' figures are unavailable for these (group, dose) pairs, why, and the drop behind it."""
+    missing = views.unavailable(dataset(folder, version), config(), as_of, pairs)
+    if missing.empty:
+        return missing
+    labels = missing[["unit_code", "dose", "labels"]].explode("labels").rename(columns={"labels": "age_band"})
+    return views.blame(missing, store.first_drops(folder, labels.drop_duplicates()))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
 def incidence_series(folder: str, version: str, units: tuple[str, ...]) -> pd.DataFrame:
     ds = dataset(folder, version)
     start, end = ds.vaccinations["date"].min().date(), ds.latest_date
@@ -282,6 +292,12 @@ def coverage_chart(ctx: Context, units: tuple[str, ...], place: str | None = Non
     if ctx.compare:
         notes.append(ctx.t("compare.note", label=ctx.compare_label(), on=ctx.judged_on()))
     st.caption(" ".join(notes))
+
+
+def show_table(data, **kwargs) -> None:
+    """st.dataframe as every page shows a table: full width, no index, and "—" for a missing value
+    (Streamlit's own placeholder is the word "None")."""
+    st.dataframe(data, hide_index=True, width="stretch", placeholder=fmt.EMPTY, **kwargs)
 
 
 def header(ctx: Context, page_key: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.downloads import detail_export, ranked_export, table_downloads
+from dashboard.notices import unavailable_notice
 from dashboard.state import (
     Context,
     boundaries,
@@ -14,6 +15,7 @@ from dashboard.state import (
     district_table,
     guarded,
     header,
+    show_table,
 )
 from tracker import core, i18n
 from tracker.figures import maps
@@ -124,10 +126,8 @@ def ranked_table(ctx: Context, table, metric: str):
         "incidence_per_100k": lambda v: ctx.number(v, decimals=1),
     }
     styled = shown.style.format({k: f for k, f in formats.items() if k in shown})
-    st.dataframe(
+    show_table(
         styled,
-        hide_index=True,
-        width="stretch",
         column_config={name: st.column_config.Column(label) for name, label in names.items() if name in shown}
         | {
             name: st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f%%")
@@ -158,7 +158,7 @@ def detail(ctx: Context, table):
                 ctx.t("table.status"): i18n.status(r["status"], ctx.lang),
             }
         )
-    st.dataframe(rows, hide_index=True, width="stretch")
+    show_table(rows)
     table_downloads(ctx, detail_export(ctx, code), "district", place=ctx.names[code])
     coverage_chart(ctx, (code,), place=ctx.names[code], height=380)
 
@@ -167,6 +167,7 @@ def render(ctx: Context) -> None:
     header(ctx, "page.districts")
     st.markdown(f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}** · {i18n.label(ctx.target, ctx.lang)}")
     st.caption(ctx.t("compare.judged_on", on=ctx.judged_on()))
+    unavailable_notice(ctx, [(ctx.target.group, ctx.target.dose), *([ctx.compare] if ctx.compare else [])])
     table = with_comparison(ctx, district_table(ctx.folder, ctx.version, ctx.as_of, ctx.target.id))
     metric = choice(
         st.selectbox, "metric", ctx.t("districts.metric"), list(METRICS), "coverage", ctx.lang,

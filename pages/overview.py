@@ -6,7 +6,8 @@ import streamlit as st
 
 from dashboard.briefing_ui import briefing_buttons
 from dashboard.downloads import freshness_export, table_downloads
-from dashboard.state import Context, comparison_coverage, freshness, guarded, header, target_cards
+from dashboard.notices import unavailable_notice
+from dashboard.state import Context, comparison_coverage, freshness, guarded, header, show_table, target_cards
 from tracker import core, i18n, views
 from tracker.figures.common import STATUS_COLORS
 
@@ -52,6 +53,8 @@ def card(ctx: Context, target, row) -> None:
 def render(ctx: Context) -> None:
     header(ctx, "page.overview")
     st.markdown(f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}**")
+    pairs = [(t.group, d) for t in ctx.cfg.targets for d in (t.dose, views.FULL_DOSE)]
+    unavailable_notice(ctx, [*pairs, *([ctx.compare] if ctx.compare else [])])
     cards = target_cards(ctx.folder, ctx.version, ctx.as_of).set_index("target_id")
     for column, target in zip(st.columns(len(ctx.cfg.targets)), ctx.cfg.targets, strict=True):
         with column:
@@ -80,7 +83,7 @@ def render(ctx: Context) -> None:
     )[["unit_name", "last_report_date", "days_since", "stale"]]
     shown.columns = [ctx.t("table.district"), ctx.t("table.last_report"), ctx.t("table.days_since"), "stale"]
     styled = shown.style.apply(lambda row: ["background-color: #fde2e1" if row["stale"] else ""] * len(row), axis=1)
-    st.dataframe(styled, hide_index=True, width="stretch", column_config={"stale": None})
+    show_table(styled, column_config={"stale": None})
     table_downloads(ctx, freshness_export(ctx, fresh), "freshness")
 
 

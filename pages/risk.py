@@ -11,7 +11,18 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.downloads import table_downloads
-from dashboard.state import Context, boundaries, guarded, header, risk_levels, risk_lower, risk_rules, risk_weekly
+from dashboard.notices import unavailable_notice
+from dashboard.state import (
+    Context,
+    boundaries,
+    guarded,
+    header,
+    risk_levels,
+    risk_lower,
+    risk_rules,
+    risk_weekly,
+    show_table,
+)
 from tracker import core
 from tracker.figures import maps
 from tracker.figures.risk import risk_history
@@ -95,7 +106,7 @@ def level_table(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, rs) -> 
     shown[ctx.t("risk.level")] = names
     export[ctx.t("risk.criterion_met")] = yes_no
     export[ctx.t("risk.level")] = names
-    st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(shown))
     table_downloads(ctx, pd.DataFrame(export), "risk_levels")
 
 
@@ -140,7 +151,7 @@ def lower_table(ctx: Context, lower: pd.DataFrame, legend: pd.DataFrame, rs) -> 
         export[label] = column.astype("Int64").to_numpy()
     shown[ctx.t("risk.level_if_criterion_met")] = [level_name(v) for v in units["level_if_criterion_met"]]
     export[ctx.t("risk.level_if_criterion_met")] = units["level_if_criterion_met"].astype("Int64").to_numpy()
-    st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(shown))
     table_downloads(ctx, pd.DataFrame(export), "risk_lower")
 
 
@@ -155,6 +166,7 @@ def render(ctx: Context) -> None:
     rs = rules.for_date(ctx.as_of)
     legend = rs.legend()
     st.caption(ctx.t("risk.source", source=(rs.source_en or rs.source) if ctx.lang == "en" else rs.source))
+    unavailable_notice(ctx, [(part.group, part.dose) for part in rs.parts])
     table = risk_levels(ctx.folder, ctx.version, ctx.as_of)
     history = risk_weekly(ctx.folder, ctx.version, start, ctx.as_of)
     total = table[table["unit_code"] == core.TOTAL].iloc[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.notices import unavailable_notice
 from dashboard.state import Context, coverage_chart, daily_doses, guarded, header, incidence_series
 from tracker import i18n
 from tracker.figures import trends
@@ -19,6 +20,7 @@ def render(ctx: Context) -> None:
     st.markdown(
         f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}** · {ctx.place()} · {i18n.label(ctx.target, ctx.lang)}"
     )
+    unavailable_notice(ctx, [(ctx.target.group, ctx.target.dose), *([ctx.compare] if ctx.compare else [])])
     coverage_chart(ctx, ctx.units)
 
     doses = daily_doses(ctx.folder, ctx.version, ctx.target.group, ctx.units)

@@ -1,7 +1,9 @@
 """Cập nhật dữ liệu / Upload: analysts upload a district drop, see what will be stored, commit or undo.
 
 The same ingest path as `tracker ingest`: store.prepare validates without writing, store.commit
-stores the drop in one transaction. Nothing is written while a file has errors.
+stores the drop in one transaction. Nothing is written while a file has errors, or while it
+overlaps age groups already reported and the analyst has not chosen to skip those rows. Every
+message is in the page's language (tracker/messages.toml).
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import streamlit as st
 
 from dashboard.access import login_form, logout_button
 from dashboard.downloads import drops_export, table_downloads
-from dashboard.state import Context, choice, config, guarded, header
-from tracker import store
-from tracker.errors import MeasureNeeded, TrackerError, ValidationError
+from dashboard.state import Context, choice, config, guarded, header, show_table
+from tracker import mappings, store
+from tracker.errors import MeasureNeeded, Problem, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "cp1258")
 DELIMITERS = {"auto": None, ",": ",", ";": ";", "tab": "\t"}
 MAX_SHOWN = 50
+NO_MAPPING = ""
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -29,7 +32,15 @@ def _prepare(folder: str, version: str, data: bytes, kind: str, options: tuple, 
     return store.prepare(folder, data, kind, config(), options=ReadOptions(*options), filename=filename)
 
 
-def options_form(ctx: Context, filename: str) -> ReadOptions:
+def options_form(ctx: Context, filename: str, kind: str, overlap: str | None) -> tuple[ReadOptions, str]:
+    """The reading options (a saved mapping, with what the form sets on top, and the analyst's choice
+    for rows overlapping reported age groups) and the name to save them as."""
+    saved = mappings.names(ctx.folder, kind)
+    chosen = choice(
+        st.selectbox, "upload_mapping", ctx.t("upload.mapping"), [NO_MAPPING, *saved], NO_MAPPING, ctx.lang,
+        format_func=lambda n: n or ctx.t("upload.mapping_none"), help=ctx.t("upload.mapping_help"),
+    )  # fmt: skip
+    base = mappings.load(ctx.folder, chosen, kind) if chosen else None
     with st.expander(ctx.t("upload.options"), expanded=bool(st.session_state.get("measure_needed"))):
         auto = ctx.t("upload.auto")
         left, middle, right = st.columns(3)
@@ -38,16 +49,41 @@ def options_form(ctx: Context, filename: str) -> ReadOptions:
             ctx.t("upload.delimiter"), list(DELIMITERS), format_func=lambda d: auto if d == "auto" else d
         )
         sheet = right.text_input(ctx.t("upload.sheet"), disabled=not filename.lower().endswith(".xlsx"))
-        measure = choice(
-            st.radio, "upload_measure", ctx.t("upload.measure"), ("auto", "cumulative", "daily"), "auto", ctx.lang,
-            format_func=lambda m: auto if m == "auto" else ctx.t(f"upload.measure_{m}"), horizontal=True,
-        )  # fmt: skip
-    return ReadOptions(
+        left, right = st.columns(2)
+        with left:
+            measure = choice(
+                st.radio, "upload_measure", ctx.t("upload.measure"), ("auto", "cumulative", "daily"), "auto",
+                ctx.lang, format_func=lambda m: auto if m == "auto" else ctx.t(f"upload.measure_{m}"), horizontal=True,
+            )  # fmt: skip
+        with right:
+            order = choice(
+                st.radio, "upload_date_order", ctx.t("upload.date_order"), ("auto", "dmy", "mdy"), "auto", ctx.lang,
+                format_func=lambda o: auto if o == "auto" else ctx.t(f"upload.date_order_{o}"), horizontal=True,
+            )  # fmt: skip
+        constants = []
+        if kind in ("vaccinations", "cases", "population"):
+            left, right = st.columns(2)
+            if kind != "cases":
+                age = left.text_input(ctx.t("upload.set_age"), key="upload_set_age", help=ctx.t("upload.set_age_help"))
+                if age.strip():
+                    constants.append(("age_band", age.strip()))
+            if kind != "population":
+                day = right.date_input(ctx.t("upload.set_date"), value=None, format="DD/MM/YYYY", key="upload_set_date")
+                if day is not None:
+                    constants.append(("date", day.isoformat()))
+        save_as = st.text_input(
+            ctx.t("upload.save_mapping"), key="upload_save_as", help=ctx.t("upload.save_mapping_help")
+        )
+    given = ReadOptions(
         encoding=None if encoding == "auto" else encoding,
         delimiter=DELIMITERS[delimiter],
         sheet=int(sheet) if sheet.strip().isdigit() else (sheet.strip() or None),
         measure=None if measure == "auto" else measure,
+        constants=tuple(constants),
+        date_order=None if order == "auto" else order,
+        overlap=overlap,
     )
+    return mappings.merge(base, given), save_as.strip()
 
 
 def how_read(ctx: Context, detected: dict) -> str:
@@ -67,25 +103,93 @@ def how_read(ctx: Context, detected: dict) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def column_name(ctx: Context, name: str | None) -> str:
+    """A canonical column in the page's language; a file's own header as it is."""
+    if not name:
+        return ""
+    key = f"column.{name}"
+    return ctx.t(key) if key in _column_keys() else name
+
+
+@st.cache_data(show_spinner=False)
+def _column_keys() -> set[str]:
+    from tracker import i18n
+
+    return {k for k in i18n.table() if k.startswith("column.")}
+
+
 def preview(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
-    """What will be stored, with dates and district names as the page's language writes them."""
-    shown = frame.copy()
-    if "date" in shown:
-        shown["date"] = shown["date"].map(ctx.date)
-    if "unit_code" in shown and "unit_name" not in shown:
-        names = shown["unit_code"].astype(str).map(ctx.names)
-        shown.insert(shown.columns.get_loc("unit_code") + 1, "unit_name", names)
-    return shown
+    """What will be stored as the page's language writes it: translated headers, dates, numbers, names."""
+    shown = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        values = frame[col]
+        if col == "date":
+            shown[col] = values.map(ctx.date)
+        elif col in ("people_cumulative", "community_cases", "imported_cases", "population", "doses"):
+            shown[col] = values.map(ctx.number)
+        else:
+            shown[col] = values.astype(str)
+        if col == "unit_code" and "unit_name" not in frame:
+            shown["unit_name"] = values.astype(str).map(ctx.names)
+    return shown.rename(columns=lambda c: column_name(ctx, c))
 
 
-def problems_table(ctx: Context, problems) -> pd.DataFrame:
+def problems_table(ctx: Context, problems: list[Problem]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            ctx.t("upload.row"): [p.row for p in problems],
-            ctx.t("upload.column"): [p.column or "" for p in problems],
-            ctx.t("upload.message"): [p.message for p in problems],
+            ctx.t("upload.row"): [ctx.number(p.row) if p.row is not None else "" for p in problems],
+            ctx.t("upload.column"): [column_name(ctx, p.column) for p in problems],
+            ctx.t("upload.message"): [p.text(ctx.lang) for p in problems],
         }
     )
+
+
+def rejected(ctx: Context, exc: ValidationError) -> None:
+    """Why a file was refused: how many rows, the rows per problem, then the first problems themselves."""
+    st.error(ctx.t("upload.rejected", rows=ctx.number(exc.error_rows)))
+    many = [t for t in exc.tallies if t.rows > 1]
+    if many:
+        st.subheader(ctx.t("upload.tallies"))
+        tallies = pd.DataFrame(
+            {
+                ctx.t("upload.column"): [column_name(ctx, t.column) for t in many],
+                ctx.t("upload.tally_rows"): [ctx.number(t.rows) for t in many],
+                ctx.t("upload.tally_example"): [t.first.describe(ctx.lang) for t in many],
+            }
+        )
+        show_table(tallies)
+    st.subheader(ctx.t("upload.problems"))
+    errors = [p for p in exc.problems if p.severity == "error"]
+    show_table(problems_table(ctx, errors[:MAX_SHOWN]))
+    total = sum(t.rows for t in exc.tallies)
+    if total > MAX_SHOWN:
+        st.caption(ctx.t("upload.shown_of", shown=ctx.number(MAX_SHOWN), total=ctx.number(total)))
+
+
+def _overlap_key(ctx: Context, uploaded) -> str:
+    """The overlap choice belongs to one uploaded file (a new file asks again)."""
+    return f"upload_overlap_{uploaded.file_id}_{ctx.lang}"
+
+
+def overlap_choice(ctx: Context, prepared, key: str) -> bool:
+    """When the file overlaps reported age groups: explain, offer skip or refuse (nothing chosen at first:
+    the file cannot be stored until the analyst chooses to skip); whether it may be stored now."""
+    if not prepared.overlapping and not prepared.skipped:
+        return True
+    rows = prepared.overlapping or prepared.skipped
+    st.warning(f"**{ctx.t('upload.overlap_title')}** — " + ctx.t("upload.overlap_explain", rows=ctx.number(rows)))
+    picked = st.radio(
+        ctx.t("upload.overlap_choice"),
+        ("skip", "refuse"),
+        index=None,
+        key=key,
+        format_func=lambda o: ctx.t(f"upload.overlap_{o}", rows=ctx.number(rows)),
+    )  # fmt: skip  (a choice reruns the page, which reads the file again with it: see upload())
+    if picked == "refuse":
+        st.error(ctx.t("upload.overlap_refused"))
+    if prepared.skipped:
+        st.info(ctx.t("upload.skipped", rows=ctx.number(prepared.skipped)))
+    return picked == "skip" and not prepared.overlapping
 
 
 def upload(ctx: Context, analyst: str) -> None:
@@ -101,7 +205,9 @@ def upload(ctx: Context, analyst: str) -> None:
     if size_mb > ctx.cfg.upload_max_mb:
         st.error(ctx.t("upload.too_big", size=ctx.number(size_mb, decimals=1), limit=ctx.cfg.upload_max_mb))
         return
-    options = options_form(ctx, uploaded.name)
+    overlap_key = _overlap_key(ctx, uploaded)
+    overlap = st.session_state.get(overlap_key)
+    options, save_as = options_form(ctx, uploaded.name, kind, overlap if overlap == "skip" else None)
     try:
         prepared = _prepare(ctx.folder, ctx.version, data, kind, dataclasses.astuple(options), uploaded.name)
     except MeasureNeeded as exc:
@@ -109,10 +215,7 @@ def upload(ctx: Context, analyst: str) -> None:
         st.warning(ctx.t("upload.measure_needed", columns=", ".join(exc.columns)))
         return
     except ValidationError as exc:
-        errors = [p for p in exc.problems if p.severity == "error"]
-        st.error(ctx.t("upload.rejected", count=len(errors)))
-        st.subheader(ctx.t("upload.problems"))
-        st.dataframe(problems_table(ctx, exc.problems[:MAX_SHOWN]), hide_index=True, width="stretch")
+        rejected(ctx, exc)
         return
     st.session_state.pop("measure_needed", None)
 
@@ -120,35 +223,59 @@ def upload(ctx: Context, analyst: str) -> None:
         ctx.t(
             "upload.summary",
             rows=ctx.number(len(prepared.frame)),
-            warnings=len(prepared.warnings),
+            warnings=ctx.number(len(prepared.warnings)),
             detected=how_read(ctx, prepared.detected or {}),
         )
     )
     mapping = (prepared.detected or {}).get("columns") or {}
     if mapping:
-        st.caption(ctx.t("upload.columns", mapping="; ".join(f"{src} → {dst}" for src, dst in mapping.items())))
+        shown = "; ".join(f"{src} → {column_name(ctx, dst)}" for src, dst in mapping.items())
+        st.caption(ctx.t("upload.columns", mapping=shown))
+    storable = overlap_choice(ctx, prepared, overlap_key)
     if prepared.warnings:
         st.subheader(ctx.t("upload.warnings"))
-        st.dataframe(problems_table(ctx, prepared.warnings[:MAX_SHOWN]), hide_index=True, width="stretch")
+        show_table(problems_table(ctx, prepared.warnings[:MAX_SHOWN]))
     st.subheader(ctx.t("upload.preview"))
-    st.dataframe(preview(ctx, prepared.frame.head(MAX_SHOWN)), hide_index=True, width="stretch")
-    if st.button(ctx.t("upload.commit"), type="primary", key="commit"):
+    show_table(preview(ctx, prepared.frame.head(MAX_SHOWN)))
+    if st.button(ctx.t("upload.commit"), type="primary", key="commit", disabled=not storable):
         drop_id = store.commit(ctx.folder, prepared, analyst, data)
         st.session_state["last_message"] = ctx.t("upload.committed", drop=drop_id, rows=ctx.number(len(prepared.frame)))
+        if save_as:
+            mappings.save(ctx.folder, save_as, kind, dataclasses.replace(options, overlap=None, sheet=None))
+            st.session_state["last_message"] += " " + ctx.t("upload.mapping_saved", name=save_as)
         st.rerun()
+
+
+def linked_drop(ctx: Context, listing: pd.DataFrame) -> int | None:
+    """The drop a link from another page points at (?drop=N, e.g. one behind an unavailable figure)."""
+    value = st.query_params.get("drop", "")
+    if not value.isdigit() or int(value) not in set(listing["id"]):
+        return None
+    r = listing.set_index("id").loc[int(value)]
+    st.info(
+        ctx.t(
+            "unavailable.drop_linked", drop=int(value), source=r["source"], kind=ctx.t(f"upload.kind_{r['kind']}"),
+            rows=ctx.number(r["rows"]), uploader=r["uploader"], date=ctx.date(r["ingested_at"]),
+            status=ctx.t(f"export.drop_{r['status']}"),
+        )
+    )  # fmt: skip
+    return int(value)
 
 
 def drops(ctx: Context, analyst: str) -> None:
     st.subheader(ctx.t("upload.drops"))
     listing = store.drops(ctx.folder).sort_values("id", ascending=False)
-    shown = drops_export(ctx, listing)  # translated headers and status words, on screen and in the files
-    st.dataframe(shown, hide_index=True, width="stretch")
+    linked = linked_drop(ctx, listing)
+    shown = drops_export(ctx, listing)  # translated headers, kinds and status words, on screen and in the files
+    show_table(shown)
     table_downloads(ctx, shown, "drops")
     active = listing.loc[listing["status"] == "active", "id"].tolist()
     if not active:
         return
     with st.form("undo"):
-        chosen = st.selectbox(ctx.t("upload.undo"), sorted(active, reverse=True), key="undo_drop")
+        choices = sorted(active, reverse=True)
+        first = choices.index(linked) if linked in choices else 0
+        chosen = st.selectbox(ctx.t("upload.undo"), choices, index=first, key="undo_drop")
         if st.form_submit_button(ctx.t("upload.undo_button"), key="undo_submit"):
             store.undo(ctx.folder, int(chosen), analyst)
             st.session_state["last_message"] = ctx.t("upload.undone", drop=chosen)
@@ -167,8 +294,8 @@ def render(ctx: Context) -> None:
     try:
         upload(ctx, analyst)
         drops(ctx, analyst)
-    except TrackerError as exc:  # e.g. the store is busy: a message, never a traceback
-        st.error(ctx.t("app.error", message=str(exc)))
+    except TrackerError as exc:  # e.g. the store is busy: a message in the page's language, never a traceback
+        st.error(ctx.t("app.error", message=exc.text(ctx.lang)))
 
 
 guarded(render, needs_data=False)

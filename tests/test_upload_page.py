@@ -118,8 +118,100 @@ def test_a_bad_drop_is_refused_with_its_rows_and_nothing_is_stored(folder):
     at = log_in(open_upload("en"))
     at.file_uploader[0].set_value(("bad.csv", bad, "text/csv")).run()
     assert not at.exception
-    assert any(i18n.t("upload.rejected", "en", count=1) in e.value for e in at.error)
+    assert any(i18n.t("upload.rejected", "en", rows="1") in e.value for e in at.error)
     problems = at.dataframe[0].value
-    assert problems.iloc[0, 0] == 3 and problems.iloc[0, 1] == "unit_code"
+    assert list(problems.iloc[0]) == ["3", "Unit code", "unknown unit '099'"]
     assert len(at.button) == 1 or all(b.key != "commit" for b in at.button)
     assert snapshot(folder) == files_before
+
+
+# --------------------------------------------------------------------------- issue 10: Vietnamese throughout, overlaps
+
+WIDE_VI = Path(__file__).resolve().parent / "fixtures" / "drops" / "wide_vi.csv"
+
+
+def _texts(at: AppTest) -> str:
+    parts = [
+        e.value for kind in ("error", "warning", "success", "info", "caption", "markdown") for e in getattr(at, kind)
+    ]
+    parts += [df.value.to_csv() for df in at.dataframe]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_a_refused_file_is_explained_in_vietnamese(folder):
+    bad = (
+        "Ngày,Huyện,Nhóm tuổi,Mũi 1 (lũy tích)\n31/02/2021,070,18-49,12\n01/10/2021,Huyện Lâm Bìn,18-49,5\n"
+        "02/10/2021,070,18-49,-3\n"
+    ).encode()
+    at = log_in(open_upload("vi"))
+    at.file_uploader[0].set_value(("xau.csv", bad, "text/csv")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Tệp bị từ chối: 3 dòng có lỗi. Chưa có gì được lưu."]
+    problems = at.dataframe[0].value
+    assert list(problems.columns) == ["Dòng", "Cột", "Nội dung"]
+    assert problems.values.tolist() == [
+        ["2", "Ngày", "'31/02/2021' không phải ngày (tháng 2021-02 không có ngày 31)"],
+        ["3", "Huyện", "không có đơn vị 'Huyện Lâm Bìn'; có phải là Huyện Lâm Bình?"],
+        ["4", "Mũi 1 (lũy tích)", "số âm -3"],
+    ]
+    text = _texts(at)
+    for english in ("is not", "unknown unit", "negative", "error(s)", "NaT", "None"):
+        assert english not in text
+
+
+def test_the_preview_is_in_vietnamese_with_formatted_numbers_and_kinds(folder):
+    at = log_in(open_upload("vi"))
+    at.file_uploader[0].set_value(("lam_binh.csv", _good_drop(folder), "text/csv")).run()
+    preview = at.dataframe[0].value
+    assert list(preview.columns) == ["Ngày", "Mã đơn vị", "Đơn vị", "Nhóm tuổi", "Mũi", "Số người đã tiêm (lũy tích)"]
+    people = preview.iloc[0, -1]
+    assert "." in people and people.replace(".", "").isdigit()  # 12.345, as Vietnamese writes it
+    assert preview.iloc[0, 0].count("/") == 2  # dd/mm/yyyy
+    drops = at.dataframe[-1].value
+    assert set(drops["Loại số liệu"]) >= {"Tiêm chủng", "Dân số", "Ca mắc", "Danh mục huyện"}
+
+
+def test_an_overlapping_file_is_warned_about_before_storing_and_the_headline_keeps_its_figures(folder):
+    files_before = snapshot(folder)
+    at = log_in(open_upload("vi"))
+    at.file_uploader[0].set_value(("wide_vi.csv", WIDE_VI.read_bytes(), "text/csv")).run()
+    assert not at.exception and not at.error
+    warned = " ".join(w.value for w in at.warning)
+    assert "Tệp chồng lên số liệu theo nhóm tuổi đã có" in warned and "1 dòng" in warned
+    assert at.button(key="commit").disabled  # nothing chosen yet: it cannot be stored as it is
+    assert 'sẽ thành "không có số liệu"' in at.dataframe[0].value.iloc[0, 2]  # the warning itself, in Vietnamese
+
+    radio = next(r for r in at.radio if r.key and r.key.startswith("upload_overlap_"))
+    radio.set_value("refuse").run()
+    assert at.button(key="commit").disabled and snapshot(folder) == files_before
+
+    radio = next(r for r in at.radio if r.key and r.key.startswith("upload_overlap_"))
+    radio.set_value("skip").run()
+    assert not at.button(key="commit").disabled
+    assert any("1 dòng trùng sẽ được bỏ qua" in i.value for i in at.info)
+    at.button(key="commit").click().run()
+    assert not at.exception and not at.error
+    assert store.drops(folder).sort_values("id").iloc[-1]["rows"] == 4
+
+    at.switch_page("pages/overview.py")
+    at.run()
+    values = [m.value for m in at.metric]
+    assert values and all(v != fmt.EMPTY and "%" in v for v in values), values
+    assert "Không có số liệu" not in _texts(at)
+
+
+def test_a_saved_mapping_reads_a_file_that_needs_it(folder):
+    from tracker import mappings
+    from tracker.ingest import ReadOptions
+
+    mappings.save(
+        folder, "bao_cao_my", "vaccinations", ReadOptions(date_order="mdy", constants=(("age_band", "18-49"),))
+    )
+    text = b"date,unit_code,dose,people_cumulative\n10/13/2021,071,1,9999\n"
+    at = log_in(open_upload("en"))
+    at.file_uploader[0].set_value(("us.csv", text, "text/csv")).run()
+    assert at.error  # without the mapping: no age column, and month 13
+    at.selectbox(key="_upload_mapping_en").select("bao_cao_my").run()
+    assert not at.error, [e.value for e in at.error]
+    preview = next(df.value for df in at.dataframe if "Age group" in df.value.columns)
+    assert preview.iloc[0]["Date"] == "13 Oct 2021" and preview.iloc[0]["Age group"] == "18-49"

@@ -307,6 +307,11 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
     sources = list(dict.fromkeys(tg.source for tg in cfg.targets if tg.source))
     if sources:
         notes.append(t("brief.sources", sources="; ".join(sources)))
+    pairs = [(tg.group, d) for tg in cfg.targets for d in (tg.dose, views.FULL_DOSE)] + [(target.group, target.dose)]
+    missing = views.unavailable(ds, cfg, as_of, pairs)
+    if not missing.empty:  # an empty cell in the table is explained here, never left to guess
+        notes.append(t("unavailable.heading"))
+        notes += ["• " + line for line in views.unavailable_texts(missing, cfg, lang)]
     if sample:
         notes.append(t("brief.sample", label=sample))
     if problem:

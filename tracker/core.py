@@ -121,6 +121,11 @@ def people_at(ds, cfg: Config, group: str, dose: int, dates) -> pd.DataFrame:
     Returns a frame indexed by (unit_code, date) with columns people (float; NaN when
     unavailable), last_report_date (NaT when the unit never reported), reason (text, or "").
     """
+    return _people_at(ds, cfg, group, dose, dates)[0]
+
+
+def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """people_at, and why each unavailable figure is unavailable (kind and labels, see unavailable())."""
     g = cfg.group(group)
     gmask = sum(1 << cfg.bands.index(b) for b in g.bands)
     dates = pd.DatetimeIndex(pd.to_datetime(list(dates))).normalize()
@@ -131,6 +136,8 @@ def people_at(ds, cfg: Config, group: str, dose: int, dates) -> pd.DataFrame:
     people = np.zeros(n_units * n_dates)
     last = np.full(n_units * n_dates, -1, dtype=np.int64)
     reasons = np.full(n_units * n_dates, "", dtype=object)
+    kinds = np.full(n_units * n_dates, "", dtype=object)
+    labels = np.full(n_units * n_dates, "", dtype=object)
     ser = _series(ds) if len(ds.vaccinations) else None
     if ser is not None and n_dates:
         sids = np.flatnonzero(ser.dose == dose)
@@ -156,26 +163,51 @@ def people_at(ds, cfg: Config, group: str, dose: int, dates) -> pd.DataFrame:
         straddled = np.bincount(key, weights=straddle, minlength=size) > 0
         bad = overlap | straddled
         if bad.any():
-            reasons = _reasons(g.id, bad, straddled, key, np.repeat(ser.label[sids], n_dates), subset, straddle)
+            kinds, labels = _reasons(bad, straddled, key, np.repeat(ser.label[sids], n_dates), subset, straddle)
+            reasons = np.where(
+                kinds == "straddle",
+                "reported as " + labels + f" as a whole, which does not split into {g.id}",
+                np.where(kinds == "overlap", "overlapping reports (" + labels + f") for {g.id}", ""),
+            )
             people = np.where(bad, np.nan, people)
 
     index = pd.MultiIndex.from_product([units, dates], names=["unit_code", "date"])
     last_ts = pd.DatetimeIndex(np.where(last >= 0, last, 0).astype("datetime64[D]")).where(last >= 0)
-    return pd.DataFrame({"people": people, "last_report_date": last_ts, "reason": reasons}, index=index)
+    frame = pd.DataFrame({"people": people, "last_report_date": last_ts, "reason": reasons}, index=index)
+    return frame, pd.DataFrame({"kind": kinds, "labels": labels}, index=index)
 
 
-def _reasons(group, bad, straddled, key, labels, subset, straddle) -> np.ndarray:
-    """Why each unavailable (unit, date) is unavailable, naming the reports at fault."""
-    reasons = np.full(len(bad), "", dtype=object)
+def _reasons(bad, straddled, key, labels, subset, straddle) -> tuple[np.ndarray, np.ndarray]:
+    """Why each unavailable (unit, date) is unavailable: "overlap" or "straddle", and the reports at fault
+    (their labels, comma-separated)."""
+    kinds = np.where(bad, np.where(straddled, "straddle", "overlap"), "").astype(object)
+    named = np.full(len(bad), "", dtype=object)
     rows = np.flatnonzero(bad[key] & np.where(straddled[key], straddle, subset))
     names = pd.Series(labels[rows], index=key[rows]).groupby(level=0).agg(lambda s: ", ".join(sorted(set(s))))
-    keys = names.index.to_numpy()
-    reasons[keys] = np.where(
-        straddled[keys],
-        "reported as " + names + f" as a whole, which does not split into {group}",
-        "overlapping reports (" + names + f") for {group}",
+    named[names.index.to_numpy()] = names.to_numpy()
+    return kinds, named
+
+
+def unavailable(ds, cfg: Config, as_of, group: str, dose: int) -> pd.DataFrame:
+    """The units whose figure for (group, dose) is unavailable on as_of, and why.
+
+    Columns: unit_code, unit_name, group, dose, kind ("overlap": reports of overlapping age groups;
+    "straddle": a group reported as a whole that does not split into the group asked), labels (the
+    age labels of the reports at fault, a list). Empty when every figure is available.
+    """
+    why = _people_at(ds, cfg, group, dose, [as_of])[1].reset_index(level="date", drop=True)
+    why = why[why["kind"] != ""]
+    names = dict(zip(ds.units["unit_code"].astype(str), ds.units["unit_name"].astype(str), strict=True))
+    return pd.DataFrame(
+        {
+            "unit_code": why.index.to_numpy(),
+            "unit_name": [names[c] for c in why.index],
+            "group": cfg.group(group).id,
+            "dose": dose,
+            "kind": why["kind"].to_numpy(),
+            "labels": [s.split(", ") for s in why["labels"]],
+        }
     )
-    return reasons
 
 
 def coverage(ds, cfg: Config, as_of, group: str, dose: int) -> pd.DataFrame:

@@ -738,6 +738,31 @@ def drops(store: Path) -> pd.DataFrame:
         ).df()
 
 
+def first_drops(store: Path, pairs: pd.DataFrame) -> pd.DataFrame:
+    """For each (unit_code, dose, age_band) of ``pairs``: the first active drop whose live vaccination
+    rows carry that label, with its source file, uploader and time. Columns: unit_code, dose, age_band,
+    drop_id, source, uploader, ingested_at (labels no live row carries are left out)."""
+    columns = ["unit_code", "dose", "age_band", "drop_id", "source", "uploader", "ingested_at"]
+    if pairs.empty or not exists(store):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    wanted = pairs[["unit_code", "dose", "age_band"]].astype({"unit_code": str, "dose": "int64", "age_band": str})
+    with reading(store) as con:
+        con.register("wanted", wanted)
+        try:
+            return con.execute(
+                """
+                SELECT w.unit_code, w.dose, w.age_band, d.id AS drop_id, d.source, d.uploader, d.ingested_at
+                FROM (SELECT v.unit_code, v.dose, v.age_band, min(v.drop_id) AS first
+                      FROM vaccinations v JOIN wanted w USING (unit_code, dose, age_band)
+                      GROUP BY ALL) w
+                JOIN drops d ON d.id = w.first
+                ORDER BY w.unit_code, w.dose, d.id
+                """
+            ).df()
+        finally:
+            con.unregister("wanted")
+
+
 def ingests(store: Path) -> pd.DataFrame:
     """Former name of ``drops``."""
     return drops(store)

@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from tracker import core, risk
+from tracker import core, i18n, risk
 from tracker.config import Config, Target
 from tracker.errors import InputError
 
@@ -223,3 +223,50 @@ def incidence_series(ds, cfg: Config, start: dt.date, end: dt.date, units: list[
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def unavailable(ds, cfg: Config, as_of: dt.date, pairs) -> pd.DataFrame:
+    """Every unit whose figure for one of the (group, dose) pairs is unavailable on as_of, and why
+    (core.unavailable): unit_code, unit_name, group, dose, kind, labels. One row per unit and pair."""
+    parts = [core.unavailable(ds, cfg, as_of, group, dose) for group, dose in dict.fromkeys(pairs)]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return core.unavailable(ds, cfg, as_of, *next(iter(pairs)))  # empty, with the columns
+    return pd.concat(parts, ignore_index=True)
+
+
+def blame(unavailable: pd.DataFrame, first: pd.DataFrame) -> pd.DataFrame:
+    """The drop behind each unavailable figure, from the first drop carrying each label at fault
+    (store.first_drops): for overlapping reports, the latest of those (it made them overlap); for a
+    group reported as a whole, the first drop that reported it. Adds drop_id, source, uploader, ingested_at."""
+    rows = unavailable.reset_index(names="row").explode("labels").rename(columns={"labels": "age_band"})
+    first = first.astype({"unit_code": str, "age_band": str, "dose": "int64"})
+    rows = rows.astype({"dose": "int64"}).merge(first, on=["unit_code", "dose", "age_band"], how="left")
+    latest = rows.sort_values(["row", "drop_id"]).groupby("row").tail(1).set_index("row")
+    earliest = rows.sort_values(["row", "drop_id"]).groupby("row").head(1).set_index("row")
+    overlap = (unavailable["kind"] == "overlap").to_numpy()
+    out = unavailable.copy()
+    for col in ("drop_id", "source", "uploader", "ingested_at"):
+        pick = np.where(overlap, latest[col].reindex(out.index).to_numpy(), earliest[col].reindex(out.index).to_numpy())
+        out[col] = pick
+    return out
+
+
+def unavailable_texts(missing: pd.DataFrame, cfg: Config, lang: str, unit=lambda name: name) -> list[str]:
+    """One sentence per row of ``unavailable()``: which district, which figure, why (``unit`` may
+    dress the district's name, e.g. in bold)."""
+
+    def label(value: str) -> str:
+        return i18n.label(cfg.groups[value], lang) if value in cfg.groups else value
+
+    return [
+        i18n.t(
+            f"unavailable.{r.kind}",
+            lang,
+            unit=unit(r.unit_name),
+            what=f"{label(r.group)} ({i18n.dose(r.dose, lang)})",
+            labels=", ".join(label(lb) for lb in r.labels),
+            group=label(r.group),
+        )  # fmt: skip
+        for r in missing.itertuples(index=False)
+    ]
