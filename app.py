@@ -18,7 +18,7 @@ from tracker import i18n
 from tracker.errors import TrackerError
 
 st.set_page_config(
-    page_title=i18n.t("app.short_title", "vi", province=config().province_name_vi),
+    page_title=i18n.t("app.short_title", "vi", province=config().name("vi")),
     page_icon="💉",
     layout="wide",
 )

@@ -10,13 +10,14 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from tracker import core, fmt, geo, i18n, store, views
-from tracker.config import Config, Target, load_config, store_dir
+from tracker.config import Config, Target, data_dir, load_config, store_dir
 from tracker.errors import TrackerError
 from tracker.figures import trends
 from tracker.figures.common import download_config
@@ -24,9 +25,14 @@ from tracker.figures.common import download_config
 LOG = logging.getLogger("tracker.dashboard")
 
 
-@st.cache_resource
 def config() -> Config:
-    return load_config()
+    """The dataset's configuration (data/, or $TRACKER_DATA), read once per folder."""
+    return _config(str(data_dir()))
+
+
+@st.cache_resource(show_spinner=False)
+def _config(folder: str) -> Config:
+    return load_config(Path(folder))
 
 
 @st.cache_resource(show_spinner=False)
@@ -147,8 +153,7 @@ class Context:
     def place(self) -> str:
         """Where the charts are about: the chosen districts, or the province."""
         if not self.units:
-            name = self.cfg.province_name_en if self.lang == "en" else self.cfg.province_name_vi
-            return self.t("unit.province_named", name=name)
+            return self.cfg.whole_named(self.lang)
         return ", ".join(self.names[u] for u in self.units)
 
     def plot(self, fig, metric: str, place: str | None = None) -> None:
@@ -285,7 +290,7 @@ def coverage_chart(ctx: Context, units: tuple[str, ...], place: str | None = Non
     )
     fig = trends.coverage_trend(
         series, projection, [target], lang=ctx.lang, as_of=ctx.as_of, title=title, height=height,
-        comparison=comparison, comparison_label=ctx.compare_label(),
+        comparison=comparison, comparison_label=ctx.compare_label(), whole=ctx.cfg.whole(ctx.lang),
     )  # fmt: skip
     ctx.plot(fig, "coverage", place)
     notes = [ctx.t("trends.coverage_note"), ctx.t("projection_note.stops")]
@@ -303,7 +308,7 @@ def show_table(data, **kwargs) -> None:
 def header(ctx: Context, page_key: str) -> None:
     """Page title, the plan, the sample-data label and the as-of line: the same on every page."""
     st.title(ctx.t(page_key))
-    st.caption(ctx.t("app.title", province=ctx.cfg.province_name_vi) + " · " + ctx.t("app.plan"))
+    st.caption(" · ".join(p for p in (ctx.t("app.title", place=ctx.cfg.place(ctx.lang)), ctx.cfg.plan(ctx.lang)) if p))
     if ctx.ds.sample:
         st.warning(ctx.t("app.sample"), icon="⚠️")
 
@@ -341,12 +346,16 @@ def guarded(render, needs_data: bool = True) -> None:
         st.error(ctx.t("app.unexpected"))
 
 
-@st.cache_resource(show_spinner=False)
 def risk_rules():
-    """The risk-level rules (data/risk_rules.toml)."""
+    """The risk-level rules (risk_rules.toml of the dataset's folder), read once per folder."""
+    return _risk_rules(str(config().data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def _risk_rules(folder: str):
     from tracker import risk
 
-    return risk.load_rules()
+    return risk.load_rules(data_dir=Path(folder))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

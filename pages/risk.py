@@ -113,9 +113,7 @@ def level_table(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, rs) -> 
 def history_strip(ctx: Context, history: pd.DataFrame, legend: pd.DataFrame, start) -> None:
     frame = history.merge(legend[["level", "hex"]], on="level", how="left")
     frame["level_name"] = [_name(ctx, legend, lv) for lv in frame["level"]]
-    frame.loc[frame["unit_code"] == core.TOTAL, "unit_name"] = ctx.t(
-        "unit.province_named", name=ctx.cfg.province_name_en if ctx.lang == "en" else ctx.cfg.province_name_vi
-    )
+    frame.loc[frame["unit_code"] == core.TOTAL, "unit_name"] = ctx.cfg.whole_named(ctx.lang)
     fig = risk_history(frame, ctx.lang, ctx.t("risk.history", date=ctx.date(start)))
     ctx.plot(fig, "risk-history", ctx.cfg.province_name_vi)
 

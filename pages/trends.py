@@ -30,7 +30,9 @@ def render(ctx: Context) -> None:
 
     incidence = incidence_series(ctx.folder, ctx.version, ctx.units)
     incidence = incidence[incidence["date"] <= str(ctx.as_of)]
-    fig = trends.incidence_trend(incidence, lang=ctx.lang, title=ctx.t("trends.incidence_title"))
+    fig = trends.incidence_trend(
+        incidence, lang=ctx.lang, title=ctx.t("trends.incidence_title"), whole=ctx.cfg.whole(ctx.lang)
+    )
     ctx.plot(fig, "incidence")
 
 

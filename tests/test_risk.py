@@ -16,6 +16,7 @@ import pytest
 from tests.clitools import run
 from tests.factories import BASE_BANDS, make_config, make_dataset
 from tracker import cli, risk
+from tracker.config import DATA_DIR
 from tracker.errors import DataError, InputError
 
 CFG = make_config()
@@ -56,7 +57,7 @@ def test_default_rules_are_read_exactly():
 
 
 def test_later_ruleset_is_picked_for_later_dates(tmp_path):
-    text = (Path(risk.DATA_DIR) / risk.RULES_FILE).read_text(encoding="utf-8")
+    text = (DATA_DIR / risk.RULES_FILE).read_text(encoding="utf-8")
     second = text[text.index("\n[[ruleset]]\n") :].replace("valid_from = 2021-10-11", "valid_from = 2022-01-15")
     second = second.replace("band_edges = [20, 50, 150]", "band_edges = [10, 50, 150]")
     path = tmp_path / "rules.toml"

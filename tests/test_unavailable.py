@@ -55,7 +55,8 @@ def test_the_core_says_why_and_the_view_finds_the_drop(legacy_store):
 
 def _page_text(at) -> str:
     parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "warning", "info", "success", "error", "metric"):
+    kinds = ("title", "header", "subheader", "markdown", "caption", "warning", "info", "success", "error", "metric")
+    for kind in kinds:
         for element in getattr(at, kind):
             parts.append(str(element.value))
             parts.append(str(getattr(element, "label", "")))

@@ -211,10 +211,10 @@ def _boundaries(ds, cfg: Config) -> tuple[geo.Boundaries | None, str | None]:
         return None, str(exc)
 
 
-def _level_colors(as_of: dt.date) -> dict[int, str]:
+def _level_colors(cfg: Config, as_of: dt.date) -> dict[int, str]:
     """{level: colour} of the risk rules in force on as_of (data/risk_rules.toml); empty before any applies."""
     try:
-        legend = risk.load_rules().for_date(as_of).legend()
+        legend = risk.load_rules(data_dir=cfg.data_dir).for_date(as_of).legend()
     except InputError:  # before 11/10/2021 there was no level to assess
         return {}
     return dict(zip(legend["level"].astype(int), legend["hex"].astype(str), strict=True))
@@ -247,7 +247,6 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
         raise TrackerError(f"{as_of.isoformat()} is before the first report ({first.isoformat()})")
     target = target or cfg.targets[0]
     t = lambda key, **kw: _plain(i18n.t(key, lang, **kw))  # noqa: E731
-    province = cfg.province_name_en if lang == "en" else cfg.province_name_vi
     sample = None
     if ds.sample:
         sample = ds.extra.get(f"dataset_label_{lang}") or i18n.t("app.sample", lang)
@@ -260,7 +259,9 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
         series = views.coverage_series(ds, cfg, tg.group, tg.dose, first, as_of)
         projection = views.projection(series, as_of, tg.deadline)
         title = t("trends.coverage_title", group=i18n.label(cfg.group(tg.group), lang), dose=i18n.dose(tg.dose, lang))
-        fig = trends.coverage_trend(series, projection, [tg], lang=lang, title=title, as_of=as_of, height=TREND_SIZE[1])
+        fig = trends.coverage_trend(
+            series, projection, [tg], lang=lang, title=title, as_of=as_of, height=TREND_SIZE[1], whole=cfg.whole(lang)
+        )
         figures.append((fig, *TREND_SIZE))
         headings.append(f"{t('brief.trend')} — {i18n.label(tg, lang)}")
 
@@ -286,7 +287,7 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
     ordered = pd.concat([units, table[table["unit_code"] == core.TOTAL]])
     rows, statuses = [], []
     for r in ordered.itertuples():
-        name = t("unit.province_named", name=province) if r.unit_code == core.TOTAL else r.unit_name
+        name = cfg.whole_named(lang) if r.unit_code == core.TOTAL else r.unit_name
         rows.append(
             [
                 str(name),
@@ -300,7 +301,7 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
             ]
         )
         statuses.append(r.status if isinstance(r.status, str) else "unavailable")
-    level_colors = ordered["risk_level"].map(_level_colors(as_of))
+    level_colors = ordered["risk_level"].map(_level_colors(cfg, as_of))
     level_colors = level_colors.astype(object).where(level_colors.notna(), None).tolist()
 
     notes = []
@@ -328,7 +329,7 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
     return Briefing(
         lang=lang,
         as_of=as_of,
-        title=t("brief.title", province=province, date=fmt.date(as_of, lang)),
+        title=t("brief.title", place=cfg.place(lang), date=fmt.date(as_of, lang)),
         sample=sample,
         headlines=headlines,
         trends=charts,

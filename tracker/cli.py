@@ -88,6 +88,11 @@ def _sheet(text: str) -> str | int:
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--store", metavar="DIR", help="store folder (default: $TRACKER_STORE, else ./var/store)")
+    common.add_argument(
+        "--data",
+        metavar="DIR",
+        help="the dataset's folder: config.toml, targets.toml, … (default: $TRACKER_DATA, else data/)",
+    )
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
 
@@ -230,7 +235,7 @@ def _as_of(args, ds: store.Dataset) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     folder = store_dir(args.store)
-    cfg = load_config(targets_file=getattr(args, "targets", None))
+    cfg = load_config(getattr(args, "data", None), targets_file=getattr(args, "targets", None))
     if args.command == "init":
         created = store.init(folder, cfg)
         if created:
@@ -287,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
 def _risk(args, folder: Path, cfg) -> int:
     from tracker import risk
 
-    rules = risk.load_rules()
+    rules = risk.load_rules(data_dir=cfg.data_dir)
     doses = tuple(sorted({part.dose for rs in rules.rulesets for part in rs.parts}))
     ds = store.load(folder, until=args.as_of, doses=doses)
     frame = risk.levels(ds, cfg, rules, _as_of(args, ds))

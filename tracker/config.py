@@ -19,6 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_STORE = Path("var") / "store"
 STORE_ENV = "TRACKER_STORE"
+DATA_ENV = "TRACKER_DATA"  # another dataset's folder (config.toml, targets.toml, … and its CSVs)
 BOUNDARIES_ENV = "TRACKER_BOUNDARIES"
 
 
@@ -57,6 +58,38 @@ class Config:
     boundaries: Path | None = None  # district boundary GeoJSON ([map] boundaries), if configured
     upload_max_mb: int = 50  # [upload] max_mb
     require_login_to_view: bool = False  # [access] require_login_to_view
+    # How titles name the area ("tỉnh Tuyên Quang"), its whole in charts and tables ("Toàn tỉnh"), and
+    # the plan the targets come from; [province] place_*, whole_*, plan_* (a country-wide dataset whose
+    # units are provinces says "Việt Nam", "Toàn quốc").
+    place_vi: str = ""
+    place_en: str = ""
+    whole_vi: str = "Toàn tỉnh"
+    whole_en: str = "Province"
+    plan_vi: str = ""
+    plan_en: str = ""
+
+    def _pick(self, field_name: str, lang: str) -> str:
+        return getattr(self, f"{field_name}_{lang}", "") or getattr(self, f"{field_name}_vi", "")
+
+    def name(self, lang: str) -> str:
+        """The area's name: "Tuyên Quang" / "Tuyen Quang" (the TOTAL row of every table)."""
+        return self._pick("province_name", lang)
+
+    def place(self, lang: str) -> str:
+        """The area as titles name it: "tỉnh Tuyên Quang" / "Tuyen Quang province"."""
+        return self._pick("place", lang)
+
+    def whole(self, lang: str) -> str:
+        """The whole area in a chart's legend: "Toàn tỉnh" / "Province"."""
+        return self._pick("whole", lang)
+
+    def whole_named(self, lang: str) -> str:
+        """The whole area named: "Toàn tỉnh Tuyên Quang" / "Tuyen Quang province"."""
+        return f"{self.whole('vi')} {self.name('vi')}" if lang == "vi" else self.place(lang)
+
+    def plan(self, lang: str) -> str:
+        """Where the targets come from, for page captions ("" when not configured)."""
+        return self._pick("plan", lang)
 
     def group(self, name: str) -> Group:
         """A configured group, or a single band treated as a group of one."""
@@ -148,9 +181,15 @@ def load_targets(path: Path, cfg_bands: tuple[str, ...], groups: dict[str, Group
     return tuple(out)
 
 
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The dataset's folder: --data, else $TRACKER_DATA, else the project's data/."""
+    value = explicit or os.environ.get(DATA_ENV)
+    return Path(value) if value else DATA_DIR
+
+
 def load_config(data_dir: Path | None = None, targets_file: Path | None = None) -> Config:
-    """Read ``config.toml`` and ``targets.toml`` from ``data_dir`` (default: the project's data/)."""
-    data_dir = Path(data_dir) if data_dir else DATA_DIR
+    """Read ``config.toml`` and ``targets.toml`` from ``data_dir`` (default: $TRACKER_DATA, else data/)."""
+    data_dir = globals()["data_dir"](data_dir)
     raw = _read_toml(data_dir / "config.toml")
     bands = tuple(str(b["id"]) for b in raw.get("band", []))
     if not bands or len(set(bands)) != len(bands):
@@ -172,10 +211,18 @@ def load_config(data_dir: Path | None = None, targets_file: Path | None = None) 
         raise InputError(f"{data_dir / 'config.toml'}: ids used both as band and group: {sorted(clash)}")
     targets = load_targets(targets_file or data_dir / "targets.toml", bands, groups)
     province = raw.get("province", {})
+    name_vi = str(province.get("name_vi", ""))
+    name_en = str(province.get("name_en", "")) or name_vi
     return Config(
         province_code=str(province.get("code", "")),
-        province_name_vi=str(province.get("name_vi", "")),
-        province_name_en=str(province.get("name_en", "")),
+        province_name_vi=name_vi,
+        province_name_en=name_en,
+        place_vi=str(province.get("place_vi", f"tỉnh {name_vi}")),
+        place_en=str(province.get("place_en", f"{name_en} province")),
+        whole_vi=str(province.get("whole_vi", "Toàn tỉnh")),
+        whole_en=str(province.get("whole_en", "Province")),
+        plan_vi=str(province.get("plan_vi", "")),
+        plan_en=str(province.get("plan_en", "")),
         campaign_start=raw.get("campaign", {}).get("start", dt.date(2021, 1, 1)),
         bands=bands,
         groups=groups,

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tracker import core
-from tracker.config import DATA_DIR, Config, _fraction, _read_toml
+from tracker import config, core
+from tracker.config import Config, _fraction, _read_toml
 from tracker.errors import InputError
 
 RULES_FILE = "risk_rules.toml"
@@ -184,9 +184,9 @@ def _ruleset(raw: dict, where: str) -> RuleSet:
     )
 
 
-def load_rules(path: Path | str | None = None) -> Rules:
-    """Read the risk rules (default: data/risk_rules.toml)."""
-    path = Path(path) if path else DATA_DIR / RULES_FILE
+def load_rules(path: Path | str | None = None, data_dir: Path | None = None) -> Rules:
+    """Read the risk rules (default: risk_rules.toml of the dataset's folder, see config.data_dir)."""
+    path = Path(path) if path else config.data_dir(data_dir) / RULES_FILE
     raw = _read_toml(path)
     sets = raw.get("ruleset", [])
     if not isinstance(sets, list) or not sets:

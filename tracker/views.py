@@ -82,7 +82,7 @@ def district_table(ds, cfg: Config, as_of: dt.date, target: Target) -> pd.DataFr
 
 def _risk_columns(ds, cfg: Config, as_of: dt.date, codes: pd.Index):
     """The epidemic level of each unit (and TOTAL) and its names, or empty before any rule set applies."""
-    rules = risk.load_rules()
+    rules = risk.load_rules(data_dir=cfg.data_dir)
     try:
         ruleset = rules.for_date(as_of)
     except InputError:  # before 11/10/2021 there was no level to assess

@@ -19,11 +19,12 @@ def _colors(codes: list[str]) -> dict[str, str]:
     return colors
 
 
-def _units(frame: pd.DataFrame, lang: str):
-    """(code, rows, display name) for each unit of a long frame, in order of appearance."""
+def _units(frame: pd.DataFrame, lang: str, whole: str | None = None):
+    """(code, rows, display name) for each unit of a long frame, in order of appearance; the TOTAL row
+    is called ``whole`` (the configured "Toàn tỉnh", see Config.whole)."""
     for code in dict.fromkeys(frame["unit_code"]):
         part = frame[frame["unit_code"] == code]
-        yield code, part, _name(code, part["unit_name"].iat[0], lang)
+        yield code, part, _name(code, part["unit_name"].iat[0], lang, whole)
 
 
 def _unit_line(code, name, color, x, y, customdata, hovertemplate) -> go.Scatter:
@@ -48,8 +49,10 @@ def _decimals(fraction: float) -> int:
     return 0 if float(round(fraction * 100, 6)).is_integer() else 1
 
 
-def _name(row_code: str, row_name: str, lang: str) -> str:
-    return i18n.t("unit.province", lang) if row_code == core.TOTAL else row_name
+def _name(row_code: str, row_name: str, lang: str, whole: str | None = None) -> str:
+    if row_code != core.TOTAL:
+        return row_name
+    return whole or i18n.t("unit.province", lang)
 
 
 def coverage_trend(
@@ -63,9 +66,11 @@ def coverage_trend(
     height: int = 460,
     comparison: pd.DataFrame | None = None,
     comparison_label: str | None = None,
+    whole: str | None = None,
 ) -> go.Figure:
     """Cumulative coverage per unit, each target as a threshold line with a deadline marker,
-    and a dashed projection at the current 7-day pace (the chart health workers know).
+    and a dashed projection at the current 7-day pace (the chart health workers know). The TOTAL
+    line is named ``whole`` (Config.whole: "Toàn tỉnh").
 
     `comparison` (the same long form as `series`, for another group or dose) adds one dash-dot line per
     unit, named as a comparison with `comparison_label`; the targets and projections stay on `series`.
@@ -80,7 +85,7 @@ def coverage_trend(
         return [[fmt_date(d), fmt_percent(c)] for d, c in zip(part["date"], part[column], strict=True)]
 
     over = []  # (code, name, row) of each line's highest figure above 100 %
-    for code, part, name in _units(series, lang):
+    for code, part, name in _units(series, lang, whole):
         fig.add_trace(
             _unit_line(
                 code,
@@ -109,7 +114,7 @@ def coverage_trend(
                 )
             )
     if comparison is not None and len(comparison):
-        for code, part, name in _units(comparison, lang):
+        for code, part, name in _units(comparison, lang, whole):
             line = i18n.t("compare.line", lang, name=name, label=comparison_label)
             fig.add_trace(
                 go.Scatter(
@@ -215,12 +220,14 @@ def daily_doses(frame: pd.DataFrame, *, lang: str, title: str, height: int = 400
     return style(fig, title, height, lang)
 
 
-def incidence_trend(frame: pd.DataFrame, *, lang: str, title: str, height: int = 380) -> go.Figure:
+def incidence_trend(
+    frame: pd.DataFrame, *, lang: str, title: str, height: int = 380, whole: str | None = None
+) -> go.Figure:
     """Community cases in the last 7 days per 100,000 people, for the province and chosen units."""
     fmt_number, fmt_date = (lambda v: fmt.number(v, lang, decimals=1)), _formatters(lang)[1]
     fig = go.Figure()
     colors = _colors(list(dict.fromkeys(frame["unit_code"])))
-    for code, part, name in _units(frame, lang):
+    for code, part, name in _units(frame, lang, whole):
         fig.add_trace(
             _unit_line(
                 code,
