@@ -6,7 +6,6 @@ the pages only render them, and the exports and briefings reuse them.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -20,11 +19,6 @@ STALE_AFTER_DAYS = 2  # a district that has not reported for this many days is h
 FULL_DOSE = 2  # "primary series complete"
 
 MAP_METRICS = ("coverage", "gap_points", "people_needed", "pace_ratio", "incidence_per_100k", "status")
-
-
-def evaluation_target(target: Target, group: str | None = None, dose: int | None = None) -> Target:
-    """The selected target, evaluated for another group or dose when the page asks for one."""
-    return dataclasses.replace(target, group=group or target.group, dose=dose or target.dose)
 
 
 def target_cards(ds, cfg: Config, as_of: dt.date) -> pd.DataFrame:
