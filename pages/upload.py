@@ -9,6 +9,7 @@ message is in the page's language (tracker/messages.toml).
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +17,7 @@ import streamlit as st
 from dashboard.access import login_form, logout_button
 from dashboard.downloads import drops_export, table_downloads
 from dashboard.state import Context, choice, config, guarded, header, show_table
-from tracker import mappings, store
+from tracker import i18n, mappings, store
 from tracker.errors import MeasureNeeded, Problem, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
 
@@ -24,6 +25,7 @@ ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "cp1258")
 DELIMITERS = {"auto": None, ",": ",", ";": ";", "tab": "\t"}
 MAX_SHOWN = 50
 NO_MAPPING = ""
+WIDE_NAME = re.compile(r"dose([1-4])_(cumulative|daily)")
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -104,17 +106,20 @@ def how_read(ctx: Context, detected: dict) -> str:
 
 
 def column_name(ctx: Context, name: str | None) -> str:
-    """A canonical column in the page's language; a file's own header as it is."""
+    """A canonical column in the page's language ("dose1_cumulative" too); a file's own header as it is."""
     if not name:
         return ""
     key = f"column.{name}"
-    return ctx.t(key) if key in _column_keys() else name
+    if key in _column_keys():
+        return ctx.t(key)
+    wide = WIDE_NAME.fullmatch(name)
+    if wide:
+        return f"{i18n.dose(int(wide.group(1)), ctx.lang)} ({ctx.t(f'upload.measure_{wide.group(2)}')})"
+    return name
 
 
 @st.cache_data(show_spinner=False)
 def _column_keys() -> set[str]:
-    from tracker import i18n
-
     return {k for k in i18n.table() if k.startswith("column.")}
 
 
@@ -127,6 +132,9 @@ def preview(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
             shown[col] = values.map(ctx.date)
         elif col in ("people_cumulative", "community_cases", "imported_cases", "population", "doses"):
             shown[col] = values.map(ctx.number)
+        elif col == "age_band":  # a group by its name, a band as written
+            names = {g.id: i18n.label(g, ctx.lang) for g in ctx.cfg.groups.values()}
+            shown[col] = values.astype(str).map(lambda a, names=names: names.get(a, a))
         else:
             shown[col] = values.astype(str)
         if col == "unit_code" and "unit_name" not in frame:
@@ -177,7 +185,9 @@ def overlap_choice(ctx: Context, prepared, key: str) -> bool:
     if not prepared.overlapping and not prepared.skipped:
         return True
     rows = prepared.overlapping or prepared.skipped
-    st.warning(f"**{ctx.t('upload.overlap_title')}** — " + ctx.t("upload.overlap_explain", rows=ctx.number(rows)))
+    found = [f"- {w.describe(ctx.lang)}" for w in prepared.warnings if w.kind == "overlap"]
+    explain = ctx.t("upload.overlap_explain", rows=ctx.number(rows))
+    st.warning(f"**{ctx.t('upload.overlap_title')}** — {explain}\n" + "\n".join(found))
     picked = st.radio(
         ctx.t("upload.overlap_choice"),
         ("skip", "refuse"),
