@@ -105,6 +105,9 @@ class Prepared:
     rows: np.ndarray | None = None  # the file row (line or sheet row) of each frame row
     overlapping: int = 0  # rows that overlap age groups already reported for their unit (see overlaps)
     skipped: int = 0  # such rows left out (ReadOptions.overlap = "skip")
+    # daily input: each row's running sum within the file, before the stored value it builds on is
+    # added; store.commit adds that value again inside its write transaction (see rebase)
+    running: np.ndarray | None = None
 
     @property
     def preview(self) -> pd.DataFrame:
@@ -363,10 +366,11 @@ def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options) ->
     if check.errors:
         raise check.error(label)
 
+    running = None
     if spec.name == "vaccinations":
         frame["dose"] = frame["dose"].astype("int8")
         if daily:
-            frame, order = _daily_to_cumulative(frame.reset_index(drop=True), base)
+            frame, order, running = _daily_to_cumulative(frame.reset_index(drop=True), base)
             check.keep(order)
             key, sizes = _key_codes(frame, list(spec.keys))
         # keys are (date, unit_code, age_band, dose): the key without its date digit is the series
@@ -383,6 +387,7 @@ def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options) ->
         dropped,
         detected={k: v for k, v in detected.items() if v not in (None, [], {})},
         rows=check.rows,
+        running=running,
     )
 
 
@@ -757,29 +762,38 @@ def _show(value) -> str:
 _SERIES = ["unit_code", "age_band", "dose"]
 
 
-def _daily_to_cumulative(frame: pd.DataFrame, base) -> tuple[pd.DataFrame, np.ndarray]:
+def _daily_to_cumulative(frame: pd.DataFrame, base) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Daily new doses → people_cumulative: running sum on top of what was stored before.
 
-    Returns the frame (by date, unit, band, dose) and the positions of its rows in the frame given
-    (to follow with the row numbers).
+    Returns the frame (by date, unit, band, dose), the positions of its rows in the frame given (to
+    follow with the row numbers), and the running sums alone (for ``rebase`` at commit).
     """
     frame = frame.sort_values([*_SERIES, "date"], kind="stable")
-    running = frame.groupby(_SERIES, observed=True, sort=False)[DAILY_COLUMN].cumsum()
-    frame = frame.drop(columns=[DAILY_COLUMN]).assign(people_cumulative=running.astype("int64"))
-    if base is not None:
+    running = frame.groupby(_SERIES, observed=True, sort=False)[DAILY_COLUMN].cumsum().astype("int64")
+    frame = frame.drop(columns=[DAILY_COLUMN]).assign(people_cumulative=running)
+    order = np.argsort(frame["date"].to_numpy(), kind="stable")  # by date, series order kept within a date
+    frame = frame.iloc[order]
+    positions = frame.index.to_numpy()
+    frame = frame.reset_index(drop=True)
+    running = frame["people_cumulative"].to_numpy(np.int64).copy()
+    return rebase(frame, running, base), positions, running
+
+
+def rebase(frame: pd.DataFrame, running: np.ndarray, base) -> pd.DataFrame:
+    """people_cumulative = each row's running sum within its file + the stored value before its series'
+    first date in the file (``base``, as of the store state it is given): done once when the file is
+    read, and again inside the write transaction that stores it, so that concurrent daily drops build
+    on what is really stored, as if they had come one after the other."""
+    stored = np.zeros(len(frame), dtype=np.int64)
+    if base is not None and len(frame):
         starts = frame.groupby(_SERIES, observed=True, sort=False)["date"].min().reset_index()
         prior = base(starts)
         if prior is not None and not prior.empty:
-            prior = prior.astype({"unit_code": "string", "age_band": "string"})
-            merged = frame.astype({"unit_code": "string", "age_band": "string"}).merge(
-                prior.rename(columns={"people_cumulative": "_base"}), on=_SERIES, how="left"
-            )
-            frame = frame.assign(
-                people_cumulative=(merged["_base"].fillna(0).to_numpy() + frame["people_cumulative"].to_numpy())
-            )
-    frame["people_cumulative"] = frame["people_cumulative"].astype("int64")
-    frame = frame.sort_values(["date", *_SERIES], kind="stable")
-    return frame.reset_index(drop=True), frame.index.to_numpy()
+            keyed = frame[_SERIES].astype({"unit_code": "string", "age_band": "string", "dose": "int64"})
+            prior = prior.astype({"unit_code": "string", "age_band": "string", "dose": "int64"})
+            merged = keyed.merge(prior.rename(columns={"people_cumulative": "_base"}), on=_SERIES, how="left")
+            stored = merged["_base"].fillna(0).to_numpy(np.int64)
+    return frame.assign(people_cumulative=running + stored)
 
 
 def _warn_series(frame: pd.DataFrame, series: np.ndarray, check: _Checker, base, daily: bool) -> None:

@@ -48,7 +48,7 @@ import pyarrow as pa
 
 from tracker.config import Config
 from tracker.errors import InputError, TrackerError
-from tracker.ingest import KINDS, Prepared, ReadOptions, coverage_warnings, overlaps, read_bytes, read_table
+from tracker.ingest import KINDS, Prepared, ReadOptions, coverage_warnings, overlaps, read_bytes, read_table, rebase
 
 DB_NAME = "tracker.duckdb"
 BACKUP_NAME = DB_NAME + ".bak"
@@ -448,6 +448,7 @@ def _check_overlaps(prepared: Prepared, units: pd.DataFrame, cfg: Config, option
         keep = ~bad
         prepared.frame = prepared.frame[keep].reset_index(drop=True)
         prepared.rows = prepared.rows[keep] if prepared.rows is not None else None
+        prepared.running = prepared.running[keep] if prepared.running is not None else None
         prepared.skipped = int(bad.sum())
     else:
         prepared.overlapping = int(bad.sum())
@@ -513,12 +514,18 @@ def _match(keys: tuple[str, ...], a: str, b: str) -> str:
 def _write(con: duckdb.DuckDBPyConnection, prepared: Prepared, record: dict) -> int:
     """Store one prepared table inside the caller's transaction; returns the drop id.
 
+    Daily input is first rebased on the stored values as they are inside this transaction (another
+    drop may have been committed since the file was read): ingest.rebase.
+
     Live rows with the same keys move to the history table (superseded_by = this drop). A first
     drop into an empty table writes no history. ``record`` holds the drops columns to write
     (uploader, source, options, sample; id and ingested_at when replaying).
     """
     spec = KINDS[prepared.kind]
     drop_id = record.get("id") or con.execute("SELECT coalesce(max(id), 0) + 1 FROM drops").fetchall()[0][0]
+    if getattr(prepared, "running", None) is not None:
+        stored_before = _stored_before(lambda: contextlib.nullcontext(con))
+        prepared.frame = rebase(prepared.frame, prepared.running, stored_before)
     frame = prepared.frame
     columns = list(spec.columns)
     arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)

@@ -1,0 +1,141 @@
+"""Concurrent drops give the figures of the same drops one after the other, and the live store equals its rebuild.
+
+The reproduction (issue 11): two daily-count drops (a `doses` column) for the same series, read at
+the same time and stored one after the other, built the later running total on an out-of-date
+stored total: prepare A, prepare B, commit A, commit B gave 42,302 instead of 43,302, both
+successful, and `tracker rebuild` then disagreed with the live store.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tracker import store
+from tracker.config import load_config
+
+CFG = load_config()
+ROOT = Path(__file__).resolve().parent.parent
+SERIES = ("070", "18-49", 1)
+HEADER = "date,unit_code,age_band,dose,doses\n"
+
+
+def _daily(days: list[str], doses: int) -> bytes:
+    return (HEADER + "".join(f"{d},{SERIES[0]},{SERIES[1]},{SERIES[2]},{doses}\n" for d in days)).encode()
+
+
+A = _daily(["2022-04-01", "2022-04-02"], 1000)  # +2,000
+B = _daily(["2022-04-03"], 1000)  # +1,000 on a later day
+C = _daily(["2022-04-03", "2022-04-04"], 500)  # the same later day as B, and one more: +1,000
+
+
+@pytest.fixture
+def folder(store_dir, tmp_path) -> Path:
+    return Path(shutil.copytree(store_dir, tmp_path / "store"))
+
+
+def _series(folder: Path) -> dict[str, int]:
+    with store.reading(folder) as con:
+        rows = con.execute(
+            "SELECT date, people_cumulative FROM vaccinations WHERE unit_code = ? AND age_band = ? AND dose = ? "
+            "AND date >= '2022-04-01' ORDER BY date",
+            list(SERIES),
+        ).fetchall()
+    return {f"{d:%Y-%m-%d}": int(p) for d, p in rows}
+
+
+def _last_stored(folder: Path) -> int:
+    with store.reading(folder) as con:
+        return con.execute(
+            "SELECT people_cumulative FROM vaccinations WHERE unit_code = ? AND age_band = ? AND dose = ? "
+            "ORDER BY date DESC LIMIT 1",
+            list(SERIES),
+        ).fetchall()[0][0]
+
+
+def _tables(folder: Path) -> dict[str, pd.DataFrame]:
+    ds = store.load(folder)
+    return {"vaccinations": ds.vaccinations, "cases": ds.cases}
+
+
+def _same_as_rebuild(folder: Path) -> None:
+    live = _tables(folder)
+    copy = folder.parent / "rebuilt"
+    shutil.copytree(folder, copy)
+    store.rebuild(copy, CFG)
+    for name, frame in _tables(copy).items():
+        pd.testing.assert_frame_equal(frame, live[name], obj=name)
+    shutil.rmtree(copy)
+
+
+def _sequential(folder: Path, files: list[tuple[str, bytes]]) -> dict[str, int]:
+    reference = folder.parent / "sequential"
+    shutil.copytree(folder, reference)
+    for name, data in files:
+        store.commit(reference, store.prepare(reference, data, "vaccinations", CFG, filename=name), "t", data)
+    figures = _series(reference)
+    shutil.rmtree(reference)
+    return figures
+
+
+def test_prepare_a_prepare_b_commit_a_commit_b_is_a_then_b(folder):
+    start = _last_stored(folder)
+    expected = _sequential(folder, [("a.csv", A), ("b.csv", B)])
+    assert expected == {"2022-04-01": start + 1000, "2022-04-02": start + 2000, "2022-04-03": start + 3000}
+
+    a = store.prepare(folder, A, "vaccinations", CFG, filename="a.csv")
+    b = store.prepare(folder, B, "vaccinations", CFG, filename="b.csv")  # read before A is stored
+    store.commit(folder, a, "t", A)
+    store.commit(folder, b, "t", B)
+    assert _series(folder) == expected  # was start + 2000 + 1000 - 1000: B built on the total before A
+    _same_as_rebuild(folder)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["a", "b", "c"])))
+def test_every_commit_order_of_drops_read_together_is_that_order_one_after_the_other(folder, order):
+    files = {"a": A, "b": B, "c": C}
+    prepared = {k: store.prepare(folder, v, "vaccinations", CFG, filename=f"{k}.csv") for k, v in files.items()}
+    expected = _sequential(folder, [(f"{k}.csv", files[k]) for k in order])
+    for k in order:
+        store.commit(folder, prepared[k], "t", files[k])
+    assert _series(folder) == expected
+    _same_as_rebuild(folder)
+
+
+def _ingest(folder: Path, path: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tracker", "ingest", str(path), "--kind", "vaccinations", "--store", str(folder)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.15, 0.3, 0.6])
+def test_real_processes_ingesting_daily_drops_at_once_lose_nothing(folder, tmp_path, offset):
+    """Two `tracker ingest` processes of daily files for the same series, the second started `offset`
+    seconds after the first: the figures are those of the two drops one after the other, in the order
+    they were stored (the drop log's), and the store equals its rebuild."""
+    files = {"a.csv": A, "b.csv": B}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    before = tmp_path / "before"
+    shutil.copytree(folder, before)
+    first = _ingest(folder, tmp_path / "a.csv")
+    time.sleep(offset)
+    second = _ingest(folder, tmp_path / "b.csv")
+    for proc in (first, second):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    log = store.drops(folder).sort_values("id")
+    order = [s for s in log["source"] if s in files]
+    assert sorted(order) == ["a.csv", "b.csv"]
+    assert _series(folder) == _sequential(before, [(name, files[name]) for name in order])
+    _same_as_rebuild(folder)
