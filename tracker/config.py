@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -45,6 +46,23 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one file may be, checked before and while it is parsed ([upload] in config.toml), so that no
+    upload or `tracker ingest` can exhaust the server; and what a unit's code and name may be ([units])."""
+
+    max_mb: int = 50  # the file itself
+    max_unpacked_mb: int = 300  # each part of an .xlsx workbook once unpacked (a sheet, the shared strings)
+    max_ratio: int = 200  # unpacked / packed size of each part (a zip bomb unpacks thousands of times over)
+    max_rows: int = 10_000_000
+    max_columns: int = 1_000
+    max_field_kb: int = 64  # one value
+    max_count: int = 10**12  # any count of people or cases, far inside int64 even summed over every unit
+    max_per_population: int = 10  # people reported in a unit and age group, as a multiple of its population
+    unit_code: str = r"[0-9]{1,8}"  # a regular expression a unit code must match
+    unit_name_max: int = 100  # characters
+
+
+@dataclass(frozen=True)
 class Config:
     province_code: str
     province_name_vi: str
@@ -56,7 +74,7 @@ class Config:
     at_risk_ratio: Fraction = Fraction(3, 4)
     data_dir: Path = field(default=DATA_DIR)
     boundaries: Path | None = None  # district boundary GeoJSON ([map] boundaries), if configured
-    upload_max_mb: int = 50  # [upload] max_mb
+    upload_max_mb: int = 50  # [upload] max_mb (also limits.max_mb)
     require_login_to_view: bool = False  # [access] require_login_to_view
     # How titles name the area ("tỉnh Tuyên Quang"), its whole in charts and tables ("Toàn tỉnh"), and
     # the plan the targets come from; [province] place_*, whole_*, plan_* (a country-wide dataset whose
@@ -67,6 +85,7 @@ class Config:
     whole_en: str = "Province"
     plan_vi: str = ""
     plan_en: str = ""
+    limits: Limits = field(default_factory=Limits)
 
     def _pick(self, field_name: str, lang: str) -> str:
         return getattr(self, f"{field_name}_{lang}", "") or getattr(self, f"{field_name}_vi", "")
@@ -231,8 +250,31 @@ def load_config(data_dir: Path | None = None, targets_file: Path | None = None) 
         data_dir=data_dir,
         boundaries=_boundaries(raw.get("map", {}).get("boundaries", ""), data_dir),
         upload_max_mb=int(raw.get("upload", {}).get("max_mb", 50)),
+        limits=_limits(raw, data_dir / "config.toml"),
         require_login_to_view=bool(raw.get("access", {}).get("require_login_to_view", False)),
     )
+
+
+def _limits(raw: dict, path: Path) -> Limits:
+    """[upload] and [units] of config.toml: whole numbers above 0, a valid unit-code pattern."""
+    values = {}
+    defaults = Limits()
+    for table, keys in (("upload", [f for f in defaults.__dataclass_fields__ if f.startswith("max_")]),
+                        ("units", ["unit_code", "unit_name_max"])):  # fmt: skip
+        for key in keys:
+            if key not in raw.get(table, {}):
+                continue
+            value = raw[table][key]
+            expected = type(getattr(defaults, key))
+            if expected is int and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise InputError(f"{path}: [{table}] {key} must be a whole number above 0, got {value!r}")
+            if expected is str:
+                try:
+                    re.compile(str(value))
+                except re.error as exc:
+                    raise InputError(f"{path}: [{table}] {key} is not a regular expression: {exc}") from None
+            values[key] = value
+    return Limits(**values)
 
 
 def _boundaries(setting: str, data_dir: Path) -> Path | None:
