@@ -343,8 +343,9 @@ def _big_file(path: Path) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         fh.write(HEADER)
         for i, day in enumerate(dates):
+            figure = min(i, 40)  # within the test store's tiny populations
             fh.writelines(
-                f"{day},{u},{a},{d},{i * 10 + d}\n" for u in ("070", "071") for a in CFG.bands for d in (1, 2, 3, 4)
+                f"{day},{u},{a},{d},{figure + d}\n" for u in ("070", "071") for a in CFG.bands for d in (1, 2, 3, 4)
             )
     return path
 
@@ -430,9 +431,9 @@ def test_flags_reach_the_reader_as_read_options(capsys, folder, monkeypatch):
     seen = []
     real = store.read_table
 
-    def spy(path, kind, cfg, known_units, today=None, base=None, options=None):
+    def spy(path, kind, cfg, known_units, today=None, base=None, options=None, limited=True):
         seen.append(options)
-        return real(path, kind, cfg, known_units, today=today, base=base)
+        return real(path, kind, cfg, known_units, today=today, base=base, limited=limited)
 
     monkeypatch.setattr(store, "read_table", spy)
     code, _, err = run(capsys, "ingest", FIXTURES / "vaccinations_v2.csv", "--kind", "vaccinations", "--store", folder,

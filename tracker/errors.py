@@ -136,7 +136,11 @@ class ValidationError(InputError):
 
     def summary(self, lang: str = "en") -> str:
         """'300 rows have errors; nothing was stored' and one line per check with more than one row."""
-        lines = [_render("validation.summary", {"source": self.source, "rows": self.error_rows}, lang)]
+        errors = [p for p in self.problems if p.severity == "error"]
+        if errors and all(p.row is None for p in errors):  # the file as a whole: no row to count
+            lines = [_render("validation.refused", {"source": self.source}, lang)]
+        else:
+            lines = [_render("validation.summary", {"source": self.source, "rows": self.error_rows}, lang)]
         for t in self.tallies:
             if t.rows > 1:
                 lines.append(

@@ -16,6 +16,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import re
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -276,6 +277,7 @@ def read_table(
     today: dt.date | None = None,
     base: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     options: ReadOptions | None = None,
+    limited: bool = True,
 ) -> Prepared:
     """Read and validate one file (CSV/TSV/Unicode Text or .xlsx); raise ValidationError listing every problem.
 
@@ -285,13 +287,15 @@ def read_table(
     unit_code, age_band, dose, people_cumulative) for the series given (unit_code, age_band, dose, date):
     daily input is added on top of it, and cumulative input below it is warned about.
     options: how to read the file; what is left at None is detected (see tracker.readers).
+    limited: apply cfg.limits (size, unpacked size, rows, columns, value length) before and while
+    parsing; False only for a drop already accepted once (rebuild).
     Raises MeasureNeeded when cumulative or daily cannot be told from the headers and options.measure is None.
     """
     path = Path(path)
     spec = _spec(kind)
     if not path.is_file():
         raise InputError(code="file.not_found", path=str(path))
-    return _prepare(_Input(str(path), path=path), spec, cfg, known_units, today, base, options)
+    return _prepare(_Input(str(path), path=path), spec, cfg, known_units, today, base, options, limited)
 
 
 def read_bytes(
@@ -303,10 +307,12 @@ def read_bytes(
     today: dt.date | None = None,
     base: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     options: ReadOptions | None = None,
+    limited: bool = True,
 ) -> Prepared:
     """`read_table` for a file already in memory (an upload); nothing is written to disk."""
     spec = _spec(kind)
-    return _prepare(_Input(str(filename), data=bytes(data)), spec, cfg, known_units, today, base, options)
+    inp = _Input(str(filename), data=bytes(data))
+    return _prepare(inp, spec, cfg, known_units, today, base, options, limited)
 
 
 def _spec(kind: str) -> Kind:
@@ -316,11 +322,15 @@ def _spec(kind: str) -> Kind:
     return spec
 
 
-def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options) -> Prepared:
+def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options, limited: bool) -> Prepared:
     options = options or ReadOptions()
     options.check()
+    limits = cfg.limits if limited else None
     if inp.size == 0:
         raise ValidationError(inp.name, [Problem.of(None, None, "file.empty")])
+    if limits is not None and inp.size > limits.max_mb * 2**20:
+        size = round(inp.size / 2**20, 1)
+        raise ValidationError(inp.name, [Problem.of(None, None, "limit.file_size", size=size, limit=limits.max_mb)])
     today = today or dt.date.today()
 
     frame = None
@@ -333,6 +343,9 @@ def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options) ->
             digest, quoted = scan.result()
     if frame is not None:
         rows = _record_lines(inp.read(), len(frame)) if quoted else np.arange(2, 2 + len(frame))
+        if limits is not None and len(frame) > limits.max_rows:
+            raise ValidationError(inp.name, [Problem.of(None, None, "limit.rows", limit=limits.max_rows)])
+        readers.check_field_lengths(frame, rows, inp.name, limits)
         check = _Checker(rows)
         label = inp.name
         daily = DAILY_COLUMN in types
@@ -349,7 +362,7 @@ def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options) ->
     else:
         data = inp.read()
         digest = hashlib.sha256(data).hexdigest()
-        frame, types, check, label, detected = _slow_read(data, inp.name, spec, options)
+        frame, types, check, label, detected = _slow_read(data, inp.name, spec, options, limits)
         daily = DAILY_COLUMN in types
     frame = frame[list(types)]
     if frame.empty and not check.errors:
@@ -472,13 +485,13 @@ def _fast_read(inp: _Input, raw_header: list[str], types: dict[str, pa.DataType]
 # --------------------------------------------------------------------------- the text path
 
 
-def _slow_read(data: bytes, name: str, spec: Kind, options: ReadOptions):
+def _slow_read(data: bytes, name: str, spec: Kind, options: ReadOptions, limits):
     """Read any supported file as text, map its columns, lay it out long and parse every value."""
 
     def score(cells: list[str]) -> int:
         return readers.score(cells, spec.name, spec.columns, options)
 
-    raw = readers.read_raw(data, name, options, score)
+    raw = readers.read_raw(data, name, options, score, limits)
     header = raw.header
     label = raw.label or name
     if score(header) == 0 and sum(1 for h in header if h) <= 1:
@@ -663,10 +676,15 @@ def _check_values(frame, spec: Kind, cfg: Config, units: UnitResolver | None, to
     if "dose" in frame:
         dose = frame["dose"]
         check.mask(dose.notna() & ~dose.isin([1, 2, 3, 4]), "dose", lambda i: ("value.bad_dose", {"dose": dose.iat[i]}))
+    limit = cfg.limits.max_count
     for col in spec.counts + ((DAILY_COLUMN,) if DAILY_COLUMN in frame else ()):
         if col in frame:
             values = frame[col]
             check.mask(values.notna() & (values < 0), col, lambda i, v=values: ("value.negative", {"value": v.iat[i]}))
+            check.mask(
+                values.notna() & (values > limit), col,
+                lambda i, v=values: ("limit.too_large", {"value": str(v.iat[i]), "limit": limit}),
+            )  # fmt: skip
     if "date" in frame:
         dates = frame["date"]
         future = dates > pd.Timestamp(today)
@@ -679,11 +697,36 @@ def _check_values(frame, spec: Kind, cfg: Config, units: UnitResolver | None, to
             severity="warning",
         )
     if spec.name == "units":
+        _check_unit_names(frame, cfg, check)
         for col, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
             v = frame[col]
             check.mask(
                 v.notna() & ((v < lo) | (v > hi)), col, lambda i, v=v: ("value.out_of_range", {"value": v.iat[i]})
             )
+
+
+# Control characters, and the invisible marks that reverse the direction of text (a name could then
+# read differently from what it holds)
+_UNSAFE = re.compile("[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _check_unit_names(frame: pd.DataFrame, cfg: Config, check: _Checker) -> None:
+    """Unit codes match [units] unit_code; names are at most [units] unit_name_max characters, without
+    control or direction-override characters (checked per distinct value)."""
+    pattern = re.compile(cfg.limits.unit_code)
+    codes = frame["unit_code"]
+    cats = [str(c) for c in codes.cat.categories]
+    bad = np.array([pattern.fullmatch(c) is None for c in cats] + [False])[codes.cat.codes.to_numpy()]
+    check.mask(bad, "unit_code", lambda i: ("value.bad_unit_code", {"value": str(codes.iat[i]),
+                                                                    "pattern": cfg.limits.unit_code}))  # fmt: skip
+    names = frame["unit_name"]
+    cats = [str(c) for c in names.cat.categories]
+    longest = cfg.limits.unit_name_max
+    too_long = np.array([len(c) > longest for c in cats] + [False])[names.cat.codes.to_numpy()]
+    check.mask(too_long, "unit_name", lambda i: ("value.name_too_long", {"length": len(str(names.iat[i])),
+                                                                         "limit": longest}))  # fmt: skip
+    unsafe = np.array([_UNSAFE.search(c) is not None for c in cats] + [False])[names.cat.codes.to_numpy()]
+    check.mask(unsafe, "unit_name", lambda i: ("value.unsafe_characters", {"value": str(names.iat[i])}))
 
 
 def _key_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[int]]:
@@ -892,18 +935,9 @@ def _warn_spikes(frame, order, ordered, people, step, check: _Checker, column: s
 # --------------------------------------------------------------------------- coverage
 
 
-def coverage_warnings(
-    frame: pd.DataFrame, population: pd.DataFrame, cfg: Config, rows: np.ndarray | None = None
-) -> list[Problem]:
-    """Warnings for vaccination reports above the population of their unit and age band or group.
-
-    frame: a prepared vaccinations frame (date, unit_code, age_band, dose, people_cumulative);
-    population: unit_code, age_band (bands), population; rows: the file row of each frame row
-    (Prepared.rows), for the warnings. One warning per series, at its first report over 100%.
-    A label whose bands are not all in the population table is not checked.
-    """
-    if frame.empty or population is None or population.empty:
-        return []
+def _row_population(frame: pd.DataFrame, population: pd.DataFrame, cfg: Config) -> np.ndarray:
+    """The population of each row's unit and age label (a band, or the bands of a group); NaN where a band
+    of the label has no population (such a label is not checked)."""
     pop = population.assign(unit_code=population["unit_code"].astype(str), age_band=population["age_band"].astype(str))
     pop = pop.groupby(["unit_code", "age_band"], observed=True)["population"].sum()
     per_label = []
@@ -918,7 +952,7 @@ def coverage_warnings(
         complete = have.size() == len(bands)
         per_label.append(pd.DataFrame({"unit_code": total.index, "age_band": label, "pop": total.where(complete)}))
     if not per_label:
-        return []
+        return np.full(len(frame), np.nan)
     table = pd.concat(per_label, ignore_index=True).dropna(subset=["pop"])
     # the population of each row's (unit, label), looked up per category pair, not per row
     units = frame["unit_code"].astype("category")
@@ -928,25 +962,61 @@ def coverage_warnings(
     li = pd.Index(labels.cat.categories.astype(str)).get_indexer(table["age_band"])
     known = (ui >= 0) & (li >= 0)
     lookup[ui[known], li[known]] = table["pop"].to_numpy()[known]
-    row_pop = lookup[units.cat.codes.to_numpy(), labels.cat.codes.to_numpy()]  # code -1 hits the NaN margin
+    return lookup[units.cat.codes.to_numpy(), labels.cat.codes.to_numpy()]  # code -1 hits the NaN margin
+
+
+def coverage_warnings(
+    frame: pd.DataFrame, population: pd.DataFrame, cfg: Config, rows: np.ndarray | None = None
+) -> list[Problem]:
+    """population_checks, the problems alone."""
+    return population_checks(frame, population, cfg, rows)[0]
+
+
+def population_checks(
+    frame: pd.DataFrame, population: pd.DataFrame, cfg: Config, rows: np.ndarray | None = None
+) -> tuple[list[Problem], int]:
+    """Warnings for vaccination reports above the population of their unit and age band or group, and
+    errors for reports above ``cfg.limits.max_per_population`` times it (a typo or a hostile figure that
+    no district can have; stored, it would dwarf every total).
+
+    frame: a prepared vaccinations frame (date, unit_code, age_band, dose, people_cumulative);
+    population: unit_code, age_band (bands), population; rows: the file row of each frame row
+    (Prepared.rows). One warning per series, at its first report over 100%; an error per row over the
+    limit (the first MAX_PROBLEMS_PER_CHECK, and how many rows are over it). A label whose bands are not
+    all in the population table is not checked.
+    """
+    if frame.empty or population is None or population.empty:
+        return [], 0
+    row_pop = _row_population(frame, population, cfg)
     people = frame["people_cumulative"].to_numpy()
-    hit = np.flatnonzero(people > row_pop)  # NaN population compares False
+    rows = rows if rows is not None else np.full(len(frame), -1)
+    out = []
+    factor = cfg.limits.max_per_population
+    absurd = np.flatnonzero(people > factor * row_pop)  # NaN population compares False
+    for i in absurd[:MAX_PROBLEMS_PER_CHECK]:
+        out.append(
+            Problem.of(
+                int(rows[i]) if rows[i] >= 0 else None, "people_cumulative", "limit.per_population",
+                people=int(people[i]), unit=str(frame["unit_code"].iat[i]), band=str(frame["age_band"].iat[i]),
+                population=int(row_pop[i]), factor=factor,
+            )
+        )  # fmt: skip
+    hit = np.flatnonzero((people > row_pop) & ~(people > factor * row_pop))
     if not len(hit):
-        return []
+        return out, len(absurd)
     work = pd.DataFrame(
         {
             "date": frame["date"].to_numpy()[hit],
-            "unit_code": units.cat.categories.astype(str).to_numpy()[units.cat.codes.to_numpy()[hit]],
-            "age_band": labels.cat.categories.astype(str).to_numpy()[labels.cat.codes.to_numpy()[hit]],
+            "unit_code": frame["unit_code"].astype(str).to_numpy()[hit],
+            "age_band": frame["age_band"].astype(str).to_numpy()[hit],
             "dose": frame["dose"].to_numpy()[hit],
             "people": people[hit],
             "pop": row_pop[hit],
-            "row": (rows if rows is not None else np.full(len(frame), -1))[hit],
+            "row": rows[hit],
         }
     )
     over = work.sort_values("date", kind="stable")
     first = over.groupby(["unit_code", "age_band", "dose"], sort=True).head(1)
-    out = []
     for r in first.itertuples(index=False):
         share = 100 * r.people / r.pop
         out.append(
@@ -956,7 +1026,7 @@ def coverage_warnings(
                 population=int(r.pop), share=float(share),
             )
         )  # fmt: skip
-    return out
+    return out, len(absurd)
 
 
 # --------------------------------------------------------------------------- overlapping age groups

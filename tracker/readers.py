@@ -45,12 +45,14 @@ the upload page shows it in Vietnamese or English and the command line in Englis
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import difflib
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -59,7 +61,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from tracker.config import Config
+from tracker.config import Config, Limits
 from tracker.errors import InputError, MeasureNeeded, Problem, ValidationError
 from tracker.geo import normalise_name
 from tracker.i18n import Term
@@ -67,6 +69,7 @@ from tracker.i18n import Term
 HEADER_SEARCH_ROWS = 30
 XLSX_MAX_COLUMNS = 256  # a sheet formatted across all 16 384 columns is read this far
 XLSX_MAX_BLANK_ROWS = 10_000  # … and stops after this many empty rows in a row
+MAX_WORKBOOK_PARTS = 10_000  # files inside an .xlsx (a real workbook has a few dozen)
 CUMULATIVE, DAILY = "cumulative", "daily"
 MEASURES = (CUMULATIVE, DAILY)
 DOSES = (1, 2, 3, 4)
@@ -279,12 +282,51 @@ class RawTable:
     label: str = ""  # the source as shown in errors ("file.xlsx, sheet 'B'")
 
 
-def read_raw(data: bytes, source: str, options: ReadOptions, score: Callable[[list[str]], int]) -> RawTable:
-    """Read a text file or a workbook; `score(cells)` says how many known columns a row names (header search)."""
+def read_raw(
+    data: bytes, source: str, options: ReadOptions, score: Callable[[list[str]], int], limits: Limits | None = None
+) -> RawTable:
+    """Read a text file or a workbook; `score(cells)` says how many known columns a row names (header search).
+
+    ``limits`` (config [upload]) bound what is unpacked and parsed: a workbook's parts are checked before
+    it is opened, rows and columns and the length of a value while the file is read. None: no limits
+    (a drop already accepted, replayed by rebuild).
+    """
     fmt = sniff_format(data[:16], source)
     if fmt == "xlsx":
-        return _read_xlsx(data, source, options, score)
-    return _read_text(data, source, options, score)
+        return _read_xlsx(data, source, options, score, limits)
+    return _read_text(data, source, options, score, limits)
+
+
+def _too_big(source: str, code: str, row: int | None = None, **params) -> ValidationError:
+    return ValidationError(source, [Problem.of(row, None, f"limit.{code}", **params)])
+
+
+def check_workbook(data: bytes, source: str, limits: Limits) -> None:
+    """Refuse a workbook whose parts would unpack too big, or too many times their packed size, before any
+    of it is unpacked (zipfile never unpacks more than a part's declared size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise not_a_table(source, "bad_zip", detail=str(exc)) from None
+    if len(parts) > MAX_WORKBOOK_PARTS:
+        raise _too_big(source, "parts", count=len(parts), limit=MAX_WORKBOOK_PARTS)
+    for part in parts:
+        if part.file_size > limits.max_unpacked_mb * 2**20:
+            size, limit = _mb(part.file_size), limits.max_unpacked_mb
+            raise _too_big(source, "unpacked", part=part.filename, size=size, limit=limit)
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > 2**20 and ratio > limits.max_ratio:
+            raise _too_big(source, "ratio", part=part.filename, ratio=int(ratio), limit=limits.max_ratio)
+
+
+def _mb(size: int) -> float:
+    return round(size / 2**20, 1)
+
+
+def _field_limit(limits: Limits | None) -> int:
+    """The longest value allowed, in characters (the csv module's limit is per field too)."""
+    return limits.max_field_kb * 1024 if limits else 2**31 - 1
 
 
 def _choose_header(top: list[tuple[int, list[str]]], score: Callable[[list[str]], int]) -> int:
@@ -332,7 +374,7 @@ def _ragged(rows: list[tuple[int, list[str]]], width: int) -> tuple[list[list[st
     return columns, problems
 
 
-def _read_text(data: bytes, source: str, options: ReadOptions, score) -> RawTable:
+def _read_text(data: bytes, source: str, options: ReadOptions, score, limits: Limits | None) -> RawTable:
     if b"\x00" in data[:4096] and not any(data.startswith(b) for b, _ in _BOMS) and not _utf16_without_bom(data):
         raise not_a_table(source, "binary", size=len(data), start=data[:8].hex(" "))
     text, detected, same = decode(data, source, options.encoding)
@@ -345,18 +387,26 @@ def _read_text(data: bytes, source: str, options: ReadOptions, score) -> RawTabl
     head = text[: 1 << 20]  # the header is among the first rows: parse only those here
     if len(head) < len(text) and "\n" in head:
         head = head[: head.rfind("\n") + 1]
+    if limits is not None and text.count("\n") > limits.max_rows:
+        raise _too_big(source, "rows", limit=limits.max_rows)
     stream = io.StringIO(head, newline="")
-    reader = csv.reader(stream, delimiter=delimiter)
     top: list[tuple[int, list[str]]] = []  # (line, cells) of the first non-blank rows
     ends: list[tuple[int, int]] = []  # (character offset, line) at the end of each of them
-    previous = 0
-    for cells in reader:
-        line, previous = previous + 1, reader.line_num
-        if any(c.strip() for c in cells):
-            top.append((line, cells))
-            ends.append((stream.tell(), reader.line_num))
-            if len(top) >= HEADER_SEARCH_ROWS:
-                break
+    with _fields_up_to(_field_limit(limits)):
+        reader = csv.reader(stream, delimiter=delimiter)
+        previous = 0
+        try:
+            for cells in reader:
+                line, previous = previous + 1, reader.line_num
+                if limits is not None and len(cells) > limits.max_columns:
+                    raise _too_big(source, "columns", line, count=len(cells), limit=limits.max_columns)
+                if any(c.strip() for c in cells):
+                    top.append((line, cells))
+                    ends.append((stream.tell(), reader.line_num))
+                    if len(top) >= HEADER_SEARCH_ROWS:
+                        break
+        except csv.Error:  # a value longer than the limit
+            raise _too_big(source, "field", reader.line_num + 1, limit=limits.max_field_kb if limits else 0) from None
     if not top:
         raise ValidationError(source, [Problem.of(None, None, "file.empty")])
     at = _choose_header(top, score)
@@ -369,7 +419,9 @@ def _read_text(data: bytes, source: str, options: ReadOptions, score) -> RawTabl
         encoded, start = text.encode("utf-8"), 0
     start += len(text[:offset].encode("utf-8"))
     width = max(len(cells), 1)  # trailing empty header cells too: Excel pads every row to the same width
-    body, rows, problems = _text_body(text, offset, encoded, start, delimiter, width, last_header_line + 1)
+    body, rows, problems = _text_body(
+        text, offset, encoded, start, delimiter, width, last_header_line + 1, source, limits
+    )
     body, rows = _drop_blank(body, rows)
     return RawTable(header, header_row, body, rows, detected, problems, source)
 
@@ -378,7 +430,17 @@ def _bom_length(data: bytes) -> int:
     return len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
 
 
-def _text_body(text: str, offset: int, encoded: bytes, start: int, delimiter: str, width: int, first_line: int):
+def _text_body(
+    text: str,
+    offset: int,
+    encoded: bytes,
+    start: int,
+    delimiter: str,
+    width: int,
+    first_line: int,
+    source: str,
+    limits: Limits | None,
+):
     """The rows after the header (text[offset:], the same as encoded[start:] in UTF-8) as categorical
     columns, with their line numbers.
 
@@ -398,18 +460,51 @@ def _text_body(text: str, offset: int, encoded: bytes, start: int, delimiter: st
             )
             body = table.to_pandas()
             body.columns = range(width)
-            return body, np.arange(first_line, first_line + len(body)), []
+            rows = np.arange(first_line, first_line + len(body))
+            check_field_lengths(body, rows, source, limits)
+            return body, rows, []
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass  # ragged rows: read them one by one below
-    reader = csv.reader(io.StringIO(text[offset:], newline=""), delimiter=delimiter)
     rows: list[tuple[int, list[str]]] = []
-    previous = 0
-    for cells in reader:
-        line, previous = first_line + previous, reader.line_num
-        if cells:
-            rows.append((line, cells))
+    with _fields_up_to(_field_limit(limits)):
+        reader = csv.reader(io.StringIO(text[offset:], newline=""), delimiter=delimiter)
+        previous = 0
+        try:
+            for cells in reader:
+                line, previous = first_line + previous, reader.line_num
+                if cells:
+                    rows.append((line, cells))
+        except csv.Error:  # a value longer than the limit
+            line = first_line + reader.line_num
+            raise _too_big(source, "field", line, limit=limits.max_field_kb if limits else 0) from None
     columns, problems = _ragged(rows, width)
     return _frame(columns), np.array([r for r, _ in rows], dtype=np.int64), problems
+
+
+def check_field_lengths(body: pd.DataFrame, rows: np.ndarray, source: str, limits: Limits | None) -> None:
+    """A value longer than the limit (checked per distinct value of each text column) is refused at its row."""
+    if limits is None:
+        return
+    longest = _field_limit(limits)
+    for column in body.columns:
+        values = body[column]
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        long = np.flatnonzero(values.cat.categories.str.len().to_numpy() > longest)
+        if len(long):
+            first = int(np.flatnonzero(np.isin(values.cat.codes.to_numpy(), long))[0])
+            raise _too_big(source, "field", int(rows[first]), limit=limits.max_field_kb)
+
+
+@contextlib.contextmanager
+def _fields_up_to(size: int):
+    """The csv module's field limit (process-wide) set to ``size`` while a file is read."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(size, 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
 
 
 def cell_text(value) -> str:
@@ -447,9 +542,11 @@ def _sheet(workbook, wanted, source: str):
     raise ValidationError(source, [Problem.of(None, None, "file.no_sheet", sheet=str(wanted), sheets=shown)])
 
 
-def _read_xlsx(data: bytes, source: str, options: ReadOptions, score) -> RawTable:
+def _read_xlsx(data: bytes, source: str, options: ReadOptions, score, limits: Limits | None) -> RawTable:
     import openpyxl  # imported here: only workbooks need it
 
+    if limits is not None:
+        check_workbook(data, source, limits)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # a damaged or non-Excel ZIP: zipfile, KeyError, XML errors …
@@ -460,8 +557,13 @@ def _read_xlsx(data: bytes, source: str, options: ReadOptions, score) -> RawTabl
         rows: list[tuple[int, list[str]]] = []
         last = 0
         cells_by_row = sheet.iter_rows(min_row=1, min_col=1, max_col=XLSX_MAX_COLUMNS, values_only=True)
+        longest = _field_limit(limits)
         for number, values in enumerate(cells_by_row, start=1):
+            if limits is not None and number > limits.max_rows:
+                raise _too_big(label, "rows", limit=limits.max_rows)
             cells = [cell_text(v) for v in values]
+            if limits is not None and any(len(c) > longest for c in cells):
+                raise _too_big(label, "field", number, limit=limits.max_field_kb)
             while cells and cells[-1].strip() == "":
                 cells.pop()
             if cells:
@@ -1019,18 +1121,27 @@ _DECIMAL = re.compile(r"^-?\d+[.,]\d+$")
 _INTEGER = re.compile(r"^[-+]?\d+$")
 
 
+HARD_MAX = 10**15  # no count of people is this large; any limit of the configuration is below it
+
+
 def parse_count(text: str) -> tuple[int | None, Message | None]:
-    """A whole number: 1234567, "1.234.567", "1,234,567" or "1 234 567"; "12,5" is an error."""
+    """A whole number: 1234567, "1.234.567", "1,234,567" or "1 234 567"; "12,5" is an error, and so is a
+    number beyond HARD_MAX (it could not be stored as a 64-bit integer and summed)."""
     text = text.strip()
+    value = None
     if _INTEGER.match(text):
-        return int(text), None
-    if _GROUPED.match(text):
-        return int(re.sub(r"[^\d-]", "", text)), None
-    if _DECIMAL.match(text):
+        value = int(text)
+    elif _GROUPED.match(text):
+        value = int(re.sub(r"[^\d-]", "", text))
+    elif _DECIMAL.match(text):
         whole, _, fraction = text.replace(",", ".").partition(".")
         if set(fraction) == {"0"}:
-            return int(whole), None
-    return None, ("value.not_whole_number", {"value": text})
+            value = int(whole)
+    if value is None:
+        return None, ("value.not_whole_number", {"value": text})
+    if abs(value) > HARD_MAX:
+        return None, ("limit.too_large", {"value": text, "limit": HARD_MAX})
+    return value, None
 
 
 def parse_float(text: str) -> tuple[float | None, Message | None]:
@@ -1046,9 +1157,11 @@ def parse_float(text: str) -> tuple[float | None, Message | None]:
 def parse_dose(text: str) -> tuple[int | None, Message | None]:
     """1–4, or as written: "Mũi 2", "mũi nhắc lại" (3), "booster", "Mũi nhắc lại lần 2" (4)."""
     text = text.strip()
-    count, _ = parse_count(text)
+    count, error = parse_count(text)
+    if error is not None and error[0] == "limit.too_large":
+        return None, error
     dose = count if count is not None else dose_of(header_key(text))
-    if dose is None:
+    if dose is None or dose > HARD_MAX:
         return None, ("value.not_a_dose", {"value": text})
     return dose, None
 

@@ -47,8 +47,8 @@ import pandas as pd
 import pyarrow as pa
 
 from tracker.config import Config
-from tracker.errors import InputError, TrackerError
-from tracker.ingest import KINDS, Prepared, ReadOptions, coverage_warnings, overlaps, read_bytes, read_table, rebase
+from tracker.errors import InputError, TrackerError, ValidationError
+from tracker.ingest import KINDS, Prepared, ReadOptions, overlaps, population_checks, read_bytes, read_table, rebase
 
 DB_NAME = "tracker.duckdb"
 BACKUP_NAME = DB_NAME + ".bak"
@@ -410,23 +410,30 @@ def _read(
     options: ReadOptions | None,
     opener: Opener | None,
     today: dt.date | None,
+    limited: bool = True,
 ) -> Prepared:
     """read_table (a path) or read_bytes (an upload) against the store state that `opener` gives.
 
-    The stored units go as a frame (unit_code, unit_name), so that rows may name a unit.
+    The stored units go as a frame (unit_code, unit_name), so that rows may name a unit. ``limited``:
+    the upload limits of the configuration apply (not when rebuild replays a drop accepted once).
     """
     units = None if kind == "units" else _units_frame(opener)
     base = _stored_before(opener)
+    kw = {"today": today, "base": base, "options": options, "limited": limited}
     if isinstance(source, bytes | bytearray | memoryview):
-        prepared = read_bytes(bytes(source), filename, kind, cfg, units, today=today, base=base, options=options)
+        prepared = read_bytes(bytes(source), filename, kind, cfg, units, **kw)
     else:
-        prepared = read_table(source, kind, cfg, units, today=today, base=base, options=options)
+        prepared = read_table(source, kind, cfg, units, **kw)
     if kind == "vaccinations":
         _check_overlaps(prepared, units, cfg, options, opener)
-    if kind == "vaccinations" and opener is not None:  # reports above the stored population: warn
+    if kind == "vaccinations" and opener is not None:  # reports above the stored population
         with opener() as con:
             population = con.execute("SELECT unit_code, age_band, population FROM population").df()
-        prepared.warnings.extend(coverage_warnings(prepared.frame, population, cfg, prepared.rows))
+        found, absurd = population_checks(prepared.frame, population, cfg, prepared.rows)
+        errors = [p for p in found if p.severity == "error"]
+        if errors and limited:
+            raise ValidationError(prepared.source, errors, {(errors[0].kind, errors[0].column): absurd})
+        prepared.warnings.extend(p for p in found if p.severity == "warning")
     return prepared
 
 
@@ -957,7 +964,8 @@ def _replay(con: duckdb.DuckDBPyConnection, store: Path, cfg: Config, r: dict) -
         path = Path(tmp) / _safe_name(r["source"])
         os.symlink(raw_path(store, r["sha256"]).resolve(), path)
         try:
-            prepared = _read(path, r["source"], r["kind"], cfg, options, lambda: contextlib.nullcontext(con), None)
+            opener = lambda: contextlib.nullcontext(con)  # noqa: E731
+            prepared = _read(path, r["source"], r["kind"], cfg, options, opener, None, limited=False)
         except TrackerError as exc:
             raise StoreError(f"cannot rebuild: drop {r['id']} ({r['source']}) is no longer accepted: {exc}") from None
     if prepared.sha256 != r["sha256"]:
