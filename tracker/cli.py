@@ -144,6 +144,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("drop_id", type=int, metavar="DROP_ID")
 
     sub.add_parser("rebuild", parents=[common], help="recreate the database from the raw drops")
+    sub.add_parser("gc", parents=[common], help="remove raw files no drop names (left by killed commits)")
+    sub.add_parser(
+        "doctor", parents=[common], help="check the store: private permissions, orphan raw files, rebuild = live"
+    )
 
     p = sub.add_parser("user", help="analyst accounts for the dashboard's upload page")
     users = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -264,6 +268,17 @@ def run(args: argparse.Namespace) -> int:
             f"the previous database is kept as {store.BACKUP_NAME}"
         )
         return 0
+    if args.command == "gc":
+        removed = store.gc(folder)
+        print(f"removed {len(removed)} orphan raw file(s), {sum(size for _, size in removed):,} bytes, from {folder}")
+        return 0
+    if args.command == "doctor":
+        problems = store.check(folder, cfg)
+        for problem in problems:
+            print(f"problem: {problem}")
+        if not problems:
+            print(f"{folder}: private, no orphan raw files, the live tables equal a rebuild from raw/")
+        return 1 if problems else 0
     if args.command == "user":
         return _user(args, folder)
     if args.command == "coverage":

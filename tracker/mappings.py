@@ -26,6 +26,7 @@ import tomli_w
 
 from tracker.errors import InputError
 from tracker.readers import ReadOptions
+from tracker.store import private_dir
 
 DIR = "mappings"
 NAME = re.compile(r"\w[\w.-]{0,63}")
@@ -88,10 +89,12 @@ def save(store: Path, name: str, kind: str, options: ReadOptions) -> Path:
     if options.constants:
         doc["set"] = dict(options.constants)
     file = path(store, name)
-    file.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(Path(store))
+    private_dir(file.parent)
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     header = f"# tracker ingest --mapping {name}: how to read this source's {kind} files\n"
     tmp.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
+    os.chmod(tmp, 0o600)
     os.replace(tmp, file)
     return file
 

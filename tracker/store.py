@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -52,6 +53,8 @@ from tracker.ingest import KINDS, Prepared, ReadOptions, overlaps, population_ch
 
 DB_NAME = "tracker.duckdb"
 BACKUP_NAME = DB_NAME + ".bak"
+PRIVATE_DIR = 0o700  # the store holds health data and password hashes: its owner only
+PRIVATE_FILE = 0o600
 REBUILD_NAME = DB_NAME + ".rebuild"
 RAW_DIR = "raw"
 LOCK_WAIT_SECONDS = 15
@@ -252,17 +255,44 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
 
 @contextmanager
 def writing(store: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One transaction: committed when the block ends, rolled back on any error."""
-    Path(store).mkdir(parents=True, exist_ok=True)
+    """One transaction: committed when the block ends, rolled back on any error. The store's folder and
+    database files are private to their owner (0700, 0600)."""
+    private_dir(store)
     con = _connect(store, read_only=False)
     try:
+        _private_files(*_db_files(store))
         with _transaction(con):  # the schema first, on its own: a crash in the write still leaves it
             _migrate(con)
             con.execute(SCHEMA)
         with _transaction(con):
             yield con
     finally:
+        _private_files(*_db_files(store))
         con.close()
+        _private_files(*_db_files(store))
+
+
+def private_dir(path: Path) -> Path:
+    """A folder only its owner can enter (0700), whatever the umask: the store holds health data and
+    password hashes."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) != PRIVATE_DIR:
+        os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def _private_files(*paths: Path) -> None:
+    """Files only their owner can read (0600)."""
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(path.stat().st_mode) != PRIVATE_FILE:
+                os.chmod(path, PRIVATE_FILE)
+
+
+def _db_files(store: Path) -> list[Path]:
+    db = db_path(store)
+    return [db, db.with_name(DB_NAME + ".wal"), Path(store) / BACKUP_NAME]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -299,15 +329,18 @@ class _RawWrite:
                 return
             for folder in (self.path.parent.parent, self.path.parent):
                 if not folder.exists():
-                    folder.mkdir(exist_ok=True)
+                    private_dir(folder)
                     self.created.append(folder)
             if isinstance(self.data, bytes | bytearray | memoryview):
-                with open(tmp, "wb") as fh:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+                with os.fdopen(fd, "wb") as fh:
+                    os.fchmod(fh.fileno(), PRIVATE_FILE)  # whatever the umask
                     fh.write(self.data)
                     fh.flush()
                     os.fsync(fh.fileno())
             else:
                 shutil.copyfile(self.data, tmp)  # sendfile on Linux: no copy through Python
+                os.chmod(tmp, PRIVATE_FILE)
                 fd = os.open(tmp, os.O_RDONLY)
                 try:
                     os.fsync(fd)
@@ -607,6 +640,7 @@ def commit(store: Path, prepared: Prepared, uploader: str, raw_bytes: bytes | Pa
     raw = None
     try:
         with writing(store) as con:
+            _remove_orphans(con, Path(store))  # what killed commits left behind; this one's raw file comes next
             raw = _RawWrite(Path(store), prepared.sha256, data).start()
             drop_id = _write(con, prepared, _record(prepared, str(uploader).strip()))
             raw.wait()
@@ -888,17 +922,11 @@ def load(store: Path, until: dt.date | None = None, doses: tuple[int, ...] | Non
 # --------------------------------------------------------------------------- rebuild
 
 
-def rebuild(store: Path, cfg: Config) -> dict:
-    """Recreate the database from the raw drops; the old file is kept as tracker.duckdb.bak.
+REPLAYED = {"drops", *LOAD_ORDER, *(f"{t}_history" for t in LOAD_ORDER)}  # what rebuild makes again from raw/
 
-    Replays every drop (active and undone) in id order from raw/ with its read options, and each
-    undo right after the drop that was newest when it was made, into a new file; then replaces the
-    database with it atomically. Users and meta are copied. Nothing changes when a raw file is
-    missing or a drop no longer passes validation. Returns {"drops": n, "undone": m}.
-    """
-    store = Path(store)
-    if not exists(store):
-        raise StoreError(f"no store at {store}: run `tracker init` first")
+
+def _records(store: Path) -> list[dict]:
+    """The drop log (after bringing an old store up to date, and a checkpoint)."""
     con = _connect(store, read_only=False)
     try:
         with _transaction(con):
@@ -907,39 +935,69 @@ def rebuild(store: Path, cfg: Config) -> dict:
         con.execute("CHECKPOINT")
         cursor = con.execute("SELECT * FROM drops ORDER BY id")
         names = [d[0] for d in cursor.description]
-        records = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        meta = con.execute("SELECT * FROM meta").fetchall()
-        users = con.execute("SELECT * FROM users ORDER BY name").fetchall()
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:
         con.close()
+
+
+def _build(store: Path, cfg: Config, records: list[dict], new: Path) -> None:
+    """Write a new database file at ``new``: every drop replayed from raw/ with its read options, each undo
+    right after the drop that was newest when it was made, and every other table (meta, users, the
+    login log, …) copied as it is."""
+    for leftover in (new, new.with_name(new.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(str(new))
+    try:
+        con.execute(SCHEMA)
+        con.execute(f"ATTACH '{db_path(store)}' AS old (READ_ONLY)")
+        kept = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'"
+        ).fetchall() if r[0] not in REPLAYED]  # fmt: skip
+        mine = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()}  # fmt: skip
+        for table in kept:
+            if table in mine:
+                con.execute(f"INSERT INTO main.{table} SELECT * FROM old.{table}")
+            else:
+                con.execute(f"CREATE TABLE main.{table} AS SELECT * FROM old.{table}")
+        con.execute("DETACH old")
+        undos = sorted(
+            (r for r in records if r["status"] == UNDONE),
+            key=lambda r: (r["undone_after"] or 0, r["undone_at"], r["id"]),
+        )
+        for r in records:
+            _replay(con, store, cfg, r)
+            for u in (u for u in undos if (u["undone_after"] or 0) == r["id"]):
+                with _transaction(con):
+                    _undo(con, u["id"], u["undone_by"], u["undone_at"], u["undone_after"])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    _private_files(new)
+
+
+def rebuild(store: Path, cfg: Config) -> dict:
+    """Recreate the database from the raw drops; the old file is kept as tracker.duckdb.bak.
+
+    Replays every drop (active and undone) in id order from raw/ with its read options, and each
+    undo right after the drop that was newest when it was made, into a new file; then replaces the
+    database with it atomically. Other tables (users, the login log, meta) are copied. Nothing
+    changes when a raw file is missing or a drop no longer passes validation. Returns
+    {"drops": n, "undone": m}.
+    """
+    store = Path(store)
+    if not exists(store):
+        raise StoreError(f"no store at {store}: run `tracker init` first")
+    records = _records(store)
     token = version(store)
     missing = [f"{r['id']} ({r['source']})" for r in records if not raw_path(store, r["sha256"] or "-").is_file()]
     if missing:
         raise StoreError(f"cannot rebuild: no raw file for drop(s) {', '.join(missing)}")
 
     new = store / REBUILD_NAME
-    for leftover in (new, new.with_name(REBUILD_NAME + ".wal")):
-        leftover.unlink(missing_ok=True)
     try:
-        con = duckdb.connect(str(new))
-        try:
-            con.execute(SCHEMA)
-            if meta:
-                con.executemany("INSERT INTO meta VALUES (?, ?)", meta)
-            if users:
-                con.executemany(f"INSERT INTO users VALUES ({', '.join('?' * len(users[0]))})", users)
-            undos = sorted(
-                (r for r in records if r["status"] == UNDONE),
-                key=lambda r: (r["undone_after"] or 0, r["undone_at"], r["id"]),
-            )
-            for r in records:
-                _replay(con, store, cfg, r)
-                for u in (u for u in undos if (u["undone_after"] or 0) == r["id"]):
-                    with _transaction(con):
-                        _undo(con, u["id"], u["undone_by"], u["undone_at"], u["undone_after"])
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+        _build(store, cfg, records, new)
         wal = db_path(store).with_name(DB_NAME + ".wal")
         if version(store) != token or wal.exists():
             raise StoreError("the store was written while it was being rebuilt; nothing changed, run it again")
@@ -950,12 +1008,87 @@ def rebuild(store: Path, cfg: Config) -> dict:
         except OSError:
             shutil.copy2(db_path(store), backup)
         os.replace(new, db_path(store))
+        _private_files(*_db_files(store))
         _fsync_dir(store)
     except BaseException:
         for leftover in (new, new.with_name(REBUILD_NAME + ".wal")):
             leftover.unlink(missing_ok=True)
         raise
     return {"drops": len(records), "undone": sum(r["status"] == UNDONE for r in records)}
+
+
+# --------------------------------------------------------------------------- housekeeping: orphans, checks
+
+
+def orphans(store: Path) -> list[Path]:
+    """Files under raw/ that no drop names: kept by a commit killed before COMMIT, or half-written."""
+    raw = Path(store) / RAW_DIR
+    if not raw.is_dir() or not exists(store):
+        return []
+    with reading(store) as con:
+        known = {r[0] for r in con.execute("SELECT sha256 FROM drops").fetchall() if r[0]}
+    return sorted(p for p in raw.glob("*/*") if p.is_file() and p.name not in known)
+
+
+def gc(store: Path) -> list[tuple[Path, int]]:
+    """Remove orphan raw files (see orphans) while holding the store's write lock, so that no commit is
+    keeping its raw file at the same time. Returns what was removed, with sizes."""
+    with writing(store) as con:
+        return _remove_orphans(con, Path(store))
+
+
+def _remove_orphans(con: duckdb.DuckDBPyConnection, store: Path) -> list[tuple[Path, int]]:
+    """Inside a write transaction (only its holder writes raw files): unlink files no drop names."""
+    raw = store / RAW_DIR
+    if not raw.is_dir():
+        return []
+    known = {r[0] for r in con.execute("SELECT sha256 FROM drops").fetchall() if r[0]}
+    removed = []
+    for path in sorted(raw.glob("*/*")):
+        if path.is_file() and path.name not in known:
+            with contextlib.suppress(OSError):
+                size = path.stat().st_size
+                path.unlink()
+                removed.append((path, size))
+    return removed
+
+
+def check(store: Path, cfg: Config) -> list[str]:
+    """What `tracker doctor` reports (empty: all is well): folders and files others can read, orphan or
+    missing raw files, and live tables that differ from a rebuild made in a scratch file."""
+    store = Path(store)
+    if not exists(store):
+        return [f"no store at {store}"]
+    problems = []
+    for path in [store, *sorted(p for p in store.rglob("*"))]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        wanted = PRIVATE_DIR if path.is_dir() else PRIVATE_FILE
+        if mode & 0o077:
+            problems.append(f"{path}: mode {mode:04o}, readable by others (want {wanted:04o})")
+    lost = orphans(store)
+    if lost:
+        size = sum(p.stat().st_size for p in lost)
+        problems.append(f"{len(lost)} orphan raw file(s), {size:,} bytes: `tracker gc` removes them")
+    records = _records(store)
+    missing = [r["id"] for r in records if not raw_path(store, r["sha256"] or "-").is_file()]
+    if missing:
+        problems.append(f"no raw file for drop(s) {', '.join(map(str, missing))}: the store cannot be rebuilt")
+        return problems
+    with tempfile.TemporaryDirectory(prefix="tracker-doctor-") as scratch:
+        rebuilt = Path(scratch) / DB_NAME
+        _build(store, cfg, records, rebuilt)
+        with reading(store) as con:
+            con.execute(f"ATTACH '{rebuilt}' AS rebuilt (READ_ONLY)")
+            for table in LOAD_ORDER:
+                cols = ", ".join(KINDS[table].columns)
+                differ = con.execute(
+                    f"SELECT (SELECT count(*) FROM (SELECT {cols} FROM main.{table} EXCEPT ALL "
+                    f"SELECT {cols} FROM rebuilt.{table})) + (SELECT count(*) FROM (SELECT {cols} FROM "
+                    f"rebuilt.{table} EXCEPT ALL SELECT {cols} FROM main.{table}))"
+                ).fetchall()[0][0]
+                if differ:
+                    problems.append(f"{table}: {differ} row(s) differ from a rebuild from raw/ (`tracker rebuild`)")
+    return problems
 
 
 def _replay(con: duckdb.DuckDBPyConnection, store: Path, cfg: Config, r: dict) -> None:
