@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -95,6 +96,7 @@ def run(argv: list[str], timeout: float, env: dict | None = None) -> Run:
     """Run argv to completion; wall time and peak RSS of that one process (os.wait4)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
+        env = env or {**os.environ, "TRACKER_DATA": str(DATA_DIR)}  # the benchmark's dataset and its limits
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=ROOT, env=env)
         timed_out = threading.Event()
 
@@ -147,6 +149,24 @@ def dataset_ready(units: int, days: int) -> bool:
     if meta.get("units") != units or meta.get("days") != days:
         return False
     return all((DATA_DIR / f"{t}.csv").is_file() for t in TABLES)
+
+
+def configure() -> None:
+    """The benchmark's dataset folder gets the project's configuration, with upload limits raised for a
+    country-sized file (a deployment at that scale raises them the same way, in its config.toml)."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    project = ROOT / "data"
+    for name in ("targets.toml", "risk_rules.toml"):
+        shutil.copyfile(project / name, DATA_DIR / name)
+    config = (project / "config.toml").read_text(encoding="utf-8")
+    config = re.sub(r"(?m)^max_mb = \d+$", "max_mb = 4096", config)
+    config = re.sub(r"(?m)^max_rows = \d+$", "max_rows = 1000000000", config)
+    (DATA_DIR / "config.toml").write_text(config, encoding="utf-8")
+    (DATA_DIR / "dataset.toml").write_text(
+        '[dataset]\nsample = true\nlabel_vi = "Số liệu tổng hợp cho đo hiệu năng"\n'
+        'label_en = "Synthetic benchmark data"\n',
+        encoding="utf-8",
+    )
 
 
 def generate(python: str, units: int, days: int, timeout: float) -> Run:
@@ -499,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {k:8} {v}")
     print(flush=True)
 
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    configure()
     csv = DATA_DIR / "vaccinations.csv"
     if args.regenerate or not dataset_ready(args.units, args.days):
         print(f"generating {args.units} units × {args.days} days into {_rel(DATA_DIR)}/ …", flush=True)
