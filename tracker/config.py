@@ -86,6 +86,13 @@ class Config:
     plan_vi: str = ""
     plan_en: str = ""
     limits: Limits = field(default_factory=Limits)
+    # Failed dashboard logins, per account name and per client ([access] max_failures, …; see tracker.auth):
+    # max_failures within failure_window_minutes lock out for lockout_seconds, doubled per further failure,
+    # at most max_lockout_minutes.
+    login_max_failures: int = 5
+    login_failure_window_minutes: int = 15
+    login_lockout_seconds: int = 60
+    login_max_lockout_minutes: int = 60
 
     def _pick(self, field_name: str, lang: str) -> str:
         return getattr(self, f"{field_name}_{lang}", "") or getattr(self, f"{field_name}_vi", "")
@@ -252,7 +259,21 @@ def load_config(data_dir: Path | None = None, targets_file: Path | None = None) 
         upload_max_mb=int(raw.get("upload", {}).get("max_mb", 50)),
         limits=_limits(raw, data_dir / "config.toml"),
         require_login_to_view=bool(raw.get("access", {}).get("require_login_to_view", False)),
+        **_login_policy(raw, data_dir / "config.toml"),
     )
+
+
+def _login_policy(raw: dict, path: Path) -> dict[str, int]:
+    """[access] max_failures, failure_window_minutes, lockout_seconds, max_lockout_minutes: whole numbers above 0."""
+    values = {}
+    for key in ("max_failures", "failure_window_minutes", "lockout_seconds", "max_lockout_minutes"):
+        if key not in raw.get("access", {}):
+            continue
+        value = raw["access"][key]
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise InputError(f"{path}: [access] {key} must be a whole number above 0, got {value!r}")
+        values[f"login_{key}"] = value
+    return values
 
 
 def _limits(raw: dict, path: Path) -> Limits:
