@@ -14,7 +14,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard.access import login_form, logout_button
+from dashboard.access import ensure_active, login_form, logout_button
 from dashboard.downloads import drops_export, table_downloads
 from dashboard.state import Context, choice, config, guarded, header, show_table
 from tracker import i18n, mappings, store
@@ -248,6 +248,7 @@ def upload(ctx: Context, analyst: str) -> None:
     st.subheader(ctx.t("upload.preview"))
     show_table(preview(ctx, prepared.frame.head(MAX_SHOWN)))
     if st.button(ctx.t("upload.commit"), type="primary", key="commit", disabled=not storable):
+        ensure_active(ctx.folder)  # the account may have been disabled since the page ran: then nothing is stored
         drop_id = store.commit(ctx.folder, prepared, analyst, data)
         st.session_state["last_message"] = ctx.t("upload.committed", drop=drop_id, rows=ctx.number(len(prepared.frame)))
         if save_as:
@@ -287,6 +288,7 @@ def drops(ctx: Context, analyst: str) -> None:
         first = choices.index(linked) if linked in choices else 0
         chosen = st.selectbox(ctx.t("upload.undo"), choices, index=first, key="undo_drop")
         if st.form_submit_button(ctx.t("upload.undo_button"), key="undo_submit"):
+            ensure_active(ctx.folder)
             store.undo(ctx.folder, int(chosen), analyst)
             st.session_state["last_message"] = ctx.t("upload.undone", drop=chosen)
             st.rerun()

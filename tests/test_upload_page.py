@@ -3,6 +3,7 @@ refused with its report and nothing stored, and undo restoring the previous figu
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -113,9 +114,9 @@ def test_a_good_drop_is_stored_shown_on_the_overview_and_undone(folder):
 
 
 def test_a_bad_drop_is_refused_with_its_rows_and_nothing_is_stored(folder):
-    files_before = snapshot(folder)
     bad = b"date,unit_code,age_band,dose,people_cumulative\n2022-03-31,071,18-49,1,100\n2022-03-31,099,18-49,1,5\n"
     at = log_in(open_upload("en"))
+    files_before = snapshot(folder)  # after logging in, which records the login in the store
     at.file_uploader[0].set_value(("bad.csv", bad, "text/csv")).run()
     assert not at.exception
     assert any(i18n.t("upload.rejected", "en", rows="1") in e.value for e in at.error)
@@ -172,8 +173,8 @@ def test_the_preview_is_in_vietnamese_with_formatted_numbers_and_kinds(folder):
 
 
 def test_an_overlapping_file_is_warned_about_before_storing_and_the_headline_keeps_its_figures(folder):
-    files_before = snapshot(folder)
     at = log_in(open_upload("vi"))
+    files_before = snapshot(folder)  # after logging in, which records the login in the store
     at.file_uploader[0].set_value(("wide_vi.csv", WIDE_VI.read_bytes(), "text/csv")).run()
     assert not at.exception and not at.error
     warned = " ".join(w.value for w in at.warning)
@@ -215,3 +216,102 @@ def test_a_saved_mapping_reads_a_file_that_needs_it(folder):
     assert not at.error, [e.value for e in at.error]
     preview = next(df.value for df in at.dataframe if "Age group" in df.value.columns)
     assert preview.iloc[0]["Date"] == "13 Oct 2021" and preview.iloc[0]["Age group"] == "18-49"
+
+
+# --------------------------------------------------------------------------- issue 11: accounts, logins
+
+
+def _login_form_is_back(at: AppTest, lang: str) -> bool:
+    return len(at.file_uploader) == 0 and any(i18n.t("login.heading", lang) in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_disabled_account_is_logged_out_and_cannot_commit(folder, lang):
+    at = log_in(open_upload(lang))
+    at.file_uploader[0].set_value(("lam_binh.csv", _good_drop(folder), "text/csv")).run()
+    assert not at.exception and not at.error
+    auth.disable_user(folder, "lan")  # `tracker user disable lan` while the session is open
+    before = snapshot(folder)
+    at.button(key="commit").click().run()
+    assert not at.exception
+    assert snapshot(folder) == before  # nothing stored
+    assert _login_form_is_back(at, lang)
+    assert any(i18n.t("login_guard.ended", lang, name="lan") in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_disabled_account_is_logged_out_and_cannot_undo(folder, lang):
+    at = log_in(open_upload(lang))
+    assert at.button(key="undo_submit")
+    auth.disable_user(folder, "lan")
+    before = snapshot(folder)
+    at.button(key="undo_submit").click().run()
+    assert not at.exception
+    assert snapshot(folder) == before
+    assert set(store.drops(folder)["status"]) == {"active"}
+    assert _login_form_is_back(at, lang)
+    assert any(i18n.t("login_guard.ended", lang, name="lan") in w.value for w in at.warning)
+
+
+def test_a_removed_account_is_logged_out_on_the_next_run(folder):
+    at = log_in(open_upload("en"))
+    with store.writing(folder) as con:  # e.g. the store restored from a backup taken before the account existed
+        con.execute("DELETE FROM users WHERE name = 'lan'")
+    at.run()
+    assert _login_form_is_back(at, "en")
+    assert any(i18n.t("login_guard.ended", "en", name="lan") in w.value for w in at.warning)
+
+
+def test_the_account_is_checked_again_just_before_the_write(folder, monkeypatch):
+    at = log_in(open_upload())
+    at.file_uploader[0].set_value(("lam_binh.csv", _good_drop(folder), "text/csv")).run()
+    drops_before = store.drops(folder)
+    checks = []
+    real = auth.is_active
+
+    def disabled_once_the_page_has_checked(where, name):
+        active = real(where, name)
+        if not checks:  # the account is disabled after the page's first check of this run, before the commit
+            auth.disable_user(folder, "lan")
+        checks.append(active)
+        return active
+
+    monkeypatch.setattr(auth, "is_active", disabled_once_the_page_has_checked)
+    at.button(key="commit").click().run()
+    assert not at.exception
+    assert checks[:2] == [True, False]
+    assert store.drops(folder).equals(drops_before)  # nothing stored
+    assert _login_form_is_back(at, "vi")
+
+
+def test_25_wrong_passwords_on_the_form_then_the_right_one_is_refused_until_the_lockout_ends(folder, monkeypatch):
+    now = [dt.datetime(2021, 12, 1, 8, 0)]
+    monkeypatch.setattr(auth, "_utc_now", lambda: now[0])
+    at = open_upload("vi")
+    for i in range(25):
+        log_in(at, password=f"đoán-sai-{i}")
+        now[0] += dt.timedelta(seconds=1)
+    log_in(at)  # the right password, 25 s after the first failure: the 60 s lockout still runs
+    assert len(at.file_uploader) == 0
+    wait = i18n.t("login_guard.wait_seconds", "vi", n=fmt.number(39, "vi"))
+    assert any(i18n.t("login_guard.locked", "vi", wait=wait) in e.value for e in at.error), [e.value for e in at.error]
+    assert auth.login_log(folder, "lan")["outcome"].value_counts().to_dict() == {"locked": 21, "wrong_password": 5}
+
+    now[0] += dt.timedelta(minutes=16)
+    log_in(at)
+    assert len(at.file_uploader) == 1
+    shown = " ".join(w.value for w in at.warning)
+    assert "26" in shown and i18n.t("login_guard.not_you", "vi") in shown  # the failures since the last login
+    log_in_again = auth.login_log(folder, "lan")
+    assert log_in_again["outcome"].iloc[-1] == "ok" and len(log_in_again) == 27
+
+
+def test_after_logging_in_the_previous_login_is_shown(folder, monkeypatch):
+    monkeypatch.setattr(auth, "_utc_now", lambda: dt.datetime(2021, 12, 1, 8, 5))
+    auth.attempt_login(folder, "lan", PASSWORD, client="192.0.2.1", now=dt.datetime(2021, 11, 30, 7, 45))
+    at = log_in(open_upload("en"))
+    assert len(at.file_uploader) == 1
+    previous = i18n.t("login_guard.previous", "en", time="30 Nov 2021 07:45 UTC", client="192.0.2.1", failures="0")
+    assert any(previous in i.value for i in at.info), [i.value for i in at.info]
+    at.run()
+    assert not any(previous in i.value for i in at.info)  # once, right after logging in
