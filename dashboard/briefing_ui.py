@@ -13,7 +13,7 @@ import logging
 
 import streamlit as st
 
-from dashboard.state import Context, config, dataset
+from dashboard.state import Context, config, dataset, md_escape
 from tracker import briefing
 from tracker.errors import TrackerError
 
@@ -42,7 +42,7 @@ def briefing_buttons(ctx: Context) -> None:
         briefing.check()
         briefing.find_fonts()
     except TrackerError as exc:
-        st.info(ctx.t("brief.unavailable", message=str(exc)))
+        st.info(ctx.t("brief.unavailable", message=md_escape(exc)))  # it may quote a path: text, not Markdown
         return
     left, right = st.columns(2)
     for column, fmt, label in ((left, "pdf", "brief.download_pdf"), (right, "pptx", "brief.download_pptx")):

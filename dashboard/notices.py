@@ -3,6 +3,9 @@
 A district's figure is unavailable when its age-group reports overlap (a group as one figure beside
 its bands) or a group reported as a whole does not split into the group asked (tracker.core). The
 page then says so instead of showing an empty cell, and links to the drop on the Upload page.
+
+The district's name, the age labels, the file name and the uploader come from the data: they are escaped
+(md_escape) so they show as text, never as Markdown; the link to the drop is ours.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.state import Context, unavailable
-from tracker import views
+from dashboard.state import Context, md_escape, unavailable
+from tracker import i18n, views
 
 
 def unavailable_notice(ctx: Context, pairs) -> None:
@@ -19,13 +22,26 @@ def unavailable_notice(ctx: Context, pairs) -> None:
     missing = unavailable(ctx.folder, ctx.version, ctx.as_of, tuple((g, int(d)) for g, d in pairs))
     if missing.empty:
         return
-    texts = views.unavailable_texts(missing, ctx.cfg, ctx.lang, unit=lambda name: f"**{name}**")
+    texts = views.unavailable_texts(
+        _escaped_labels(missing, ctx), ctx.cfg, ctx.lang, unit=lambda n: f"**{md_escape(n)}**"
+    )
     lines = []
     for text, r in zip(texts, missing.itertuples(index=False), strict=True):
         if pd.notna(r.drop_id):
             text += " " + ctx.t(
-                "unavailable.drop", drop=int(r.drop_id), source=r.source, uploader=r.uploader,
+                "unavailable.drop", drop=int(r.drop_id), source=md_escape(r.source), uploader=md_escape(r.uploader),
                 date=ctx.date(r.ingested_at), link=f"upload?drop={int(r.drop_id)}",
             )  # fmt: skip
         lines.append(f"- {text}")
     st.warning(f"**{ctx.t('unavailable.heading')}**\n" + "\n".join(lines) + f"\n\n{ctx.t('unavailable.fix')}")
+
+
+def _escaped_labels(missing: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """`missing` with each age label as the Markdown of its display text: a configured group by its label,
+    any other label (a band, as the file gave it) escaped. views.unavailable_texts shows a label that is
+    not a group id as it is."""
+
+    def shown(label: str) -> str:
+        return i18n.label(ctx.cfg.groups[label], ctx.lang) if label in ctx.cfg.groups else md_escape(label)
+
+    return missing.assign(labels=[[shown(label) for label in labels] for labels in missing["labels"]])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import string
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -23,6 +25,33 @@ from tracker.figures import trends
 from tracker.figures.common import download_config
 
 LOG = logging.getLogger("tracker.dashboard")
+
+# Markdown: every ASCII punctuation character, backslash-escaped, stands for itself (CommonMark), so no image,
+# link, emphasis, code, heading, list, table, LaTeX ($) or Streamlit directive (:red[…]) can start; < > &
+# become entities, so no HTML tag or entity either. A line break would start a new block: a space instead.
+# "_" and "." between two letters or digits mean nothing there (no emphasis, no list), and stay readable.
+_MARKDOWN = {c: "\\" + c for c in string.punctuation} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_MARKDOWN |= dict.fromkeys("\r\n\v\f\x85\u2028\u2029", " ")
+_INWORD = "_."
+# Streamlit also makes links of text after escapes are resolved (GFM autolinks: http://…, www.…, a@b.c) and
+# draws its logo for :streamlit:. An invisible word joiner breaks those words.
+_LINKS = re.compile(r"(?i)(?<=http)(?=s?:)|(?<=www)(?=\.)|(?=@)|(?<=:)(?=streamlit:)")
+WORD_JOINER = "\u2060"
+
+
+def md_escape(text) -> str:
+    """`text` as Markdown that shows exactly that text, on one line: for every string that comes from the
+    data rather than from tracker/i18n.toml (unit names and codes, file names, uploaders, age labels,
+    boundary features, error messages quoting them) before it goes into st.markdown, an alert, a caption,
+    a heading, or a metric's or widget's label or help. Not for tables and select-box options (plain text)."""
+    if text is None:
+        return ""
+    text = _LINKS.sub(WORD_JOINER, str(text))
+    last = len(text) - 1
+    return "".join(
+        c if c in _INWORD and 0 < i < last and text[i - 1].isalnum() and text[i + 1].isalnum() else _MARKDOWN.get(c, c)
+        for i, c in enumerate(text)
+    )
 
 
 def config() -> Config:
@@ -340,7 +369,7 @@ def guarded(render, needs_data: bool = True) -> None:
     try:
         render(ctx)
     except TrackerError as exc:
-        st.error(ctx.t("app.error", message=str(exc)))
+        st.error(ctx.t("app.error", message=md_escape(exc)))  # it may quote the data: text, not Markdown
     except Exception:  # a bug: details to the server log, a message to the user (st.stop/st.rerun are BaseExceptions)
         LOG.exception("page failed")
         st.error(ctx.t("app.unexpected"))

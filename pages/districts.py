@@ -15,6 +15,7 @@ from dashboard.state import (
     district_table,
     guarded,
     header,
+    md_escape,
     show_table,
 )
 from tracker import core, i18n
@@ -47,13 +48,13 @@ def district_map(ctx: Context, table, metric: str):
     column, key, worse, kind = METRICS[metric]
     shapes, problem = boundaries(ctx.folder, ctx.version)
     if problem:
-        st.warning(ctx.t("districts.boundaries_problem", problem=problem))
+        st.warning(ctx.t("districts.boundaries_problem", problem=md_escape(problem)))
     elif shapes is not None and (shapes.unmatched_features or shapes.unmatched_units):
-        st.info(
+        st.info(  # the features' names come from the boundary file, the units' codes from the data
             ctx.t(
                 "districts.unmatched",
-                features=", ".join(shapes.unmatched_features) or "—",
-                units=", ".join(shapes.unmatched_units) or "—",
+                features=", ".join(map(md_escape, shapes.unmatched_features)) or "—",
+                units=", ".join(map(md_escape, shapes.unmatched_units)) or "—",
             )
         )
     units = table[table["unit_code"] != core.TOTAL]

@@ -7,7 +7,16 @@ import streamlit as st
 from dashboard.briefing_ui import briefing_buttons
 from dashboard.downloads import freshness_export, table_downloads
 from dashboard.notices import unavailable_notice
-from dashboard.state import Context, comparison_coverage, freshness, guarded, header, show_table, target_cards
+from dashboard.state import (
+    Context,
+    comparison_coverage,
+    freshness,
+    guarded,
+    header,
+    md_escape,
+    show_table,
+    target_cards,
+)
 from tracker import core, i18n, views
 from tracker.figures.common import STATUS_COLORS
 
@@ -75,7 +84,7 @@ def render(ctx: Context) -> None:
     if stale.empty:
         st.success(ctx.t("overview.all_fresh", days=views.STALE_AFTER_DAYS))
     else:
-        names = ", ".join(stale["unit_name"])
+        names = ", ".join(md_escape(name) for name in stale["unit_name"])  # from the data: text, not Markdown
         st.warning(ctx.t("overview.stale", count=len(stale), names=names, days=views.STALE_AFTER_DAYS))
     shown = fresh.assign(
         last_report_date=fresh["last_report_date"].map(ctx.date),

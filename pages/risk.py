@@ -17,6 +17,7 @@ from dashboard.state import (
     boundaries,
     guarded,
     header,
+    md_escape,
     risk_levels,
     risk_lower,
     risk_rules,
@@ -56,7 +57,7 @@ def green_weeks(history: pd.DataFrame) -> int:
 def level_map(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, rs) -> None:
     shapes, problem = boundaries(ctx.folder, ctx.version)
     if problem:
-        st.warning(ctx.t("districts.boundaries_problem", problem=problem))
+        st.warning(ctx.t("districts.boundaries_problem", problem=md_escape(problem)))
     units = ctx.ds.units[["unit_code", "lat", "lon"]].assign(
         unit_code=ctx.ds.units["unit_code"].astype(str),
         population=core.group_population(ctx.ds, ctx.cfg, "all"),

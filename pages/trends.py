@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.notices import unavailable_notice
-from dashboard.state import Context, coverage_chart, daily_doses, guarded, header, incidence_series
+from dashboard.state import Context, coverage_chart, daily_doses, guarded, header, incidence_series, md_escape
 from tracker import i18n
 from tracker.figures import trends
 
@@ -18,7 +18,8 @@ def render(ctx: Context) -> None:
     header(ctx, "page.trends")
     group_label = i18n.label(ctx.cfg.group(ctx.target.group), ctx.lang)
     st.markdown(
-        f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}** · {ctx.place()} · {i18n.label(ctx.target, ctx.lang)}"
+        f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}** · {md_escape(ctx.place())} · "
+        f"{i18n.label(ctx.target, ctx.lang)}"
     )
     unavailable_notice(ctx, [(ctx.target.group, ctx.target.dose), *([ctx.compare] if ctx.compare else [])])
     coverage_chart(ctx, ctx.units)
