@@ -45,6 +45,19 @@ def download_config(metric: str, place: str, as_of: dt.date | str) -> dict:
     }
 
 
+# Plotly draws its texts (hover labels, legend entries, axis labels, annotations, titles) from a subset of HTML
+# (<b>, <i>, <br>, <a href>, <span style>) with entities decoded, a hovertemplate also fills %{…} fields, and
+# a text between $…$ is LaTeX. A name from the data is given as entities for those characters.
+_PLOTLY = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "%": "&#37;", "$": "&#36;"})
+
+
+def plotly_text(text) -> str:
+    """`text` (a unit name, any string from the data) for a Plotly text or hovertemplate: shown as it is, never
+    as a tag, a %{…} field or LaTeX. Not for the names written on a map (a Scattermap `mode="text"` trace):
+    plotly.js hands those to MapLibre, which draws plain text."""
+    return str(text).translate(_PLOTLY)
+
+
 # Plotly's number separators per language: decimal mark, then thousands separator.
 SEPARATORS = {"vi": ",.", "en": ".,"}
 DATE_TICKS = {"vi": "%d/%m/%Y", "en": "%d %b %Y"}

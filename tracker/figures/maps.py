@@ -19,7 +19,7 @@ import plotly.colors as pc
 import plotly.graph_objects as go
 
 from tracker import geo
-from tracker.figures.common import STATUS_COLORS, style
+from tracker.figures.common import STATUS_COLORS, plotly_text, style
 from tracker.i18n import t
 
 NO_DATA_COLOR = STATUS_COLORS["unavailable"]
@@ -209,7 +209,7 @@ def _tooltips(frame, value, value_label, fmt_value, categories, lang) -> list[st
             shown = categories[v][0] if v in categories else fmt_value(v)
         else:
             shown = fmt_value(v)
-        lines = [f"<b>{name}</b>", f"{value_label}: {shown}", *_hover_lines(extra)]
+        lines = [f"<b>{plotly_text(name)}</b>", f"{value_label}: {shown}", *_hover_lines(extra)]
         out.append("<br>".join(dict.fromkeys(lines)))  # a hover line repeating the value is shown once
     return out
 
@@ -434,7 +434,7 @@ def _notes(frame: pd.DataFrame, boundaries: geo.Boundaries | None, lang: str) ->
     if boundaries is None:
         return _wrap(t("map.schematic_note", lang)) + _wrap(t("map.schematic_hint", lang))
     drawn = set(boundaries.codes)
-    absent = [n for c, n in zip(frame["unit_code"], frame["unit_name"], strict=True) if c not in drawn]
+    absent = [plotly_text(n) for c, n in zip(frame["unit_code"], frame["unit_name"], strict=True) if c not in drawn]
     return _wrap(t("map.missing_boundaries", lang, names=", ".join(absent))) if absent else []
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from tracker.figures.common import DATE_TICKS, style
+from tracker.figures.common import DATE_TICKS, plotly_text, style
 
 # Fallback colours per level when the frame carries no `hex` column (those of data/risk_rules.toml).
 LEVEL_HEX = {1: "#00A651", 2: "#FFD500", 3: "#FF8C00", 4: "#E00000"}
@@ -32,6 +32,7 @@ def risk_history(frame: pd.DataFrame, lang: str, title: str | None) -> go.Figure
     weeks = sorted(frame["week_end"].unique())
     grid = frame.pivot_table(index="unit_name", columns="week_end", values="level", aggfunc="first")
     grid = grid.reindex(index=units, columns=weeks)
+    rows = [plotly_text(u) for u in units]  # the y axis labels and %{y} in the tooltip: Plotly text
     text = grid.map(lambda v: names.get(int(v), "") if pd.notna(v) else "")
     # a stepped colour scale over levels lo..hi: each whole level gets its own flat band
     lo, hi = min(colors), max(colors)
@@ -46,7 +47,7 @@ def risk_history(frame: pd.DataFrame, lang: str, title: str | None) -> go.Figure
         go.Heatmap(
             z=grid.to_numpy(dtype=float),
             x=weeks,
-            y=units,
+            y=rows,
             zmin=lo - 0.5,
             zmax=hi + 0.5,
             colorscale=scale,

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from tracker import core, fmt, i18n
 from tracker.config import Target
-from tracker.figures.common import DOSE_COLORS, OVER_COLOR, PROVINCE_COLOR, SERIES_COLORS, style
+from tracker.figures.common import DOSE_COLORS, OVER_COLOR, PROVINCE_COLOR, SERIES_COLORS, plotly_text, style
 
 
 def _colors(codes: list[str]) -> dict[str, str]:
@@ -21,10 +21,11 @@ def _colors(codes: list[str]) -> dict[str, str]:
 
 def _units(frame: pd.DataFrame, lang: str, whole: str | None = None):
     """(code, rows, display name) for each unit of a long frame, in order of appearance; the TOTAL row
-    is called ``whole`` (the configured "Toàn tỉnh", see Config.whole)."""
+    is called ``whole`` (the configured "Toàn tỉnh", see Config.whole). The name is Plotly text (plotly_text):
+    it names the line in the legend and in the hovertemplate."""
     for code in dict.fromkeys(frame["unit_code"]):
         part = frame[frame["unit_code"] == code]
-        yield code, part, _name(code, part["unit_name"].iat[0], lang, whole)
+        yield code, part, plotly_text(_name(code, part["unit_name"].iat[0], lang, whole))
 
 
 def _unit_line(code, name, color, x, y, customdata, hovertemplate) -> go.Scatter:
