@@ -402,3 +402,36 @@ def test_a_target_is_judged_on_its_own_group_in_the_browser(visit):
     visit.check_no_errors("trends (vi) after choosing the 70 % target and a district")
     shown = sidebar.get_by_test_id("stSelectbox").first.inner_html()
     assert target.label_vi in shown, f"the target control shows {shown[:2000]!r}"
+
+
+def test_a_name_written_as_markdown_is_shown_as_text(context, tmp_path):
+    """Issue 11, item 6, where it happened: a district named ``![x](http://127.0.0.1:9/beacon.png)`` was a real
+    <img> in the overview's late-districts warning, and every viewer's browser fetched it. With the names of
+    tests/test_injection.py (two late districts, a drop's file name and uploader in the unavailable-figure
+    notice), the overview shows them as text: no image or link from them, no request, no script."""
+    from tests.test_injection import LATE, NAMES, SOURCE, UPLOADER, WORD_JOINER, inject
+
+    store.init(tmp_path / "store", load_config())  # the folder Server gives the app as TRACKER_STORE
+    inject(tmp_path / "store")
+    with running_server(tmp_path) as server:
+        opened = Visit(context, server)
+        requests, dialogs = [], []
+        opened.page.on("request", lambda request: requests.append(request.url))
+        opened.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        try:
+            opened.open("overview", "vi")
+            opened.check_no_errors("overview (vi) with names written as Markdown")
+            page, main = opened.page, opened.page.get_by_test_id("stMain")
+            injected = page.locator('img[src*="127.0.0.1:9"], img[src="x"], img[src="x.png"], a[href*="127.0.0.1:9"]')
+            assert injected.count() == 0, [
+                injected.nth(i).evaluate("e => e.outerHTML") for i in range(injected.count())
+            ]
+            alerts = " ".join(main.get_by_test_id("stAlert").all_inner_texts()).replace(WORD_JOINER, "")
+            for name in [*(NAMES[code] for code in LATE), SOURCE, UPLOADER]:
+                assert name in alerts, f"{name!r} is not shown as it is: {alerts[:3000]!r}"
+            assert main.locator('a[href*="upload?drop="]').count() >= 1, "the notice links to the drop"
+        finally:
+            opened.close()
+    fetched = [url for url in requests if urlsplit(url).port == 9 or urlsplit(url).path in ("/x", "/x.png")]
+    assert not fetched, f"the page fetched what the names point at: {fetched}"
+    assert not dialogs, f"a name ran a script: {dialogs}"
