@@ -171,8 +171,8 @@ def accounts(_accounts, tmp_path):
 
 
 def store_bytes(folder: Path) -> bytes:
-    """Every byte of the store's database (and its write-ahead log, when there is one)."""
-    return b"".join(p.read_bytes() for p in sorted(Path(folder).glob("tracker.duckdb*")) if p.is_file())
+    """Every byte of every file in the store folder (the database, the login log, their write-ahead logs)."""
+    return b"".join(p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file())
 
 
 def test_an_old_hash_logs_in_and_is_rehashed_with_the_new_parameters(accounts):
@@ -341,3 +341,30 @@ def test_the_login_policy_is_read_from_the_access_table(tmp_path):
     (data / "config.toml").write_text(text.replace("max_failures = 5", "max_failures = 0"), encoding="utf-8")
     with pytest.raises(InputError, match="max_failures"):
         load_config(data)
+
+
+def test_a_login_leaves_the_store_version_alone(accounts):
+    """Logins are logged in a file of their own: attempts do not make every page reload its figures."""
+    auth.attempt_login(accounts, "lan", PASSWORD, now=T0)  # the first login re-hashes nothing here
+    before = store.version(accounts)
+    for i in range(3):
+        auth.attempt_login(accounts, "lan", "sai mật khẩu", client="198.51.100.1", now=T0 + i * SECOND)
+    assert auth.attempt_login(accounts, "lan", PASSWORD, now=T0 + 10 * SECOND).ok
+    assert store.version(accounts) == before
+    assert len(auth.login_log(accounts)) == 5
+
+
+def test_tracker_user_log_lists_the_attempts(capsys, accounts):
+    auth.attempt_login(accounts, "lan", "sai mật khẩu", client="198.51.100.7", now=T0)
+    auth.attempt_login(accounts, "lan", PASSWORD, client="198.51.100.7", now=T0 + MINUTE)
+    auth.attempt_login(accounts, "minh", PASSWORD, now=T0 + 2 * MINUTE)
+    code, out, err = run(capsys, "user", "log", "lan", "--store", accounts)
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["name"], r["client"], r["outcome"]) for r in rows] == [
+        ("lan", "198.51.100.7", "wrong_password"), ("lan", "198.51.100.7", "ok")
+    ]  # fmt: skip
+    assert rows[0]["attempted_at"] == f"{T0:%Y-%m-%dT%H:%M:%S}Z"
+    assert "sai mật khẩu" not in out and PASSWORD not in out
+    code, out, err = run(capsys, "user", "log", "--store", accounts, "--format", "json")
+    assert [r["name"] for r in json.loads(out)] == ["lan", "lan", "minh"]

@@ -1,4 +1,5 @@
-"""Local analyst accounts, kept in the store's ``users`` table, and every login attempt, in ``login_attempts``.
+"""Local analyst accounts, kept in the store's ``users`` table, and every login attempt, in ``login_attempts``
+of a file of its own beside the database (``logins.duckdb``: a login does not change the store's version).
 
 Passwords are never stored, logged or printed: only a salted scrypt hash (``hashlib.scrypt``,
 n=2**17, r=8, p=1 — OWASP's minimum — a 32-byte key, a 16-byte random salt per user), with its KDF
@@ -68,6 +69,7 @@ CREATE TABLE IF NOT EXISTS login_attempts (
     id BIGINT NOT NULL, attempted_at TIMESTAMP NOT NULL, name VARCHAR NOT NULL, client VARCHAR, outcome VARCHAR NOT NULL
 )
 """
+LOG_FILE = "logins.duckdb"
 _LOGIN_LOCK = threading.Lock()  # one login decision at a time in this process (and one 128 MiB hash at a time)
 
 
@@ -236,10 +238,12 @@ class LoginResult:
 
 
 def _has_log(store: Path) -> bool:
-    """Whether the store has a login log yet (a store from before it has none)."""
-    with store_mod.reading(store) as con:
-        found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'login_attempts'").fetchall()
-    return bool(found[0][0])
+    """Whether the store has a login log yet."""
+    return (Path(store) / LOG_FILE).is_file()
+
+
+def _log(store: Path, write: bool = False):
+    return store_mod.side_file(store, LOG_FILE, write)
 
 
 def _lockout(store: Path, name: str, client: str | None, now: dt.datetime, policy: LoginPolicy) -> dt.datetime | None:
@@ -248,7 +252,7 @@ def _lockout(store: Path, name: str, client: str | None, now: dt.datetime, polic
         return None
     counted = ", ".join(f"'{o}'" for o in FAILURES)
     since = now - HISTORY
-    with store_mod.reading(store) as con:
+    with _log(store) as con:
         last_ok = con.execute(
             "SELECT coalesce(max(id), -1) FROM login_attempts WHERE name = ? AND outcome = 'ok'", [name]
         ).fetchall()[0][0]
@@ -307,7 +311,7 @@ def attempt_login(
     with _LOGIN_LOCK:
         until = _lockout(store, logged, client, now, policy)
         if until is not None:
-            with store_mod.writing(store) as con:
+            with _log(store, write=True) as con:
                 _record(con, now, logged, client, LOCKED)
             wait = math.ceil((until - now).total_seconds())
             return _logged(LoginResult(False, LOCKED, logged, retry_at=until, retry_after=wait), client)
@@ -318,22 +322,24 @@ def attempt_login(
         if right and (account[3], account[4], account[5], account[6]) != (SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES):
             salt = secrets.token_bytes(SALT_BYTES)
             new = (salt, hash_password(password, salt))
-        with store_mod.writing(store) as con:
-            found = con.execute("SELECT hash, disabled FROM users WHERE name = ?", [typed]).fetchall()
-            if account is None or not found:
-                outcome = UNKNOWN_USER
-            elif not right or bytes(found[0][0]) != bytes(account[1]):  # (or the password changed meanwhile)
-                outcome = WRONG_PASSWORD
-            else:
-                outcome = DISABLED if found[0][1] else OK
-            result = LoginResult(outcome == OK, outcome, logged)
+        if account is None:
+            outcome = UNKNOWN_USER
+        elif not right:
+            outcome = WRONG_PASSWORD
+        else:
+            outcome = DISABLED if account[7] else OK
+        if outcome == OK and new is not None:  # once per account: the store's version changes then only
+            with store_mod.writing(store) as con:
+                con.execute(
+                    "UPDATE users SET salt = ?, hash = ?, kdf = ?, n = ?, r = ?, p = ?, dklen = ? "
+                    "WHERE name = ? AND hash = ?",
+                    [new[0], new[1], KDF, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES, typed, bytes(account[1])],
+                )
+        result = LoginResult(outcome == OK, outcome, logged)
+        with _log(store, write=True) as con:
+            con.execute(LOG_SCHEMA)
             if outcome == OK:
                 result = _previous(con, result)
-                if new is not None:
-                    con.execute(
-                        "UPDATE users SET salt = ?, hash = ?, kdf = ?, n = ?, r = ?, p = ?, dklen = ? WHERE name = ?",
-                        [new[0], new[1], KDF, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES, typed],
-                    )
             _record(con, now, logged, client, outcome)
     return _logged(result, client)
 
@@ -381,7 +387,7 @@ def login_log(store: Path, name: str | None = None, since: dt.datetime | None = 
         where.append("attempted_at >= ?")
         values.append(since)
     clause = f"WHERE {' AND '.join(where)} " if where else ""
-    with store_mod.reading(store) as con:
+    with _log(store) as con:
         return con.execute(f"SELECT {', '.join(LOG_COLUMNS)} FROM login_attempts {clause}ORDER BY id", values).df()
 
 

@@ -157,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     users.add_parser("list", parents=[common, output], help="list the analysts")
     q = users.add_parser("disable", parents=[common], help="disable an analyst's account")
     q.add_argument("name", metavar="NAME")
+    q = users.add_parser("log", parents=[common, output], help="the login attempts, oldest first (never passwords)")
+    q.add_argument("name", nargs="?", metavar="NAME", help="only this name's attempts")
+    q.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only from this day (UTC)")
 
     p = sub.add_parser("coverage", parents=[common, output], help="coverage per unit and for the province")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
@@ -449,6 +452,10 @@ def _user(args, folder: Path) -> int:
     if args.user_command == "disable":
         auth.disable_user(folder, args.name)
         print(f"disabled the analyst {auth.check_name(args.name)!r}")
+        return 0
+    if args.user_command == "log":
+        since = dt.datetime.combine(args.since, dt.time()) if args.since else None
+        _emit_records(auth.login_log(folder, name=args.name, since=since), args.format)
         return 0
     raise AssertionError(args.user_command)
 

@@ -295,6 +295,25 @@ def _db_files(store: Path) -> list[Path]:
     return [db, db.with_name(DB_NAME + ".wal"), Path(store) / BACKUP_NAME]
 
 
+@contextmanager
+def side_file(store: Path, name: str, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A small database file of its own in the store folder (the login log): writing it leaves the store's
+    version alone, so a login does not make every page reload its figures. Private like the store."""
+    path = Path(store) / name
+    files = (path, path.with_name(name + ".wal"))
+    if write:
+        private_dir(store)
+    con = _connect_file(path, read_only=not write)
+    try:
+        if write:
+            _private_files(*files)
+        yield con
+    finally:
+        con.close()
+        if write:
+            _private_files(*files)
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
