@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard.access import analyst, login_form
 from dashboard.state import config, sidebar
-from tracker import i18n
+from tracker import auth, i18n
 from tracker.errors import TrackerError
 
 st.set_page_config(
@@ -29,7 +29,8 @@ except TrackerError as exc:  # e.g. the store is locked or data/ is unreadable: 
     st.error(i18n.t("app.error", "vi", message=str(exc)))
     st.stop()
 st.session_state["ctx"] = ctx
-if ctx.cfg.require_login_to_view and not analyst():  # a setting can close the dashboard to visitors
+# a setting can close the dashboard to visitors; a disabled account is logged out at once (login_form)
+if ctx.cfg.require_login_to_view and not (analyst() and auth.is_active(ctx.folder, analyst())):
     st.info(i18n.t("login.required", ctx.lang))
     login_form(ctx.folder, ctx.lang)
     st.stop()

@@ -154,6 +154,10 @@ def problems_table(ctx: Context, problems: list[Problem]) -> pd.DataFrame:
 
 def rejected(ctx: Context, exc: ValidationError) -> None:
     """Why a file was refused: how many rows, the rows per problem, then the first problems themselves."""
+    errors = [p for p in exc.problems if p.severity == "error"]
+    if all(p.row is None for p in errors):  # the file as a whole (not a table, too big, …): say so
+        st.error(ctx.t("upload.refused", message="; ".join(p.text(ctx.lang) for p in errors)))
+        return
     st.error(ctx.t("upload.rejected", rows=ctx.number(exc.error_rows)))
     many = [t for t in exc.tallies if t.rows > 1]
     if many:
@@ -167,7 +171,6 @@ def rejected(ctx: Context, exc: ValidationError) -> None:
         )
         show_table(tallies)
     st.subheader(ctx.t("upload.problems"))
-    errors = [p for p in exc.problems if p.severity == "error"]
     show_table(problems_table(ctx, errors[:MAX_SHOWN]))
     total = sum(t.rows for t in exc.tallies)
     if total > MAX_SHOWN:
@@ -212,8 +215,8 @@ def upload(ctx: Context, analyst: str) -> None:
         return
     data = uploaded.getvalue()
     size_mb = len(data) / 2**20
-    if size_mb > ctx.cfg.upload_max_mb:
-        st.error(ctx.t("upload.too_big", size=ctx.number(size_mb, decimals=1), limit=ctx.cfg.upload_max_mb))
+    if size_mb > ctx.cfg.limits.max_mb:  # before anything is read (the reader checks it too, for the CLI)
+        st.error(ctx.t("upload.too_big", size=ctx.number(size_mb, decimals=1), limit=ctx.cfg.limits.max_mb))
         return
     overlap_key = _overlap_key(ctx, uploaded)
     overlap = st.session_state.get(overlap_key)

@@ -74,7 +74,6 @@ class Config:
     at_risk_ratio: Fraction = Fraction(3, 4)
     data_dir: Path = field(default=DATA_DIR)
     boundaries: Path | None = None  # district boundary GeoJSON ([map] boundaries), if configured
-    upload_max_mb: int = 50  # [upload] max_mb (also limits.max_mb)
     require_login_to_view: bool = False  # [access] require_login_to_view
     # How titles name the area ("tỉnh Tuyên Quang"), its whole in charts and tables ("Toàn tỉnh"), and
     # the plan the targets come from; [province] place_*, whole_*, plan_* (a country-wide dataset whose
@@ -256,7 +255,6 @@ def load_config(data_dir: Path | None = None, targets_file: Path | None = None) 
         at_risk_ratio=_fraction(raw.get("status", {}).get("at_risk_ratio", 0.75), "status.at_risk_ratio"),
         data_dir=data_dir,
         boundaries=_boundaries(raw.get("map", {}).get("boundaries", ""), data_dir),
-        upload_max_mb=int(raw.get("upload", {}).get("max_mb", 50)),
         limits=_limits(raw, data_dir / "config.toml"),
         require_login_to_view=bool(raw.get("access", {}).get("require_login_to_view", False)),
         **_login_policy(raw, data_dir / "config.toml"),
