@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.access import analyst, login_form
-from dashboard.state import config, sidebar
+from dashboard.state import config, md_escape, sidebar
 from tracker import auth, i18n
 from tracker.errors import TrackerError
 
@@ -26,7 +26,7 @@ st.set_page_config(
 try:
     ctx = sidebar()
 except TrackerError as exc:  # e.g. the store is locked or data/ is unreadable: a message, not a traceback
-    st.error(i18n.t("app.error", "vi", message=str(exc)))
+    st.error(i18n.t("app.error", "vi", message=md_escape(str(exc))))
     st.stop()
 st.session_state["ctx"] = ctx
 # a setting can close the dashboard to visitors; a disabled account is logged out at once (login_form)

@@ -12,7 +12,7 @@ import math
 
 import streamlit as st
 
-from dashboard.state import config
+from dashboard.state import config, md_escape
 from tracker import auth, fmt, i18n
 
 SESSION_KEY = "analyst"
@@ -62,7 +62,7 @@ def _previous_login(result: auth.LoginResult, lang: str) -> None:
         text = i18n.t("login_guard.first", lang, failures=failures)
     else:
         when = f"{fmt.date(result.previous_at, lang)} {result.previous_at:%H:%M} UTC"
-        client = result.previous_client or i18n.t("login_guard.unknown_client", lang)
+        client = md_escape(result.previous_client) or i18n.t("login_guard.unknown_client", lang)
         text = i18n.t("login_guard.previous", lang, time=when, client=client, failures=failures)
     if result.failures_since:
         st.warning(f"{text} {i18n.t('login_guard.not_you', lang)}")
@@ -85,7 +85,7 @@ def login_form(folder: str, lang: str) -> str | None:
         _end_session(name)
     ended = st.session_state.pop(ENDED_KEY, None)
     if ended is not None:
-        st.warning(i18n.t("login_guard.ended", lang, name=ended))
+        st.warning(i18n.t("login_guard.ended", lang, name=md_escape(ended)))
     with st.form("login"):
         st.markdown(f"**{i18n.t('login.heading', lang)}**")
         name = st.text_input(i18n.t("login.name", lang), key="login_name")
@@ -110,7 +110,7 @@ def login_form(folder: str, lang: str) -> str | None:
 
 def logout_button(lang: str) -> None:
     name = analyst()
-    if name and st.sidebar.button(i18n.t("login.logout", lang, name=name), key="logout"):
+    if name and st.sidebar.button(i18n.t("login.logout", lang, name=md_escape(name)), key="logout"):
         st.session_state.pop(SESSION_KEY, None)
         st.session_state.pop(PREVIOUS_KEY, None)
         st.rerun()

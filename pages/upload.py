@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard.access import ensure_active, login_form, logout_button
 from dashboard.downloads import drops_export, table_downloads
-from dashboard.state import Context, choice, config, guarded, header, show_table
+from dashboard.state import Context, choice, config, guarded, header, md_escape, show_table
 from tracker import i18n, mappings, store
 from tracker.errors import MeasureNeeded, Problem, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
@@ -156,7 +156,7 @@ def rejected(ctx: Context, exc: ValidationError) -> None:
     """Why a file was refused: how many rows, the rows per problem, then the first problems themselves."""
     errors = [p for p in exc.problems if p.severity == "error"]
     if all(p.row is None for p in errors):  # the file as a whole (not a table, too big, …): say so
-        st.error(ctx.t("upload.refused", message="; ".join(p.text(ctx.lang) for p in errors)))
+        st.error(ctx.t("upload.refused", message=md_escape("; ".join(p.text(ctx.lang) for p in errors))))
         return
     st.error(ctx.t("upload.rejected", rows=ctx.number(exc.error_rows)))
     many = [t for t in exc.tallies if t.rows > 1]
@@ -188,7 +188,7 @@ def overlap_choice(ctx: Context, prepared, key: str) -> bool:
     if not prepared.overlapping and not prepared.skipped:
         return True
     rows = prepared.overlapping or prepared.skipped
-    found = [f"- {w.describe(ctx.lang)}" for w in prepared.warnings if w.kind == "overlap"]
+    found = [f"- {md_escape(w.describe(ctx.lang))}" for w in prepared.warnings if w.kind == "overlap"]
     explain = ctx.t("upload.overlap_explain", rows=ctx.number(rows))
     st.warning(f"**{ctx.t('upload.overlap_title')}** — {explain}\n" + "\n".join(found))
     picked = st.radio(
@@ -225,7 +225,7 @@ def upload(ctx: Context, analyst: str) -> None:
         prepared = _prepare(ctx.folder, ctx.version, data, kind, dataclasses.astuple(options), uploaded.name)
     except MeasureNeeded as exc:
         st.session_state["measure_needed"] = True
-        st.warning(ctx.t("upload.measure_needed", columns=", ".join(exc.columns)))
+        st.warning(ctx.t("upload.measure_needed", columns=md_escape(", ".join(exc.columns))))
         return
     except ValidationError as exc:
         rejected(ctx, exc)
@@ -237,13 +237,13 @@ def upload(ctx: Context, analyst: str) -> None:
             "upload.summary",
             rows=ctx.number(len(prepared.frame)),
             warnings=ctx.number(len(prepared.warnings)),
-            detected=how_read(ctx, prepared.detected or {}),
+            detected=md_escape(how_read(ctx, prepared.detected or {})),
         )
     )
     mapping = (prepared.detected or {}).get("columns") or {}
     if mapping:
         shown = "; ".join(f"{src} → {column_name(ctx, dst)}" for src, dst in mapping.items())
-        st.caption(ctx.t("upload.columns", mapping=shown))
+        st.caption(ctx.t("upload.columns", mapping=md_escape(shown)))
     storable = overlap_choice(ctx, prepared, overlap_key)
     if prepared.warnings:
         st.subheader(ctx.t("upload.warnings"))
@@ -256,7 +256,7 @@ def upload(ctx: Context, analyst: str) -> None:
         st.session_state["last_message"] = ctx.t("upload.committed", drop=drop_id, rows=ctx.number(len(prepared.frame)))
         if save_as:
             mappings.save(ctx.folder, save_as, kind, dataclasses.replace(options, overlap=None, sheet=None))
-            st.session_state["last_message"] += " " + ctx.t("upload.mapping_saved", name=save_as)
+            st.session_state["last_message"] += " " + ctx.t("upload.mapping_saved", name=md_escape(save_as))
         st.rerun()
 
 
@@ -268,8 +268,9 @@ def linked_drop(ctx: Context, listing: pd.DataFrame) -> int | None:
     r = listing.set_index("id").loc[int(value)]
     st.info(
         ctx.t(
-            "unavailable.drop_linked", drop=int(value), source=r["source"], kind=ctx.t(f"upload.kind_{r['kind']}"),
-            rows=ctx.number(r["rows"]), uploader=r["uploader"], date=ctx.date(r["ingested_at"]),
+            "unavailable.drop_linked", drop=int(value), source=md_escape(r["source"]),
+            kind=ctx.t(f"upload.kind_{r['kind']}"), rows=ctx.number(r["rows"]), uploader=md_escape(r["uploader"]),
+            date=ctx.date(r["ingested_at"]),
             status=ctx.t(f"export.drop_{r['status']}"),
         )
     )  # fmt: skip
@@ -310,7 +311,7 @@ def render(ctx: Context) -> None:
         upload(ctx, analyst)
         drops(ctx, analyst)
     except TrackerError as exc:  # e.g. the store is busy: a message in the page's language, never a traceback
-        st.error(ctx.t("app.error", message=exc.text(ctx.lang)))
+        st.error(ctx.t("app.error", message=md_escape(exc.text(ctx.lang))))
 
 
 guarded(render, needs_data=False)

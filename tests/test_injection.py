@@ -246,3 +246,26 @@ def test_plotly_text_shows_any_text_as_itself(text):
     assert html.unescape(escaped) == text
     assert not set("<>%$") & set(escaped)
     assert re.sub(r"&(lt|gt|amp|#37|#36);", "", escaped).count("&") == 0
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_upload_page_shows_names_from_the_data_literally(app_injected, lang):
+    """The drop a notice links to (its file name and uploader), and an overlap warning naming a unit."""
+    from tests.test_upload_page import PASSWORD
+    from tracker import auth
+
+    folder, drop_id = app_injected("schematic")
+    if "lan" not in set(auth.list_users(folder)["name"]):
+        auth.add_user(folder, "lan", PASSWORD)
+    at = open_app("pages/upload.py", lang)
+    at.query_params["drop"] = str(drop_id)
+    at.text_input(key="login_name").input("lan")
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button[0].click().run()
+    linked = [i.value for i in at.info if SOURCE in shown(i.value)]
+    assert linked and UPLOADER in shown(linked[0]), [i.value for i in at.info]
+    overlapping = b"date,unit_code,age_band,dose,people_cumulative\n2022-03-31,070,adults,1,100\n"
+    at.file_uploader[0].set_value(("![f](http://127.0.0.1:9/f.png).csv", overlapping, "text/csv")).run()
+    assert any(NAMES["070"] in shown(w.value) for w in at.warning), [w.value for w in at.warning]
+    leaked = [(kind, text) for kind, text in markdown_texts(at) if any(m in text for m in MARKDOWN_MARKERS)]
+    assert not leaked, leaked
