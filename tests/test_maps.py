@@ -383,3 +383,17 @@ def test_static_png_export(table, units, boundaries_mode, tmp_path):
     fig = coverage_map(table, "vi", boundaries)
     png = fig.to_image(format="png", width=700, height=520)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_a_missing_value_has_one_line_for_the_map_s_metric(table, shapes):
+    """A district without a figure: "Coverage: No data" from the map, not also the page's "Coverage: —"."""
+    frame = table.assign(coverage=np.where(table["unit_code"] == "070", np.nan, table["coverage"]))
+    frame = frame.assign(hover=[["Coverage: —", "Status: Unavailable"]] + [["Line"]] * (len(frame) - 1))
+    fig = coverage_map(frame, "en", shapes)
+    tips = {}
+    for tr in fig.data:
+        if tr.meta in ("value", "no_data"):
+            tips.update(zip(units_of(tr), tr.customdata, strict=True))
+    lines = tips["070"].split("<br>")
+    assert [line for line in lines if line.startswith("Coverage:")] == ["Coverage: No data"]
+    assert "Status: Unavailable" in lines

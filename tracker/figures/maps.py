@@ -209,8 +209,10 @@ def _tooltips(frame, value, value_label, fmt_value, categories, lang) -> list[st
             shown = categories[v][0] if v in categories else fmt_value(v)
         else:
             shown = fmt_value(v)
-        lines = [f"<b>{plotly_text(name)}</b>", f"{value_label}: {shown}", *_hover_lines(extra)]
-        out.append("<br>".join(dict.fromkeys(lines)))  # a hover line repeating the value is shown once
+        own = f"{value_label}:"  # the map's own metric: its line (with "no data" where missing) replaces the page's
+        extra_lines = [line for line in _hover_lines(extra) if not line.startswith(own)]
+        lines = [f"<b>{plotly_text(name)}</b>", f"{value_label}: {shown}", *extra_lines]
+        out.append("<br>".join(dict.fromkeys(lines)))
     return out
 
 
