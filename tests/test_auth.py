@@ -368,3 +368,17 @@ def test_tracker_user_log_lists_the_attempts(capsys, accounts):
     assert "sai mật khẩu" not in out and PASSWORD not in out
     code, out, err = run(capsys, "user", "log", "--store", accounts, "--format", "json")
     assert [r["name"] for r in json.loads(out)] == ["lan", "lan", "minh"]
+
+
+def test_an_administrator_ends_a_lockout_with_tracker_user_unlock(capsys, accounts):
+    """Anyone who knows a name can keep it locked with wrong passwords: an administrator can end that."""
+    for i in range(6):
+        auth.attempt_login(accounts, "lan", "sai mật khẩu", now=T0 + i * SECOND)
+    assert auth.attempt_login(accounts, "lan", PASSWORD, now=T0 + 10 * SECOND).reason == "locked"
+    code, out, err = run(capsys, "user", "unlock", "lan", "--store", accounts, "--uploader", "admin")
+    assert code == 0, err
+    auth_log = auth.login_log(accounts, "lan")
+    assert auth_log["outcome"].iloc[-1] == "unlocked" and auth_log["client"].iloc[-1] == "unlocked by admin"
+    assert auth.attempt_login(accounts, "lan", PASSWORD, now=T0 + 11 * SECOND).ok
+    code, out, err = run(capsys, "user", "unlock", "nobody", "--store", accounts)
+    assert code == 1 and "no enabled user" in err

@@ -58,7 +58,8 @@ _DUMMY_SALT = bytes(SALT_BYTES)
 LOG = logging.getLogger("tracker.auth")
 
 OK, WRONG_PASSWORD, UNKNOWN_USER, DISABLED, LOCKED = "ok", "wrong_password", "unknown_user", "disabled", "locked"
-OUTCOMES = (OK, WRONG_PASSWORD, UNKNOWN_USER, DISABLED, LOCKED)
+UNLOCKED = "unlocked"  # an administrator's `tracker user unlock NAME`: the name's failures before it no longer count
+OUTCOMES = (OK, WRONG_PASSWORD, UNKNOWN_USER, DISABLED, LOCKED, UNLOCKED)
 FAILURES = (WRONG_PASSWORD, UNKNOWN_USER, DISABLED)  # a password was checked and refused: these count
 LOGGED_NAME_MAX = 128  # characters of a typed name kept in the log (an account name has at most 64)
 LOGGED_CLIENT_MAX = 64
@@ -254,7 +255,7 @@ def _lockout(store: Path, name: str, client: str | None, now: dt.datetime, polic
     since = now - HISTORY
     with _log(store) as con:
         last_ok = con.execute(
-            "SELECT coalesce(max(id), -1) FROM login_attempts WHERE name = ? AND outcome = 'ok'", [name]
+            "SELECT coalesce(max(id), -1) FROM login_attempts WHERE name = ? AND outcome IN ('ok', 'unlocked')", [name]
         ).fetchall()[0][0]
         by_name = con.execute(
             f"SELECT attempted_at FROM login_attempts WHERE name = ? AND outcome IN ({counted}) AND id > ? "
@@ -369,6 +370,18 @@ def _logged(result: LoginResult, client: str | None) -> LoginResult:
     else:
         LOG.warning("login refused (%s): name=%r client=%s", result.reason, result.name, client or "-")
     return result
+
+
+def unlock(store: Path, name: str, by: str, now: dt.datetime | None = None) -> None:
+    """End a lockout of an account name (someone kept it locked with wrong passwords): the name's failures
+    so far no longer count. Recorded in the login log as 'unlocked', with who did it as the client."""
+    name = check_name(name)
+    if not is_active(store, name):
+        raise InputError(f"there is no enabled user {name!r}")
+    with _LOGIN_LOCK, _log(store, write=True) as con:
+        con.execute(LOG_SCHEMA)
+        _record(con, now or _utc_now(), name, f"unlocked by {by}"[:LOGGED_CLIENT_MAX], UNLOCKED)
+    LOG.info("login unlocked: name=%r by=%s", name, by)
 
 
 def login_log(store: Path, name: str | None = None, since: dt.datetime | None = None) -> pd.DataFrame:

@@ -157,6 +157,8 @@ def _parser() -> argparse.ArgumentParser:
     users.add_parser("list", parents=[common, output], help="list the analysts")
     q = users.add_parser("disable", parents=[common], help="disable an analyst's account")
     q.add_argument("name", metavar="NAME")
+    q = users.add_parser("unlock", parents=[common, who], help="end a lockout after failed logins on a name")
+    q.add_argument("name", metavar="NAME")
     q = users.add_parser("log", parents=[common, output], help="the login attempts, oldest first (never passwords)")
     q.add_argument("name", nargs="?", metavar="NAME", help="only this name's attempts")
     q.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only from this day (UTC)")
@@ -452,6 +454,10 @@ def _user(args, folder: Path) -> int:
     if args.user_command == "disable":
         auth.disable_user(folder, args.name)
         print(f"disabled the analyst {auth.check_name(args.name)!r}")
+        return 0
+    if args.user_command == "unlock":
+        auth.unlock(folder, args.name, args.uploader or store.os_user())
+        print(f"unlocked the analyst {auth.check_name(args.name)!r}: failed logins before now no longer count")
         return 0
     if args.user_command == "log":
         since = dt.datetime.combine(args.since, dt.time()) if args.since else None
