@@ -71,7 +71,7 @@ def _ensure_store(folder: str) -> None:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def dataset(folder: str, version: str) -> store.Dataset:
-    return store.load(folder)
+    return store.open_dataset(folder)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -111,14 +111,14 @@ def comparison_coverage(folder: str, version: str, as_of: dt.date, group: str, d
 @st.cache_data(max_entries=32, show_spinner=False)
 def coverage_series(folder: str, version: str, group: str, dose: int, units: tuple[str, ...]) -> pd.DataFrame:
     ds = dataset(folder, version)
-    start, end = ds.vaccinations["date"].min().date(), ds.latest_date
+    start, end = ds.first_date, ds.latest_date
     return views.coverage_series(ds, config(), group, dose, start, end, list(units))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def daily_doses(folder: str, version: str, group: str, units: tuple[str, ...]) -> pd.DataFrame:
     ds = dataset(folder, version)
-    start, end = ds.vaccinations["date"].min().date(), ds.latest_date
+    start, end = ds.first_date, ds.latest_date
     return views.daily_doses(ds, config(), group, start, end, list(units))
 
 
@@ -135,7 +135,7 @@ def unavailable(folder: str, version: str, as_of: dt.date, pairs: tuple[tuple[st
 @st.cache_data(max_entries=32, show_spinner=False)
 def incidence_series(folder: str, version: str, units: tuple[str, ...]) -> pd.DataFrame:
     ds = dataset(folder, version)
-    start, end = ds.vaccinations["date"].min().date(), ds.latest_date
+    start, end = ds.first_date, ds.latest_date
     return views.incidence_series(ds, config(), start, end, list(units))
 
 
@@ -258,7 +258,7 @@ def sidebar() -> Context:
         return Context(folder, version, ds, cfg, lang, dt.date.today(), cfg.targets[0], ())
 
     st.sidebar.header(t("control.heading"))
-    first = ds.vaccinations["date"].min().date()
+    first = ds.first_date
     as_of = st.sidebar.date_input(
         t("control.as_of"),
         value=ds.latest_date,

@@ -242,7 +242,7 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
         raise TrackerError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
     if ds.latest_date is None:
         raise TrackerError("the store has no vaccination reports; nothing to brief")
-    first = ds.vaccinations["date"].min().date()
+    first = ds.first_date
     if as_of < first:
         raise TrackerError(f"{as_of.isoformat()} is before the first report ({first.isoformat()})")
     target = target or cfg.targets[0]

@@ -287,16 +287,14 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "user":
         return _user(args, folder)
     if args.command == "coverage":
-        ds = store.load(folder, until=args.as_of, doses=(args.dose,))
+        ds = store.open_dataset(folder)
         frame = core.coverage(ds, cfg, _as_of(args, ds), args.group, args.dose)
         _emit(frame, COVERAGE_COLUMNS, args.format)
         _notes(frame)
         _sample_note(ds)
         return 0
     if args.command == "report":
-        doses = tuple(sorted({t.dose for t in cfg.targets}))
-        until = max([args.as_of, *(t.deadline for t in cfg.targets)]) if args.as_of else None
-        ds = store.load(folder, until=until, doses=doses)
+        ds = store.open_dataset(folder)
         frame = core.evaluate(ds, cfg, _as_of(args, ds))
         _emit(frame, REPORT_COLUMNS, args.format)
         _notes(frame)
@@ -313,8 +311,7 @@ def _risk(args, folder: Path, cfg) -> int:
     from tracker import risk
 
     rules = risk.load_rules(data_dir=cfg.data_dir)
-    doses = tuple(sorted({part.dose for rs in rules.rulesets for part in rs.parts}))
-    ds = store.load(folder, until=args.as_of, doses=doses)
+    ds = store.open_dataset(folder)
     frame = risk.levels(ds, cfg, rules, _as_of(args, ds))
     out = frame.copy()
     for col in ("week_start", "week_end"):
@@ -330,7 +327,7 @@ def _brief(args, folder: Path, cfg) -> int:
     from tracker import briefing  # the renderers are imported only for this command
 
     target = cfg.target(args.target) if args.target else None
-    ds = store.load(folder)
+    ds = store.open_dataset(folder)
     as_of = _as_of(args, ds)
     briefing.check()  # no browser or font: say so before the slow part
     if args.format == "pdf":

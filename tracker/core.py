@@ -13,7 +13,6 @@ Rules (docs/rules.md explains each with examples):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,9 +24,6 @@ TOTAL = "TOTAL"
 STATUSES = ("met", "on_track", "at_risk", "off_track", "missed", "unavailable")
 _EPOCH = np.datetime64("1970-01-01", "D")
 _LAST_DATE = dt.date(9999, 12, 31)
-# Rows are addressed as series * _SHIFT + (day + _OFFSET): the offset keeps dates before 1970 positive.
-_OFFSET = np.int64(1 << 22)
-_SHIFT = np.int64(1 << 24)
 
 
 def _days(value) -> int:
@@ -38,59 +34,6 @@ def _date(days) -> dt.date | None:
     if days is None or pd.isna(days):
         return None
     return (_EPOCH + np.timedelta64(int(days), "D")).astype(object)
-
-
-@dataclass
-class _Series:
-    """Vaccination reports sorted by series (unit, label, dose) then date, for fast as-of lookups."""
-
-    unit: np.ndarray  # per series: unit position in ds.units
-    label: np.ndarray  # per series: age_band label
-    dose: np.ndarray  # per series
-    start: np.ndarray  # per series: first row
-    composite: np.ndarray  # per row: series * _SHIFT + day (sorted ascending)
-    days: np.ndarray  # per row
-    people: np.ndarray  # per row
-
-
-def _series(ds) -> _Series:
-    cached = getattr(ds, "_tracker_series", None)
-    if cached is not None:
-        return cached
-    v = ds.vaccinations
-    unit_pos = pd.Index(ds.units["unit_code"].astype(str))
-    units = v["unit_code"].astype("category")
-    lookup = np.append(unit_pos.get_indexer(units.cat.categories.astype(str)), -1)
-    codes = lookup[units.cat.codes.to_numpy()]  # per distinct code, not per row
-    if (codes < 0).any():
-        missing = sorted(set(units[codes < 0].astype(str)))
-        raise DataError(f"vaccination reports for units missing from the units table: {', '.join(missing)}")
-    labels = v["age_band"].astype("category")
-    key = (codes.astype(np.int64) * (len(labels.cat.categories) + 1) + labels.cat.codes.to_numpy()) * 8 + v[
-        "dose"
-    ].to_numpy(np.int64)
-    sid, uniq = pd.factorize(key)  # hashing: cheaper than sorting millions of keys
-    days = (v["date"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
-    composite = sid.astype(np.int64) * _SHIFT + days + _OFFSET
-    order = np.argsort(sid.astype(np.int16 if len(uniq) < 2**15 else np.int64), kind="stable")
-    composite = composite[order]
-    if len(composite) > 1 and (np.diff(composite) < 0).any():
-        unsorted = sid.astype(np.int64) * _SHIFT + days + _OFFSET
-        order = np.argsort(unsorted, kind="stable")
-        composite = unsorted[order]
-    series_unit = uniq // 8 // (len(labels.cat.categories) + 1)
-    series_label = labels.cat.categories.to_numpy()[(uniq // 8) % (len(labels.cat.categories) + 1)]
-    out = _Series(
-        unit=series_unit,
-        label=np.asarray(series_label, dtype=object),
-        dose=uniq % 8,
-        start=np.searchsorted(composite, np.arange(len(uniq), dtype=np.int64) * _SHIFT),
-        composite=composite,
-        days=days[order],
-        people=v["people_cumulative"].to_numpy(np.int64)[order],
-    )
-    object.__setattr__(ds, "_tracker_series", out)
-    return out
 
 
 def group_population(ds, cfg: Config, group: str) -> np.ndarray:
@@ -129,7 +72,6 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
     g = cfg.group(group)
     gmask = sum(1 << cfg.bands.index(b) for b in g.bands)
     dates = pd.DatetimeIndex(pd.to_datetime(list(dates))).normalize()
-    t_days = ((dates.to_numpy().astype("datetime64[D]")) - _EPOCH).astype(np.int64)
     n_units, n_dates = len(ds.units), len(dates)
     units = ds.units["unit_code"].astype(str).to_numpy()
 
@@ -138,21 +80,25 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
     reasons = np.full(n_units * n_dates, "", dtype=object)
     kinds = np.full(n_units * n_dates, "", dtype=object)
     labels = np.full(n_units * n_dates, "", dtype=object)
-    ser = _series(ds) if len(ds.vaccinations) else None
-    if ser is not None and n_dates:
-        sids = np.flatnonzero(ser.dose == dose)
-        masks_by_label = {lb: cfg.label_mask(lb) for lb in cfg.labels}  # labels no longer configured: 0
-        label_masks = pd.Series(ser.label[sids]).map(masks_by_label).fillna(0).to_numpy(np.int64)
-        q = (sids[:, None].astype(np.int64) * _SHIFT + (t_days[None, :] + _OFFSET)).ravel()
-        idx = np.searchsorted(ser.composite, q, side="right") - 1
-        valid = idx >= np.repeat(ser.start[sids], n_dates)
-        idx = np.where(valid, idx, 0)
-        vals = np.where(valid, ser.people[idx], 0)
-        seen = np.where(valid, ser.days[idx], -1)
-        masks = np.repeat(label_masks, n_dates)
-        subset = valid & (masks & ~gmask == 0) & (masks != 0)
-        straddle = valid & (masks & gmask != 0) & ~subset
-        key = np.repeat(ser.unit[sids], n_dates) * n_dates + np.tile(np.arange(n_dates), len(sids))
+    found = ds.reports.last_values(dose, dates) if n_dates else None
+    if found is not None and not found.empty:
+        # per distinct unit and label, not per row: a few thousand rows, a handful of distinct values
+        unit_codes, unit_values = pd.factorize(found["unit_code"])
+        unit_of = pd.Index(units).get_indexer(unit_values.astype(str))
+        if (unit_of < 0).any():
+            missing = sorted(str(u) for u in unit_values[unit_of < 0])
+            raise DataError(f"vaccination reports for units missing from the units table: {', '.join(missing)}")
+        label_codes, label_values = pd.factorize(found["age_band"])
+        label_values = np.asarray(label_values, dtype=object)
+        known = set(cfg.labels)
+        masks = np.array([cfg.label_mask(lb) if lb in known else 0 for lb in label_values], dtype=np.int64)[
+            label_codes
+        ]  # labels no longer configured: 0
+        key = unit_of[unit_codes] * n_dates + found["at"].to_numpy(np.int64)
+        vals = found["people"].to_numpy(np.int64)
+        seen = (found["last"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
+        subset = (masks & ~gmask == 0) & (masks != 0)
+        straddle = (masks & gmask != 0) & ~subset
         size = n_units * n_dates
         people = np.bincount(key, weights=np.where(subset, vals, 0), minlength=size).astype(float)
         np.maximum.at(last, key[subset], seen[subset])
@@ -163,7 +109,7 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
         straddled = np.bincount(key, weights=straddle, minlength=size) > 0
         bad = overlap | straddled
         if bad.any():
-            kinds, labels = _reasons(bad, straddled, key, np.repeat(ser.label[sids], n_dates), subset, straddle)
+            kinds, labels = _reasons(bad, straddled, key, label_values[label_codes], subset, straddle)
             reasons = np.where(
                 kinds == "straddle",
                 "reported as " + labels + f" as a whole, which does not split into {g.id}",

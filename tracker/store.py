@@ -50,6 +50,7 @@ import pyarrow as pa
 from tracker.config import Config
 from tracker.errors import InputError, TrackerError, ValidationError
 from tracker.ingest import KINDS, Prepared, ReadOptions, overlaps, population_checks, read_bytes, read_table, rebase
+from tracker.reports import Reports
 
 DB_NAME = "tracker.duckdb"
 BACKUP_NAME = DB_NAME + ".bak"
@@ -119,20 +120,37 @@ class StoreError(TrackerError):
 
 @dataclass
 class Dataset:
-    """Everything the core computes from, as pandas frames."""
+    """Everything the core computes from: units, population and cases as pandas frames; the vaccination
+    reports as ``reports`` (tracker.reports), asked in SQL. ``load`` also gives every report as the frame
+    ``vaccinations``; ``open_dataset`` does not read them (the store answers the questions)."""
 
     units: pd.DataFrame
     population: pd.DataFrame
-    vaccinations: pd.DataFrame
+    vaccinations: pd.DataFrame | None
     cases: pd.DataFrame
     sample: bool = False
     version: str = ""
     extra: dict = field(default_factory=dict)
+    reports: Reports | None = None
+
+    def __post_init__(self) -> None:
+        if self.reports is None:
+            if self.vaccinations is None:
+                raise ValueError("a Dataset needs its vaccination reports or a Reports")
+            self.reports = Reports(frame=self.vaccinations)
 
     @cached_property
+    def bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and the latest report date."""
+        return self.reports.bounds()
+
+    @property
+    def first_date(self) -> dt.date | None:
+        return self.bounds[0]
+
+    @property
     def latest_date(self) -> dt.date | None:
-        dates = self.vaccinations["date"]
-        return None if dates.empty else dates.max().date()
+        return self.bounds[1]
 
 
 @dataclass
@@ -936,6 +954,23 @@ def load(store: Path, until: dt.date | None = None, doses: tuple[int, ...] | Non
         sample = bool(con.execute(f"SELECT coalesce(bool_or(sample), false) FROM {log}").fetchall()[0][0])
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     return Dataset(units, population, vaccinations, cases, sample=sample, version=ver, extra=meta)
+
+
+def open_dataset(store: Path) -> Dataset:
+    """The store as a Dataset whose vaccination reports stay in the store: units, population and cases are
+    read; every question about the reports is one SQL query on the file (tracker.reports)."""
+    store = Path(store)
+    ver = version(store)
+    with reading(store) as con:
+        units = _frame(
+            con, "SELECT unit_code, unit_name, unit_type, lat, lon FROM units ORDER BY unit_code", codes=False
+        )
+        population = _frame(con, "SELECT unit_code, age_band, population FROM population")
+        cases = _frame(con, "SELECT date, unit_code, community_cases, imported_cases FROM cases ORDER BY date")
+        log = "drops WHERE status = 'active'" if "drops" in _tables(con) else "ingests"
+        sample = bool(con.execute(f"SELECT coalesce(bool_or(sample), false) FROM {log}").fetchall()[0][0])
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    return Dataset(units, population, None, cases, sample=sample, version=ver, extra=meta, reports=Reports(store=store))
 
 
 # --------------------------------------------------------------------------- rebuild

@@ -35,10 +35,7 @@ def target_cards(ds, cfg: Config, as_of: dt.date) -> pd.DataFrame:
 
 def freshness(ds, as_of: dt.date) -> pd.DataFrame:
     """Each district's last report date on or before as_of, and whether it is stale."""
-    v = ds.vaccinations
-    seen = v[v["date"] <= pd.Timestamp(as_of)]
-    last = seen.groupby("unit_code", observed=True)["date"].max()  # per category: no string per row
-    last.index = last.index.astype(str)
+    last = ds.reports.last_report(as_of)
     units = ds.units["unit_code"].astype(str)
     frame = pd.DataFrame(
         {
@@ -157,7 +154,7 @@ def daily_doses(
     Columns: date, dose, doses, avg_7d. For the chosen units, or the province when none are chosen.
     Corrections make a day negative; it is kept, so the sums stay true.
     """
-    doses = sorted(int(d) for d in ds.vaccinations["dose"].unique())
+    doses = ds.reports.doses()
     dates = pd.date_range(start - dt.timedelta(days=1), end, freq="D")
     codes = ds.units["unit_code"].astype(str)
     keep = codes.isin(units) if units else pd.Series(True, index=codes.index)
