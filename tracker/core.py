@@ -204,10 +204,15 @@ def evaluate(ds, cfg: Config, as_of, targets: tuple[Target, ...] | None = None) 
     as_of = pd.Timestamp(as_of).date()
     week_before = as_of - dt.timedelta(days=7)
     codes = ds.units["unit_code"].astype(str).to_numpy()
+    targets = targets or cfg.targets
+    # one question to the reports per dose: every date any target of that dose needs
+    dates = {t.dose: set() for t in targets}
+    for t in targets:
+        dates[t.dose] |= {as_of, week_before, t.deadline}
     parts = []
-    for target in targets or cfg.targets:
+    for target in targets:
         population = group_population(ds, cfg, target.group)
-        at = people_at(ds, cfg, target.group, target.dose, sorted({as_of, week_before, target.deadline}))
+        at = people_at(ds, cfg, target.group, target.dose, sorted(dates[target.dose]))
         people = at["people"].unstack("date").reindex(codes)
         units = pd.DataFrame(
             {
