@@ -248,8 +248,8 @@ def test_raw_files_are_kept_once_per_content(capsys, folder):
         assert code == 0, err
     digest = sha256(path)
     raw = store.raw_path(folder, digest)
-    assert raw == folder / "raw" / digest[:2] / digest
-    assert raw.read_bytes() == path.read_bytes()
+    assert raw == folder / "raw" / digest[:2] / f"{digest}.zst"  # zstd-compressed (tests/test_raw.py)
+    assert store.read_raw(folder, digest) == path.read_bytes()
     kept = [p for p in (folder / "raw").rglob("*") if p.is_file()]
     assert len(kept) == 3  # units, population, and this content once
     assert not [p for p in kept if p.name.endswith(".tmp")]

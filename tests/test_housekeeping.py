@@ -65,7 +65,7 @@ def test_orphans_of_killed_commits_are_found_and_reclaimed(capsys, store_dir, tm
         _killed_commit(folder, path)
         files.append(path)
         # each commit, even one killed later, first reclaims what the one before it left
-        assert [p.name for p in store.orphans(folder)] == [sha256_of(path)]
+        assert [p.name for p in store.orphans(folder)] == [f"{sha256_of(path)}.zst"]
 
     code, out, err = run(capsys, "doctor", "--store", folder)
     assert code == 1 and "1 orphan raw file(s)" in out and "tracker gc" in out

@@ -58,6 +58,9 @@ PRIVATE_DIR = 0o700  # the store holds health data and password hashes: its owne
 PRIVATE_FILE = 0o600
 REBUILD_NAME = DB_NAME + ".rebuild"
 RAW_DIR = "raw"
+RAW_CODEC = "zstd"  # raw files are kept compressed, as raw/<sha[:2]>/<sha256>.zst (old stores: <sha256>, plain)
+RAW_SUFFIX = ".zst"
+RAW_CHUNK = 1 << 20  # raw files are copied in pieces of this many bytes: a big drop is never twice in memory
 LOCK_WAIT_SECONDS = 15
 CRASH_HOOK = "TRACKER_TEST_CRASH_AFTER_INSERT"  # tests only: exit the process after the insert, before COMMIT
 LOAD_ORDER = ("units", "population", "vaccinations", "cases")
@@ -174,8 +177,84 @@ def exists(store: Path) -> bool:
 
 
 def raw_path(store: Path, sha256: str) -> Path:
-    """Where a drop's original bytes are kept: raw/<first two hex digits>/<sha256>."""
-    return Path(store) / RAW_DIR / sha256[:2] / sha256
+    """Where a drop's original bytes are kept: raw/<first two hex digits>/<sha256>.zst, zstd-compressed.
+
+    A store from before raw files were compressed keeps them as raw/<xx>/<sha256>, uncompressed: that
+    path is returned when only it exists. The sha256 is always that of the original bytes; read them
+    with ``open_raw`` or ``read_raw``, which take either kind.
+    """
+    folder = Path(store) / RAW_DIR / sha256[:2]
+    packed = folder / (sha256 + RAW_SUFFIX)
+    plain = folder / sha256
+    return plain if not packed.is_file() and plain.is_file() else packed
+
+
+def raw_sha256(path: Path) -> str:
+    """The sha256 of the drop a raw file belongs to: its name, less .zst."""
+    return Path(path).name.removesuffix(RAW_SUFFIX)
+
+
+class _RawReader:
+    """A raw file as a binary stream of the drop's original bytes (``read``). A damaged file raises a
+    StoreError, not pyarrow's error; so does a stream whose bytes, once read to the end, do not hash to
+    the drop's sha256 (a zstd frame without checksum can decode damaged bytes without complaint)."""
+
+    def __init__(self, path: Path, sha256: str):
+        self.path = path
+        self.sha256 = sha256
+        self._hash = hashlib.sha256()
+        self._checked = False
+        if path.name.endswith(RAW_SUFFIX):
+            self._stream = pa.CompressedInputStream(str(path), RAW_CODEC)
+        else:
+            self._stream = open(path, "rb")  # noqa: SIM115 (closed by close)
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            data = self._stream.read() if size is None or size < 0 else self._stream.read(size)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"the raw file {self.path} is damaged: {exc}") from None
+        self._hash.update(data)
+        if (not data or size is None or size < 0) and not self._checked:
+            self._checked = True
+            if self._hash.hexdigest() != self.sha256:
+                raise StoreError(f"the raw file {self.path} is damaged: its bytes do not hash to {self.sha256}")
+        return data
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, pa.ArrowException):
+            self._stream.close()
+
+
+@contextmanager
+def open_raw(store: Path, sha256: str) -> Iterator[_RawReader]:
+    """A drop's original bytes as a binary stream (``read(size)``), from its raw file, compressed or
+    (an old store's) plain. Raises StoreError when there is no raw file or it is damaged."""
+    path = raw_path(store, sha256)
+    try:
+        reader = _RawReader(path, sha256)
+    except FileNotFoundError:
+        raise StoreError(f"no raw file for {sha256} under {Path(store) / RAW_DIR}") from None
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(f"cannot open the raw file {path}: {exc}") from None
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def read_raw(store: Path, sha256: str) -> bytes:
+    """A drop's original bytes, all in memory (see open_raw to stream them)."""
+    with open_raw(store, sha256) as raw:
+        return raw.read()
+
+
+def _copy_raw(store: Path, sha256: str, dest: Path) -> None:
+    """Write a drop's original bytes to a new private file ``dest``, piece by piece."""
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as out, open_raw(store, sha256) as raw:
+        while chunk := raw.read(RAW_CHUNK):
+            out.write(chunk)
 
 
 def version(store: Path) -> str:
@@ -342,14 +421,17 @@ def _fsync_dir(path: Path) -> None:
 
 
 class _RawWrite:
-    """Keep a drop's original bytes under raw/ (temp name, fsync, rename), in a thread.
+    """Keep a drop's original bytes under raw/, zstd-compressed (temp name, fsync, rename), in a thread.
 
     The copy overlaps the database insert; ``wait`` is called before COMMIT. Identical content is
-    stored once: an existing file is left alone. ``discard`` removes what this write created.
+    stored once: an existing file (compressed, or an old store's plain one) is left alone. The bytes
+    are compressed piece by piece, so a big file is never twice in memory; a file given by its path
+    must still hash to ``sha256``. ``discard`` removes what this write created.
     """
 
     def __init__(self, store: Path, sha256: str, data: bytes | Path):
-        self.path = raw_path(store, sha256)
+        self.path = raw_path(store, sha256)  # <sha256>.zst, unless an old store keeps it plain already
+        self.sha256 = sha256
         self.data = data
         self.created: list[Path] = []
         self.error: BaseException | None = None
@@ -358,6 +440,20 @@ class _RawWrite:
     def start(self) -> _RawWrite:
         self.thread.start()
         return self
+
+    def _pack(self, out: pa.NativeFile) -> None:
+        if isinstance(self.data, bytes | bytearray | memoryview):  # hashed by _raw_source already
+            view = memoryview(self.data)
+            for start in range(0, len(view), RAW_CHUNK):
+                out.write(view[start : start + RAW_CHUNK])
+            return
+        digest = hashlib.sha256()
+        with open(self.data, "rb") as src:
+            while chunk := src.read(RAW_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != self.sha256:
+            raise StoreError(f"{self.data} changed since it was checked; check the file again")
 
     def _run(self) -> None:
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -368,21 +464,16 @@ class _RawWrite:
                 if not folder.exists():
                     private_dir(folder)
                     self.created.append(folder)
-            if isinstance(self.data, bytes | bytearray | memoryview):
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+            keep = os.dup(fd)  # closing the compressed stream closes fd; this one is for fsync
+            try:
                 with os.fdopen(fd, "wb") as fh:
                     os.fchmod(fh.fileno(), PRIVATE_FILE)  # whatever the umask
-                    fh.write(self.data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            else:
-                shutil.copyfile(self.data, tmp)  # sendfile on Linux: no copy through Python
-                os.chmod(tmp, PRIVATE_FILE)
-                fd = os.open(tmp, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                    with pa.CompressedOutputStream(fh, RAW_CODEC) as out:
+                        self._pack(out)
+                os.fsync(keep)
+            finally:
+                os.close(keep)
             os.replace(tmp, self.path)
             self.created.append(self.path)
             for folder in (self.path.parent, self.path.parent.parent, self.path.parent.parent.parent):
@@ -665,8 +756,9 @@ def _raw_source(raw_bytes: bytes | Path | str, sha256: str) -> bytes | Path:
 def commit(store: Path, prepared: Prepared, uploader: str, raw_bytes: bytes | Path | str) -> int:
     """Store a prepared drop in one transaction; return its drop id.
 
-    ``raw_bytes``: the file's original bytes (or its path), kept as raw/<sha[:2]>/<sha256> before
-    the transaction commits. ``uploader``: who dropped it (the logged-in analyst, or the OS user).
+    ``raw_bytes``: the file's original bytes (or its path), kept zstd-compressed as
+    raw/<sha[:2]>/<sha256>.zst before the transaction commits. ``uploader``: who dropped it (the
+    logged-in analyst, or the OS user).
     """
     if getattr(prepared, "drop_id", None) is not None:
         raise StoreError(f"this file is already stored, as drop {prepared.drop_id}")
@@ -1075,13 +1167,14 @@ def rebuild(store: Path, cfg: Config) -> dict:
 
 
 def orphans(store: Path) -> list[Path]:
-    """Files under raw/ that no drop names: kept by a commit killed before COMMIT, or half-written."""
+    """Files under raw/ that no drop names (``<sha256>.zst`` and an old store's plain ``<sha256>`` both
+    belong to the drop of that sha256): kept by a commit killed before COMMIT, or half-written."""
     raw = Path(store) / RAW_DIR
     if not raw.is_dir() or not exists(store):
         return []
     with reading(store) as con:
         known = {r[0] for r in con.execute("SELECT sha256 FROM drops").fetchall() if r[0]}
-    return sorted(p for p in raw.glob("*/*") if p.is_file() and p.name not in known)
+    return sorted(p for p in raw.glob("*/*") if p.is_file() and raw_sha256(p) not in known)
 
 
 def gc(store: Path) -> list[tuple[Path, int]]:
@@ -1099,7 +1192,7 @@ def _remove_orphans(con: duckdb.DuckDBPyConnection, store: Path) -> list[tuple[P
     known = {r[0] for r in con.execute("SELECT sha256 FROM drops").fetchall() if r[0]}
     removed = []
     for path in sorted(raw.glob("*/*")):
-        if path.is_file() and path.name not in known:
+        if path.is_file() and raw_sha256(path) not in known:
             with contextlib.suppress(OSError):
                 size = path.stat().st_size
                 path.unlink()
@@ -1149,7 +1242,10 @@ def _replay(con: duckdb.DuckDBPyConnection, store: Path, cfg: Config, r: dict) -
     options = _options_from_json(r["options"])
     with tempfile.TemporaryDirectory(prefix="tracker-rebuild-") as tmp:
         path = Path(tmp) / _safe_name(r["source"])
-        os.symlink(raw_path(store, r["sha256"]).resolve(), path)
+        try:
+            _copy_raw(store, r["sha256"], path)  # the original bytes, from the compressed (or old plain) raw file
+        except StoreError as exc:
+            raise StoreError(f"cannot rebuild: drop {r['id']} ({r['source']}): {exc}") from None
         try:
             opener = lambda: contextlib.nullcontext(con)  # noqa: E731
             prepared = _read(path, r["source"], r["kind"], cfg, options, opener, None, limited=False)

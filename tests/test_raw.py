@@ -1,0 +1,228 @@
+"""Raw files (issue 12): every drop's original bytes are kept zstd-compressed as raw/<sha[:2]>/<sha256>.zst,
+come back byte for byte, and replay to the same tables; an old store's uncompressed raw/<sha[:2]>/<sha256>
+is still read; orphans of either name are reclaimed; a damaged file is a StoreError naming its drop."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from tests.clitools import run, snapshot
+from tracker import store
+from tracker.config import load_config
+from tracker.ingest import sha256_of
+
+CFG = load_config()
+DATA = Path(__file__).resolve().parents[1] / "data"
+ZSTD_MAGIC = bytes.fromhex("28b52ffd")
+TABLES = ("drops", *store.LOAD_ORDER, *(f"{t}_history" for t in store.LOAD_ORDER))
+
+
+@pytest.fixture
+def folder(store_dir, tmp_path) -> Path:
+    """A store of its own, initialised from data/ (four drops)."""
+    return Path(shutil.copytree(store_dir, tmp_path / "store"))
+
+
+def _tail(lines: int) -> bytes:
+    """The last rows of the sample vaccinations (a repetitive CSV), as a new drop's bytes."""
+    text = (DATA / "vaccinations.csv").read_text(encoding="utf-8").splitlines()
+    return ("\n".join([text[0], *text[-lines:]]) + "\n").encode("utf-8")
+
+
+def _drop(folder: Path, data: bytes, name: str = "tail.csv") -> int:
+    """Store bytes as a vaccinations drop, as the upload page does; returns the drop id."""
+    prepared = store.prepare(folder, data, "vaccinations", CFG, filename=name)
+    return store.commit(folder, prepared, "tester", data)
+
+
+def _sha(folder: Path, drop_id: int) -> str:
+    return store.drops(folder).set_index("id").loc[drop_id, "sha256"]
+
+
+def _tables(folder: Path) -> dict[str, pd.DataFrame]:
+    with store.reading(folder) as con:
+        return {name: con.execute(f"SELECT * FROM {name} ORDER BY ALL").df() for name in TABLES}
+
+
+def _raw_files(folder: Path) -> list[Path]:
+    return sorted(p for p in (folder / store.RAW_DIR).rglob("*") if p.is_file())
+
+
+def _decompress(folder: Path) -> None:
+    """Turn the store into one from before compression: every raw file plain, named by its sha256 alone."""
+    for packed in _raw_files(folder):
+        plain = packed.with_name(store.raw_sha256(packed))
+        with pa.CompressedInputStream(str(packed), "zstd") as src:
+            plain.write_bytes(src.read())
+        os.chmod(plain, store.PRIVATE_FILE)
+        packed.unlink()
+
+
+# --------------------------------------------------------------------------- compressed on disk
+
+
+def test_raw_files_are_zstd_and_give_back_the_original_bytes(folder):
+    data = _tail(3000)
+    drop_id = _drop(folder, data)
+    sha = _sha(folder, drop_id)
+    raw = store.raw_path(folder, sha)
+    assert raw == folder / "raw" / sha[:2] / f"{sha}.zst"
+    packed = raw.read_bytes()
+    assert packed[:4] == ZSTD_MAGIC
+    assert len(packed) < len(data) / 3  # a repetitive CSV shrinks a lot
+    assert store.read_raw(folder, sha) == data
+    with pa.CompressedInputStream(str(raw), "zstd") as src:  # what the docs tell: any zstd reader
+        assert src.read() == data
+    with store.open_raw(folder, sha) as stream:  # streamed in pieces
+        pieces = []
+        while piece := stream.read(1000):
+            pieces.append(piece)
+    assert b"".join(pieces) == data
+    assert store.raw_sha256(raw) == sha
+    assert not [p for p in _raw_files(folder) if p.name.endswith(".tmp")]
+
+
+def test_init_keeps_the_data_files_compressed(folder):
+    kept = _raw_files(folder)
+    assert len(kept) == 4 and all(p.suffix == ".zst" for p in kept)
+    assert all(oct(p.stat().st_mode & 0o777) == oct(store.PRIVATE_FILE) for p in kept)
+    for kind in store.LOAD_ORDER:
+        path = DATA / f"{kind}.csv"
+        raw = store.raw_path(folder, sha256_of(path))
+        assert raw.is_file() and raw.read_bytes()[:4] == ZSTD_MAGIC
+        assert store.read_raw(folder, sha256_of(path)) == path.read_bytes()
+    vaccinations = store.raw_path(folder, sha256_of(DATA / "vaccinations.csv"))
+    assert vaccinations.stat().st_size < (DATA / "vaccinations.csv").stat().st_size / 3
+
+
+@pytest.mark.skipif(shutil.which("zstd") is None, reason="no zstd command")
+def test_the_zstd_command_gives_back_the_original(folder):
+    raw = store.raw_path(folder, sha256_of(DATA / "cases.csv"))
+    done = subprocess.run(["zstd", "-d", "-c", str(raw)], capture_output=True, timeout=60, check=True)
+    assert done.stdout == (DATA / "cases.csv").read_bytes()
+
+
+def test_rebuild_from_compressed_raw_files_gives_the_same_tables(capsys, folder):
+    _drop(folder, _tail(500))
+    before = _tables(folder)
+    code, out, err = run(capsys, "rebuild", "--store", folder)
+    assert code == 0, err
+    after = _tables(folder)
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(after[name], frame, obj=name)
+    assert store.check(folder, CFG) == []
+
+
+def test_a_file_that_changed_after_its_check_is_not_kept(folder, tmp_path):
+    path = tmp_path / "tail.csv"
+    path.write_bytes(_tail(10))
+    prepared = store.prepare(folder, path, "vaccinations", CFG)
+    path.write_bytes(_tail(11))
+    before = snapshot(folder)
+    with pytest.raises(store.StoreError, match="changed since it was checked"):
+        store.commit(folder, prepared, "tester", path)
+    assert snapshot(folder) == before
+
+
+# --------------------------------------------------------------------------- old, uncompressed stores
+
+
+def test_an_old_store_with_plain_raw_files_still_rebuilds(capsys, folder):
+    _drop(folder, _tail(200))
+    _decompress(folder)
+    plain = _raw_files(folder)
+    assert len(plain) == 5 and not [p for p in plain if p.suffix == ".zst"]
+    sha = sha256_of(DATA / "units.csv")
+    assert store.raw_path(folder, sha) == folder / "raw" / sha[:2] / sha
+    assert store.read_raw(folder, sha) == (DATA / "units.csv").read_bytes()
+    assert store.orphans(folder) == []
+
+    code, out, err = run(capsys, "doctor", "--store", folder)
+    assert code == 0, out + err
+    assert "no raw file" not in out
+    before = _tables(folder)
+    code, out, err = run(capsys, "rebuild", "--store", folder)
+    assert code == 0, err
+    for name, frame in _tables(folder).items():
+        pd.testing.assert_frame_equal(frame, before[name], obj=name)
+
+    # content an old store keeps plain is not kept again; new content comes compressed beside it
+    again = _drop(folder, _tail(200), "again.csv")
+    assert store.raw_path(folder, _sha(folder, again)).suffix == ""
+    new = _drop(folder, _tail(300), "new.csv")
+    assert store.raw_path(folder, _sha(folder, new)).suffix == ".zst"
+    assert store.orphans(folder) == []
+    assert store.check(folder, CFG) == []
+
+
+def test_a_drop_without_either_raw_file_is_reported_missing(capsys, folder):
+    sha = sha256_of(DATA / "cases.csv")
+    store.raw_path(folder, sha).unlink()
+    assert not store.raw_path(folder, sha).exists()
+    problems = store.check(folder, CFG)
+    assert any("no raw file for drop(s) 4" in p for p in problems), problems
+    with pytest.raises(store.StoreError, match="no raw file"):
+        store.read_raw(folder, sha)
+
+
+# --------------------------------------------------------------------------- orphans
+
+
+def test_orphan_zst_and_plain_files_are_found_and_removed_by_gc(capsys, folder):
+    kept = _raw_files(folder)
+    ghost = "ab" + "0" * 62
+    orphan_zst = folder / "raw" / "ab" / f"{ghost}.zst"
+    orphan_plain = folder / "raw" / "ab" / ghost
+    half = kept[0].with_name(f".{kept[0].name}.123.456.tmp")  # a write killed before its rename
+    orphan_zst.parent.mkdir(mode=0o700)
+    for path, data in ((orphan_zst, ZSTD_MAGIC + b"x" * 100), (orphan_plain, b"y" * 50), (half, b"z")):
+        path.write_bytes(data)
+        os.chmod(path, 0o600)
+    sha = sha256_of(DATA / "units.csv")
+    plain_twin = store.raw_path(folder, sha).with_name(sha)  # a drop's plain file beside its .zst is not an orphan
+    plain_twin.write_bytes((DATA / "units.csv").read_bytes())
+    os.chmod(plain_twin, 0o600)
+
+    assert store.orphans(folder) == sorted([orphan_zst, orphan_plain, half])
+    code, out, err = run(capsys, "doctor", "--store", folder)
+    assert code == 1 and "3 orphan raw file(s)" in out
+    code, out, err = run(capsys, "gc", "--store", folder)
+    assert code == 0 and out.startswith("removed 3 orphan raw file(s), 155 bytes"), out + err
+    assert store.orphans(folder) == []
+    assert _raw_files(folder) == sorted([*kept, plain_twin])
+    assert store.check(folder, CFG) == []
+
+
+# --------------------------------------------------------------------------- damaged raw files
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "empty", "not zstd"])
+def test_a_damaged_zst_is_a_store_error_naming_the_drop(capsys, folder, damage):
+    drop_id = _drop(folder, _tail(2000), "tail.csv")
+    raw = store.raw_path(folder, _sha(folder, drop_id))
+    packed = raw.read_bytes()
+    damaged = {
+        "truncated": packed[: len(packed) // 2],
+        "garbled": packed[:200] + bytes(b ^ 0x55 for b in packed[200:260]) + packed[260:],
+        "empty": b"",
+        "not zstd": b"date,unit_code\n" * 10,
+    }[damage]
+    raw.write_bytes(damaged)
+    before = snapshot(folder)
+
+    with pytest.raises(store.StoreError, match=f"drop {drop_id} \\(tail.csv\\).*damaged"):
+        store.rebuild(folder, CFG)
+    with pytest.raises(store.StoreError, match="damaged"):
+        store.read_raw(folder, _sha(folder, drop_id))
+    code, out, err = run(capsys, "rebuild", "--store", folder)
+    assert code == 1 and f"drop {drop_id} (tail.csv)" in err and "Traceback" not in err, err
+    code, out, err = run(capsys, "doctor", "--store", folder)
+    assert code == 1 and f"drop {drop_id} (tail.csv)" in out + err and "Traceback" not in err
+    assert snapshot(folder) == before
