@@ -342,7 +342,9 @@ def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options, li
             frame = _fast_read(inp, raw_header, types)
             digest, quoted = scan.result()
     if frame is not None:
-        rows = _record_lines(inp.read(), len(frame)) if quoted else np.arange(2, 2 + len(frame))
+        # file line numbers: 32 bits while they fit (half the memory of millions of them)
+        line = np.int32 if len(frame) < 2**31 - 2 else np.int64
+        rows = (_record_lines(inp.read(), len(frame)) if quoted else np.arange(2, 2 + len(frame))).astype(line)
         if limits is not None and len(frame) > limits.max_rows:
             raise ValidationError(inp.name, [Problem.of(None, None, "limit.rows", limit=limits.max_rows)])
         readers.check_field_lengths(frame, rows, inp.name, limits)
@@ -387,7 +389,9 @@ def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options, li
             check.keep(order)
             key, sizes = _key_codes(frame, list(spec.keys))
         # keys are (date, unit_code, age_band, dose): the key without its date digit is the series
-        _warn_series(frame, key % np.prod(sizes[1:]), check, base, daily)
+        series = key % np.prod(sizes[1:])
+        del key  # millions of 8 bytes no longer needed
+        _warn_series(frame, series.astype(np.int32) if series.max(initial=0) < 2**31 else series, check, base, daily)
     for col in spec.counts:
         if col in frame and frame[col].dtype != np.int64:
             frame[col] = frame[col].astype("int64")
@@ -1053,11 +1057,14 @@ def overlaps(
     if frame.empty:
         return [], np.zeros(0, dtype=bool)
     mask_of = {label: cfg.label_mask(label) for label in cfg.labels}
-    series = frame[["unit_code", "age_band", "dose"]].astype({"unit_code": str, "age_band": str, "dose": "int64"})
-    mine = series.drop_duplicates()
-    theirs = stored.astype({"unit_code": str, "age_band": str, "dose": "int64"})[["unit_code", "age_band", "dose"]]
+    # per distinct series (a few thousand), not per row (millions): each row's series as one integer
+    row_series, distinct = pd.factorize(_key_codes(frame, _SERIES)[0])  # numbered in order of appearance
+    first_row = np.flatnonzero(np.r_[True, row_series[1:] > np.maximum.accumulate(row_series)[:-1]])
+    mine = frame[_SERIES].iloc[first_row].astype({"unit_code": str, "age_band": str, "dose": "int64"})
+    mine = mine.assign(series=np.arange(len(distinct))).reset_index(drop=True)
+    theirs = stored.astype({"unit_code": str, "age_band": str, "dose": "int64"})[_SERIES]
     pairs = []
-    for other, where in ((theirs.drop_duplicates(), "stored"), (mine, "file")):
+    for other, where in ((theirs.drop_duplicates(), "stored"), (mine.drop(columns="series"), "file")):
         joined = mine.merge(other.rename(columns={"age_band": "other"}), on=["unit_code", "dose"])
         a = joined["age_band"].map(mask_of).fillna(0).astype("int64")
         b = joined["other"].map(mask_of).fillna(0).astype("int64")
@@ -1068,10 +1075,10 @@ def overlaps(
     found = pd.concat(pairs, ignore_index=True)
     if found.empty:
         return [], np.zeros(len(frame), dtype=bool)
-    at_fault = found[["unit_code", "age_band", "dose"]].drop_duplicates()
-    key = pd.MultiIndex.from_frame(series)
-    bad = key.isin(pd.MultiIndex.from_frame(at_fault))
-    first = pd.Series(np.arange(len(frame)))[bad].groupby([series["unit_code"][bad], series["age_band"][bad]]).min()
+    at_fault = np.zeros(len(distinct), dtype=bool)
+    at_fault[found["series"].to_numpy()] = True
+    bad = at_fault[row_series]
+    first = mine.assign(row=first_row)[at_fault].groupby(["unit_code", "age_band"])["row"].min()
     warnings = []
     for (unit, label), part in found.groupby(["unit_code", "age_band"], sort=True):
         pos = int(first[(unit, label)])

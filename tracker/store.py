@@ -98,6 +98,10 @@ CREATE TABLE IF NOT EXISTS cases (
     date DATE NOT NULL, unit_code VARCHAR NOT NULL, community_cases BIGINT NOT NULL,
     imported_cases BIGINT NOT NULL, drop_id INTEGER
 );
+CREATE TABLE IF NOT EXISTS vaccination_series (
+    unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, dose TINYINT NOT NULL,
+    first_date DATE NOT NULL, last_date DATE NOT NULL, last_value BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS units_history (
     unit_code VARCHAR NOT NULL, unit_name VARCHAR NOT NULL, unit_type VARCHAR, lat DOUBLE, lon DOUBLE,
     drop_id INTEGER NOT NULL, superseded_by INTEGER
@@ -125,12 +129,13 @@ class StoreError(TrackerError):
 class Dataset:
     """Everything the core computes from: units, population and cases as pandas frames; the vaccination
     reports as ``reports`` (tracker.reports), asked in SQL. ``load`` also gives every report as the frame
-    ``vaccinations``; ``open_dataset`` does not read them (the store answers the questions)."""
+    ``vaccinations``; ``open_dataset`` does not read them (the store answers the questions) and reads the
+    cases the first time they are asked for (``cases`` may be given as a function returning the frame)."""
 
     units: pd.DataFrame
     population: pd.DataFrame
     vaccinations: pd.DataFrame | None
-    cases: pd.DataFrame
+    cases: pd.DataFrame | Callable[[], pd.DataFrame]
     sample: bool = False
     version: str = ""
     extra: dict = field(default_factory=dict)
@@ -154,6 +159,20 @@ class Dataset:
     @property
     def latest_date(self) -> dt.date | None:
         return self.bounds[1]
+
+
+def _get_cases(ds: Dataset) -> pd.DataFrame:
+    value = ds.__dict__["_cases"]
+    if callable(value):
+        value = ds.__dict__["_cases"] = value()
+    return value
+
+
+def _set_cases(ds: Dataset, value) -> None:
+    ds.__dict__["_cases"] = value
+
+
+Dataset.cases = property(_get_cases, _set_cases, doc="The case reports (read when first asked for).")  # type: ignore[assignment]
 
 
 @dataclass
@@ -339,6 +358,62 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE ingests")
 
 
+# --------------------------------------------------------------------------- the series table
+# vaccination_series: one row per series (unit, age label, dose) with its first and last report date and
+# the last cumulative value. Kept in the transactions that change vaccinations, so that a daily drop reads
+# what it needs (the value before its dates, the labels a unit reports) from a table of a few thousand rows
+# instead of scanning every report: its cost does not grow with the store (docs/performance.md).
+
+_SERIES_KEYS = ("unit_code", "age_band", "dose")
+_SERIES_OF = """
+    SELECT unit_code, age_band, dose, min(date) AS first_date, max(date) AS last_date,
+           arg_max(people_cumulative, date) AS last_value
+    FROM {source} GROUP BY unit_code, age_band, dose
+"""
+
+
+def _fill_series(con: duckdb.DuckDBPyConnection) -> None:
+    """Stores made before the series table existed: fill it once (inside the caller's transaction)."""
+    empty = con.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM vaccination_series) AND EXISTS (SELECT 1 FROM vaccinations)"
+    ).fetchall()[0][0]
+    if empty:
+        con.execute("INSERT INTO vaccination_series " + _SERIES_OF.format(source="vaccinations"))
+
+
+def _merge_series(con: duckdb.DuckDBPyConnection, incoming: str) -> None:
+    """After ``incoming`` (rows just written to vaccinations) went live: its series' first and last dates
+    and last value. A row superseded by ``incoming`` has its key, dates included, so a series' last report
+    is the newer of its stored last and the incoming last."""
+    match = _match(_SERIES_KEYS, "s", "n")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE series_update AS
+        WITH n AS ({_SERIES_OF.format(source=incoming)})
+        SELECT n.unit_code, n.age_band, n.dose,
+               coalesce(least(s.first_date, n.first_date), n.first_date) AS first_date,
+               CASE WHEN s.last_date IS NULL OR n.last_date >= s.last_date THEN n.last_date ELSE s.last_date END
+                   AS last_date,
+               CASE WHEN s.last_date IS NULL OR n.last_date >= s.last_date THEN n.last_value ELSE s.last_value END
+                   AS last_value
+        FROM n LEFT JOIN vaccination_series s ON {match}
+        """
+    )
+    try:
+        con.execute(f"DELETE FROM vaccination_series s USING series_update n WHERE {match}")
+        con.execute("INSERT INTO vaccination_series SELECT * FROM series_update")
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.series_update")
+
+
+def _recount_series(con: duckdb.DuckDBPyConnection, affected: str) -> None:
+    """The series in ``affected`` (a temp table of keys) computed again from the live reports (undo)."""
+    match = _match(_SERIES_KEYS, "s", "a")
+    con.execute(f"DELETE FROM vaccination_series s USING {affected} a WHERE {match}")
+    source = f"(SELECT v.* FROM vaccinations v SEMI JOIN {affected} a ON {_match(_SERIES_KEYS, 'v', 'a')})"
+    con.execute("INSERT INTO vaccination_series " + _SERIES_OF.format(source=source))
+
+
 @contextmanager
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     con.execute("BEGIN TRANSACTION")
@@ -361,6 +436,7 @@ def writing(store: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         with _transaction(con):  # the schema first, on its own: a crash in the write still leaves it
             _migrate(con)
             con.execute(SCHEMA)
+            _fill_series(con)
         with _transaction(con):
             yield con
     finally:
@@ -539,8 +615,16 @@ def known_units(store: Path) -> set[str]:
     return set(_units_frame(lambda: reading(store))["unit_code"].astype(str))
 
 
+# A report to rebase on is looked for this far before the drop's first date before all dates are scanned.
+_STORED_BEFORE_WINDOW = 62
+
+
 def _stored_before(opener: Opener | None):
-    """For daily input: the stored cumulative value on the day before each series' first date."""
+    """For daily input: the stored cumulative value on the day before each series' first date.
+
+    A series whose last stored report is before that date (a new day: the usual drop) has it in the
+    series table; the others (a correction of past days) look in the reports of the few weeks before,
+    and only what is not found there in all of them."""
 
     def lookup(starts: pd.DataFrame) -> pd.DataFrame | None:
         if opener is None:
@@ -548,19 +632,56 @@ def _stored_before(opener: Opener | None):
         with opener() as con:
             con.register("starts", starts.astype({"unit_code": "string", "age_band": "string"}))
             try:
-                return con.execute(
-                    """
-                    SELECT s.unit_code, s.age_band, s.dose, arg_max(v.people_cumulative, v.date) AS people_cumulative
-                    FROM starts s JOIN vaccinations v
-                      ON v.unit_code = s.unit_code AND v.age_band = s.age_band AND v.dose = s.dose
-                     AND v.date < s.date
-                    GROUP BY ALL
-                    """
-                ).df()
+                return _lookup_before(con)
             finally:
                 con.unregister("starts")
 
     return lookup
+
+
+def _lookup_before(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    scan = """
+        SELECT s.unit_code, s.age_band, s.dose, arg_max(v.people_cumulative, v.date) AS people_cumulative
+        FROM {starts} s JOIN vaccinations v
+          ON v.unit_code = s.unit_code AND v.age_band = s.age_band AND v.dose = s.dose AND v.date < s.date {window}
+        GROUP BY ALL
+    """
+    if "vaccination_series" not in _tables(con):  # a store no writer has opened since the table came
+        return con.execute(scan.format(starts="starts", window="")).df()
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE stored_before AS
+        SELECT s.unit_code, s.age_band, s.dose, s.date, vs.first_date, vs.last_date, vs.last_value
+        FROM starts s JOIN vaccination_series vs USING (unit_code, age_band, dose)
+        WHERE vs.first_date < s.date
+        """
+    )
+    try:
+        parts = [
+            con.execute(
+                "SELECT unit_code, age_band, dose, last_value AS people_cumulative FROM stored_before "
+                "WHERE last_date < date"
+            ).df()
+        ]
+        past = "(SELECT * FROM stored_before WHERE last_date >= date)"
+        lowest = con.execute(f"SELECT min(date) FROM {past}").fetchall()[0][0]
+        if lowest is not None:
+            since = lowest - dt.timedelta(days=_STORED_BEFORE_WINDOW)
+            near = con.execute(scan.format(starts=past, window=f"AND v.date >= DATE '{since}'")).df()
+            parts.append(near)
+            rest = (
+                f"(SELECT p.* FROM {past} p ANTI JOIN near n "
+                "ON p.unit_code = n.unit_code AND p.age_band = n.age_band AND p.dose = n.dose)"
+            )
+            con.register("near", near)
+            try:
+                parts.append(con.execute(scan.format(starts=rest, window="")).df())
+            finally:
+                con.unregister("near")
+        found = [p for p in parts if not p.empty]
+        return pd.concat(found, ignore_index=True) if found else parts[0]
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.stored_before")
 
 
 def _read(
@@ -605,7 +726,8 @@ def _check_overlaps(prepared: Prepared, units: pd.DataFrame, cfg: Config, option
         stored = pd.DataFrame({"unit_code": [], "age_band": [], "dose": []})
     else:
         with opener() as con:
-            stored = con.execute("SELECT DISTINCT unit_code, age_band, dose FROM vaccinations").df()
+            source = "vaccination_series" if "vaccination_series" in _tables(con) else "vaccinations"
+            stored = con.execute(f"SELECT DISTINCT unit_code, age_band, dose FROM {source}").df()
     names = dict(zip(units["unit_code"].astype(str), units["unit_name"].astype(str), strict=True))
     header = {canonical: src for src, canonical in (prepared.detected.get("columns") or {}).items()}
     found, bad = overlaps(prepared.frame, stored, cfg, prepared.rows, names, header.get("age_band", "age_band"))
@@ -657,14 +779,15 @@ def prepare(
     ``filename`` names an upload in messages and in the drop log (default: the path's name).
     Raises ValidationError (all problems, by row), MeasureNeeded, or InputError.
     """
-    opener = (lambda: reading(store)) if exists(store) else None
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
-        name = _safe_name(filename)
-        prepared = _read(path_or_bytes, name, kind, cfg, options, opener, today)
+        source, name = path_or_bytes, _safe_name(filename)
     else:
-        path = Path(path_or_bytes)
-        name = _safe_name(filename or path.name)
-        prepared = _read(path, name, kind, cfg, options, opener, today)
+        source = Path(path_or_bytes)
+        name = _safe_name(filename or source.name)
+    if not exists(store):
+        return _as_drop(_read(source, name, kind, cfg, options, None, today), options, name)
+    with reading(store) as con:  # one read-only connection for every question the checks ask
+        prepared = _read(source, name, kind, cfg, options, lambda: contextlib.nullcontext(con), today)
     return _as_drop(prepared, options, name)
 
 
@@ -697,8 +820,17 @@ def _write(con: duckdb.DuckDBPyConnection, prepared: Prepared, record: dict) -> 
     frame = prepared.frame
     columns = list(spec.columns)
     arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    # text columns may stay dictionaries (pandas categories): DuckDB reads them as text, and decoding
+    # millions of values here would cost as much again
     arrow = arrow.cast(
-        pa.schema([pa.field(c, pa.string() if spec.columns[c] == pa.string() else spec.columns[c]) for c in columns])
+        pa.schema(
+            [
+                pa.field(c, arrow.schema.field(c).type)
+                if pa.types.is_dictionary(arrow.schema.field(c).type) and spec.columns[c] == pa.string()
+                else pa.field(c, spec.columns[c])
+                for c in columns
+            ]
+        )
     )
     con.register("incoming", arrow)
     table, cols = prepared.kind, ", ".join(columns)
@@ -713,6 +845,8 @@ def _write(con: duckdb.DuckDBPyConnection, prepared: Prepared, record: dict) -> 
             )
             con.execute(f"DELETE FROM {table} t USING incoming i WHERE {match}")
         con.execute(f"INSERT INTO {table} ({cols}, drop_id) SELECT {cols}, {int(drop_id)} FROM incoming")
+        if table == "vaccinations":
+            _merge_series(con, "incoming")
     finally:
         con.unregister("incoming")
     con.execute(
@@ -832,6 +966,14 @@ def _undo(con: duckdb.DuckDBPyConnection, drop_id: int, by: str, at: dt.datetime
         QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY h.drop_id DESC) = 1
         """
     )
+    if kind == "vaccinations":  # the series this drop wrote, computed again once it is undone
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE undo_series AS
+            SELECT DISTINCT {", ".join(_SERIES_KEYS)} FROM {table} WHERE drop_id = {d}
+            UNION SELECT DISTINCT {", ".join(_SERIES_KEYS)} FROM {hist} WHERE drop_id = {d}
+            """
+        )
     try:
         if kind == "units":
             _refuse_orphans(con, d)
@@ -851,8 +993,11 @@ def _undo(con: duckdb.DuckDBPyConnection, drop_id: int, by: str, at: dt.datetime
               AND {_match(spec.keys, hist, "d")} AND {hist}.drop_id IN {active}
             """
         )
+        if kind == "vaccinations":
+            _recount_series(con, "undo_series")
     finally:
         con.execute("DROP TABLE IF EXISTS temp.undo_restore")
+        con.execute("DROP TABLE IF EXISTS temp.undo_series")
 
 
 def _refuse_orphans(con: duckdb.DuckDBPyConnection, drop_id: int) -> None:
@@ -1023,6 +1168,9 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None,
     return pa.table(cols).to_pandas(date_as_object=False)
 
 
+_CASES_SQL = "SELECT date, unit_code, community_cases, imported_cases FROM cases ORDER BY date"
+
+
 def load(store: Path, until: dt.date | None = None, doses: tuple[int, ...] | None = None) -> Dataset:
     """Load the live rows into pandas; `until` and `doses` narrow the vaccinations read."""
     ver = version(store)
@@ -1041,7 +1189,7 @@ def load(store: Path, until: dt.date | None = None, doses: tuple[int, ...] | Non
         vaccinations = _frame(
             con, f"SELECT date, unit_code, age_band, dose, people_cumulative FROM vaccinations {clause}", params
         )
-        cases = _frame(con, "SELECT date, unit_code, community_cases, imported_cases FROM cases ORDER BY date")
+        cases = _frame(con, _CASES_SQL)
         log = "drops WHERE status = 'active'" if "drops" in _tables(con) else "ingests"
         sample = bool(con.execute(f"SELECT coalesce(bool_or(sample), false) FROM {log}").fetchall()[0][0])
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
@@ -1058,17 +1206,22 @@ def open_dataset(store: Path) -> Dataset:
             con, "SELECT unit_code, unit_name, unit_type, lat, lon FROM units ORDER BY unit_code", codes=False
         )
         population = _frame(con, "SELECT unit_code, age_band, population FROM population")
-        cases = _frame(con, "SELECT date, unit_code, community_cases, imported_cases FROM cases ORDER BY date")
         log = "drops WHERE status = 'active'" if "drops" in _tables(con) else "ingests"
         sample = bool(con.execute(f"SELECT coalesce(bool_or(sample), false) FROM {log}").fetchall()[0][0])
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+    def cases() -> pd.DataFrame:
+        with reading(store) as con:
+            return _frame(con, _CASES_SQL)
+
     return Dataset(units, population, None, cases, sample=sample, version=ver, extra=meta, reports=Reports(store=store))
 
 
 # --------------------------------------------------------------------------- rebuild
 
 
-REPLAYED = {"drops", *LOAD_ORDER, *(f"{t}_history" for t in LOAD_ORDER)}  # what rebuild makes again from raw/
+# what rebuild makes again from raw/
+REPLAYED = {"drops", "vaccination_series", *LOAD_ORDER, *(f"{t}_history" for t in LOAD_ORDER)}
 
 
 def _records(store: Path) -> list[dict]:
@@ -1078,6 +1231,7 @@ def _records(store: Path) -> list[dict]:
         with _transaction(con):
             _migrate(con)
             con.execute(SCHEMA)
+            _fill_series(con)
         con.execute("CHECKPOINT")
         cursor = con.execute("SELECT * FROM drops ORDER BY id")
         names = [d[0] for d in cursor.description]
@@ -1235,6 +1389,13 @@ def check(store: Path, cfg: Config) -> list[str]:
                 ).fetchall()[0][0]
                 if differ:
                     problems.append(f"{table}: {differ} row(s) differ from a rebuild from raw/ (`tracker rebuild`)")
+            series = _SERIES_OF.format(source="main.vaccinations")
+            differ = con.execute(
+                f"SELECT (SELECT count(*) FROM (SELECT * FROM main.vaccination_series EXCEPT ALL {series})) + "
+                f"(SELECT count(*) FROM ({series} EXCEPT ALL SELECT * FROM main.vaccination_series))"
+            ).fetchall()[0][0]
+            if differ:
+                problems.append(f"vaccination_series: {differ} row(s) differ from the reports (`tracker rebuild`)")
     return problems
 
 
