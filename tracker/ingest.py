@@ -391,7 +391,9 @@ def _prepare(inp: _Input, spec: Kind, cfg, known_units, today, base, options, li
         # keys are (date, unit_code, age_band, dose): the key without its date digit is the series
         series = key % np.prod(sizes[1:])
         del key  # millions of 8 bytes no longer needed
-        _warn_series(frame, series.astype(np.int32) if series.max(initial=0) < 2**31 else series, check, base, daily)
+        if series.max(initial=0) < 2**31:
+            series = series.astype(np.int32)
+        _warn_series(frame, series, check, base, daily)
     for col in spec.counts:
         if col in frame and frame[col].dtype != np.int64:
             frame[col] = frame[col].astype("int64")
@@ -483,7 +485,13 @@ def _fast_read(inp: _Input, raw_header: list[str], types: dict[str, pa.DataType]
     table = table.rename_columns([_clean(c) for c in table.column_names])
     if any(table.column(c).null_count for c in types):
         return None
-    return table.select(list(types)).to_pandas(date_as_object=False)
+    # column by column, each Arrow column freed once converted; then the Arrow pool gives its memory back
+    # to the system, for the checks that follow (peak memory at country scale: docs/performance.md)
+    table = table.select(list(types))
+    frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 # --------------------------------------------------------------------------- the text path
