@@ -844,7 +844,12 @@ def _write(con: duckdb.DuckDBPyConnection, prepared: Prepared, record: dict) -> 
                 f"FROM {table} t JOIN incoming i ON {match}"
             )
             con.execute(f"DELETE FROM {table} t USING incoming i WHERE {match}")
-        con.execute(f"INSERT INTO {table} ({cols}, drop_id) SELECT {cols}, {int(drop_id)} FROM incoming")
+        # rows are found by their keys, never by their place in the table: let DuckDB insert in parallel
+        con.execute("SET preserve_insertion_order = false")
+        try:
+            con.execute(f"INSERT INTO {table} ({cols}, drop_id) SELECT {cols}, {int(drop_id)} FROM incoming")
+        finally:
+            con.execute("RESET preserve_insertion_order")
         if table == "vaccinations":
             _merge_series(con, "incoming")
     finally:
