@@ -33,13 +33,17 @@ $(UV): tools/uv.txt
 
 # The locked set: the app's dependencies (run, bench) or those and the test extra (test, lint).
 # `--inexact` keeps the test extra if it is there, so `make run` after `make test` removes nothing.
+# The project itself is installed editable (its sources are this checkout): its bytecode is compiled
+# here, as uv does the dependencies'.
 install: $(UV)
 	@echo "==> the locked dependencies (uv.lock) into $(VENV)/"
 	$(SYNC) --inexact
+	@$(BIN)/python -m compileall -q tracker dashboard
 
 install-test: $(UV)
 	@echo "==> the locked dependencies with the test extra (uv.lock) into $(VENV)/"
 	$(SYNC) --extra test
+	@$(BIN)/python -m compileall -q tracker dashboard
 
 run: install
 	@echo "==> the store in $${TRACKER_STORE:-var/store} (created from data/ on the first run)"
