@@ -388,10 +388,15 @@ def _risk_rules(folder: str):
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def risk_levels(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
+def _risk_day(folder: str, version: str, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The risk level per unit and what would lower it, on as_of: one computation for both."""
     from tracker import risk
 
-    return risk.levels(dataset(folder, version), config(), risk_rules(), as_of)
+    return risk.levels_and_lower(dataset(folder, version), config(), risk_rules(), as_of)
+
+
+def risk_levels(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
+    return _risk_day(folder, version, as_of)[0]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -401,8 +406,5 @@ def risk_weekly(folder: str, version: str, start: dt.date, end: dt.date) -> pd.D
     return risk.weekly(dataset(folder, version), config(), risk_rules(), start, end)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def risk_lower(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
-    from tracker import risk
-
-    return risk.what_would_lower(dataset(folder, version), config(), risk_rules(), as_of)
+    return _risk_day(folder, version, as_of)[1]

@@ -7,7 +7,12 @@ The figures come from tracker.risk; this page only formats them.
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import partial
+
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.downloads import table_downloads
@@ -34,9 +39,41 @@ def _value(v):
     return None if v is None or pd.isna(v) else v
 
 
+def _names(ctx: Context, legend: pd.DataFrame) -> dict[int, str]:
+    """The name of each level of the legend, in the page's language."""
+    column = "name_en" if ctx.lang == "en" else "name_vi"
+    return dict(zip(legend["level"].astype(int), legend[column].astype(str), strict=True))
+
+
 def _name(ctx: Context, legend: pd.DataFrame, level) -> str:
-    row = legend.set_index("level").loc[int(level)]
-    return str(row["name_en"] if ctx.lang == "en" else row["name_vi"])
+    return _names(ctx, legend)[int(level)]
+
+
+def level_names(ctx: Context, legend: pd.DataFrame, levels: pd.Series, empty: str | None = None) -> list[str]:
+    """The name of each level in `levels`, in the page's language, mapped at once (not a lookup per row).
+
+    A missing level (None, NA) is `empty` when given; a level the legend lacks is a KeyError, as a lookup is.
+    """
+    names = _names(ctx, legend)
+    levels = pd.Series(levels).reset_index(drop=True)
+    present = levels.notna().to_numpy()
+    codes = levels[present].astype("int64")
+    unknown = sorted(set(codes.unique().tolist()) - names.keys())
+    if unknown:
+        raise KeyError(unknown[0])
+    if empty is None and not present.all():
+        raise ValueError("a risk level is missing")
+    shown = pd.Series(empty, index=levels.index, dtype=object)
+    shown[present] = codes.map(names).to_numpy(dtype=object)
+    return shown.tolist()
+
+
+def formatted(values, fmt) -> list[str]:
+    """`fmt` of each value (a missing one as None, so its empty mark), each distinct value formatted once:
+    a column of counts repeats the same few numbers, and formatting one is far slower than looking it up."""
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    shown = [fmt(_value(v)) for v in uniques.tolist()] + [fmt(None)]  # code -1 (missing): the last
+    return np.array(shown, dtype=object)[codes].tolist()
 
 
 def _part_label(ctx: Context, part) -> str:
@@ -54,46 +91,44 @@ def green_weeks(history: pd.DataFrame) -> int:
     return run
 
 
-def level_map(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, rs) -> None:
-    shapes, problem = boundaries(ctx.folder, ctx.version)
-    if problem:
-        st.warning(ctx.t("districts.boundaries_problem", problem=md_escape(problem)))
+def map_figure(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, shapes) -> go.Figure:
     units = ctx.ds.units[["unit_code", "lat", "lon"]].assign(
         unit_code=ctx.ds.units["unit_code"].astype(str),
         population=core.group_population(ctx.ds, ctx.cfg, "all"),
     )
     frame = table[table["unit_code"] != core.TOTAL].merge(units, on="unit_code", how="left")
     met = {True: ctx.t("risk.yes"), False: ctx.t("risk.no")}
+    cases = formatted(frame["community_cases_7d"], ctx.number)
+    incidence = formatted(frame["incidence_per_100k"], partial(ctx.number, decimals=1))
     frame = frame.assign(
         hover=[
             "<br>".join(
                 [
-                    f"{ctx.t('risk.cases_7d')}: {ctx.number(r.community_cases_7d)}",
-                    f"{ctx.t('risk.incidence')}: {ctx.number(r.incidence_per_100k, decimals=1)}",
-                    f"{ctx.t('risk.criterion_met')}: {met[bool(r.vaccine_criterion_met)]}",
+                    f"{ctx.t('risk.cases_7d')}: {c}",
+                    f"{ctx.t('risk.incidence')}: {i}",
+                    f"{ctx.t('risk.criterion_met')}: {met[bool(m)]}",
                 ]
             )
-            for r in frame.itertuples()
+            for c, i, m in zip(cases, incidence, frame["vaccine_criterion_met"], strict=True)
         ]
     )
     categories = {int(r.level): (_name(ctx, legend, r.level), r.hex) for r in legend.itertuples()}
-    fig = maps.district_map(
+    return maps.district_map(
         frame.assign(level=frame["level"].astype(int)), "level", lang=ctx.lang, title=ctx.t("risk.map"),
         value_label=ctx.t("risk.level"), fmt_value=lambda v: _name(ctx, legend, v), boundaries=shapes,
         categories=categories,
     )  # fmt: skip
-    ctx.plot(fig, "risk-map", ctx.cfg.province_name_vi)
 
 
-def level_table(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, rs) -> None:
-    st.subheader(ctx.t("risk.table"))
+def level_frames(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, rs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The levels table as shown (text in the page's language) and as exported (numbers)."""
     parts = [(f"{p.id}_coverage", _part_label(ctx, p)) for p in rs.parts]
     yes_no = [ctx.t("risk.yes") if m else ctx.t("risk.no") for m in table["vaccine_criterion_met"]]
-    names = [_name(ctx, legend, lv) for lv in table["level"]]
+    names = level_names(ctx, legend, table["level"])
     shown = {
         ctx.t("table.district"): table["unit_name"].astype(str).tolist(),
-        ctx.t("risk.cases_7d"): [ctx.number(_value(v)) for v in table["community_cases_7d"]],
-        ctx.t("risk.incidence"): [ctx.number(_value(v), decimals=1) for v in table["incidence_per_100k"]],
+        ctx.t("risk.cases_7d"): formatted(table["community_cases_7d"], ctx.number),
+        ctx.t("risk.incidence"): formatted(table["incidence_per_100k"], partial(ctx.number, decimals=1)),
     }
     export = {
         ctx.t("table.district"): table["unit_name"].astype(str).to_numpy(),
@@ -101,41 +136,41 @@ def level_table(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, rs) -> 
         ctx.t("risk.incidence"): table["incidence_per_100k"].astype(float).round(1).to_numpy(),
     }
     for column, label in parts:
-        shown[label] = [ctx.percent(_value(v)) for v in table[column]]
+        shown[label] = formatted(table[column], ctx.percent)
         export[label + " (%)"] = (table[column].astype(float) * 100).round(2).to_numpy()
     shown[ctx.t("risk.criterion_met")] = yes_no
     shown[ctx.t("risk.level")] = names
     export[ctx.t("risk.criterion_met")] = yes_no
     export[ctx.t("risk.level")] = names
-    show_table(pd.DataFrame(shown))
-    table_downloads(ctx, pd.DataFrame(export), "risk_levels")
+    return pd.DataFrame(shown), pd.DataFrame(export)
 
 
-def history_strip(ctx: Context, history: pd.DataFrame, legend: pd.DataFrame, start) -> None:
-    frame = history.merge(legend[["level", "hex"]], on="level", how="left")
-    frame["level_name"] = [_name(ctx, legend, lv) for lv in frame["level"]]
+def history_figure(ctx: Context, history: pd.DataFrame, legend: pd.DataFrame, start) -> go.Figure:
+    # only the columns the strip reads; the colours and names as Python strings (object), which the figure
+    # walks a row at a time much faster than Arrow-backed text
+    frame = history[["unit_code", "unit_name", "week_end", "level"]].merge(
+        legend[["level", "hex"]].astype({"hex": object}), on="level", how="left"
+    )
+    frame["level_name"] = pd.Series(level_names(ctx, legend, frame["level"]), index=frame.index, dtype=object)
     frame.loc[frame["unit_code"] == core.TOTAL, "unit_name"] = ctx.cfg.whole_named(ctx.lang)
-    fig = risk_history(frame, ctx.lang, ctx.t("risk.history", date=ctx.date(start)))
-    ctx.plot(fig, "risk-history", ctx.cfg.province_name_vi)
+    return risk_history(frame.drop(columns="unit_code"), ctx.lang, ctx.t("risk.history", date=ctx.date(start)))
 
 
-def lower_table(ctx: Context, lower: pd.DataFrame, legend: pd.DataFrame, rs) -> None:
-    st.subheader(ctx.t("risk.lower"))
-    st.caption(ctx.t("risk.lower_help"))
+def lower_frames(ctx: Context, lower: pd.DataFrame, legend: pd.DataFrame, rs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What would lower each level, as shown (text in the page's language) and as exported (numbers)."""
     units = lower[lower["unit_code"] != core.TOTAL]
 
-    def level_name(v):
-        v = _value(v)
-        return _name(ctx, legend, v) if v is not None else "—"
+    def level_name(column: str) -> list[str]:
+        return level_names(ctx, legend, units[column], empty="—")
 
     shown = {
         ctx.t("table.district"): units["unit_name"].astype(str).tolist(),
-        ctx.t("risk.level"): [level_name(v) for v in units["level"]],
+        ctx.t("risk.level"): level_name("level"),
         ctx.t("risk.max_cases"): [
-            ctx.number(_value(v)) if b > 0 else ctx.t("risk.no_case")
-            for v, b in zip(units["max_cases_next_7d"], units["band"], strict=True)
+            text if b > 0 else ctx.t("risk.no_case")
+            for text, b in zip(formatted(units["max_cases_next_7d"], ctx.number), units["band"], strict=True)
         ],
-        ctx.t("risk.level_if_lower_band"): [level_name(v) for v in units["level_if_lower_band"]],
+        ctx.t("risk.level_if_lower_band"): level_name("level_if_lower_band"),
     }
     export = {
         ctx.t("table.district"): units["unit_name"].astype(str).to_numpy(),
@@ -146,12 +181,80 @@ def lower_table(ctx: Context, lower: pd.DataFrame, legend: pd.DataFrame, rs) -> 
     for part in rs.parts:
         label = ctx.t("risk.people_needed", part=_part_label(ctx, part))
         column = units[f"{part.id}_people_needed"]
-        shown[label] = [ctx.number(_value(v)) for v in column]
+        shown[label] = formatted(column, ctx.number)
         export[label] = column.astype("Int64").to_numpy()
-    shown[ctx.t("risk.level_if_criterion_met")] = [level_name(v) for v in units["level_if_criterion_met"]]
+    shown[ctx.t("risk.level_if_criterion_met")] = level_name("level_if_criterion_met")
     export[ctx.t("risk.level_if_criterion_met")] = units["level_if_criterion_met"].astype("Int64").to_numpy()
-    show_table(pd.DataFrame(shown))
-    table_downloads(ctx, pd.DataFrame(export), "risk_lower")
+    return pd.DataFrame(shown), pd.DataFrame(export)
+
+
+# What the page shows is built once per store version, dates and language; a rerun only sends it again.
+# The arguments before `_ctx` are the cache key: the store (folder, version), the dates and the language.
+# `_ctx` (a leading underscore: not hashed) is the page's context for that same store, date and language,
+# and only words and formats. A figure is one object shared by every session (st.cache_resource:
+# st.plotly_chart only reads it); the tables are copies (st.cache_data). The history strip holds a cell
+# per unit and week, hence few of them kept.
+
+
+def _ruleset(as_of: dt.date):
+    return risk_rules().for_date(as_of)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _green_weeks(folder: str, version: str, start: dt.date, as_of: dt.date) -> int:
+    return green_weeks(risk_weekly(folder, version, start, as_of))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _map_figure(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Context) -> go.Figure:
+    shapes, _problem = boundaries(folder, version)
+    return map_figure(_ctx, risk_levels(folder, version, as_of), _ruleset(as_of).legend(), shapes)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _level_frames(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Context) -> tuple[pd.DataFrame, ...]:
+    rs = _ruleset(as_of)
+    return level_frames(_ctx, risk_levels(folder, version, as_of), rs.legend(), rs)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _history_figure(folder: str, version: str, start: dt.date, as_of: dt.date, lang: str, _ctx: Context) -> go.Figure:
+    history = risk_weekly(folder, version, start, as_of)
+    return history_figure(_ctx, history, _ruleset(as_of).legend(), start)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _lower_frames(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Context) -> tuple[pd.DataFrame, ...]:
+    rs = _ruleset(as_of)
+    return lower_frames(_ctx, risk_lower(folder, version, as_of), rs.legend(), rs)
+
+
+def level_map(ctx: Context) -> None:
+    _shapes, problem = boundaries(ctx.folder, ctx.version)
+    if problem:
+        st.warning(ctx.t("districts.boundaries_problem", problem=md_escape(problem)))
+    fig = _map_figure(ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx)
+    ctx.plot(fig, "risk-map", ctx.cfg.province_name_vi)
+
+
+def level_table(ctx: Context) -> None:
+    st.subheader(ctx.t("risk.table"))
+    shown, export = _level_frames(ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx)
+    show_table(shown)
+    table_downloads(ctx, export, "risk_levels")
+
+
+def history_strip(ctx: Context, start: dt.date) -> None:
+    fig = _history_figure(ctx.folder, ctx.version, start, ctx.as_of, ctx.lang, ctx)
+    ctx.plot(fig, "risk-history", ctx.cfg.province_name_vi)
+
+
+def lower_table(ctx: Context) -> None:
+    st.subheader(ctx.t("risk.lower"))
+    st.caption(ctx.t("risk.lower_help"))
+    shown, export = _lower_frames(ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx)
+    show_table(shown)
+    table_downloads(ctx, export, "risk_lower")
 
 
 def render(ctx: Context) -> None:
@@ -167,18 +270,18 @@ def render(ctx: Context) -> None:
     st.caption(ctx.t("risk.source", source=(rs.source_en or rs.source) if ctx.lang == "en" else rs.source))
     unavailable_notice(ctx, [(part.group, part.dose) for part in rs.parts])
     table = risk_levels(ctx.folder, ctx.version, ctx.as_of)
-    history = risk_weekly(ctx.folder, ctx.version, start, ctx.as_of)
     total = table[table["unit_code"] == core.TOTAL].iloc[0]
     left, right = st.columns(2)
     left.metric(ctx.t("risk.province_level"), _name(ctx, legend, total["level"]))
-    right.metric(ctx.t("risk.green_weeks"), ctx.t("risk.weeks_value", n=ctx.number(green_weeks(history))))
+    weeks = _green_weeks(ctx.folder, ctx.version, start, ctx.as_of)
+    right.metric(ctx.t("risk.green_weeks"), ctx.t("risk.weeks_value", n=ctx.number(weeks)))
     left, right = st.columns(2)
     with left:
-        level_map(ctx, table, legend, rs)
+        level_map(ctx)
     with right:
-        level_table(ctx, table, legend, rs)
-    history_strip(ctx, history, legend, start)
-    lower_table(ctx, risk_lower(ctx.folder, ctx.version, ctx.as_of), legend, rs)
+        level_table(ctx)
+    history_strip(ctx, start)
+    lower_table(ctx)
 
 
 guarded(render)

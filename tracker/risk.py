@@ -31,8 +31,6 @@ LEVEL_COLUMNS = [
     "adults_dose1_coverage", "age50plus_full_coverage", "vaccine_criterion_met", "level", "color",
 ]  # fmt: skip
 _EPOCH = np.datetime64("1970-01-01", "D")
-_OFFSET = np.int64(1 << 22)
-_SHIFT = np.int64(1 << 24)
 
 
 @dataclass(frozen=True)
@@ -230,21 +228,40 @@ def _days(dates) -> np.ndarray:
     return (pd.DatetimeIndex(dates).to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
 
 
+def _positions(codes: pd.Index, column: pd.Series) -> np.ndarray:
+    """The position in `codes` of each row's unit code (-1 when it is not there).
+
+    A categorical column (the store's) is matched per category, not per row: the case reports are
+    units × days long, the categories only units long.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        per_category = np.append(codes.get_indexer(column.cat.categories.astype(str)), -1)
+        return per_category[column.cat.codes.to_numpy()]  # code -1 (a missing value): the appended -1
+    return codes.get_indexer(column.astype(str))
+
+
 def _cases_7d(ds, dates: pd.DatetimeIndex, window: int) -> np.ndarray:
-    """Community cases in (d - window, d] per date (rows) and unit (columns, ds.units order)."""
+    """Community cases in (d - window, d] per date (rows) and unit (columns, ds.units order).
+
+    Only the days some window covers count: summed per unit and day into a grid (units × those days,
+    no sort), then cumulated along the days; a window's sum is the difference of two cumulated columns.
+    """
     codes = pd.Index(ds.units["unit_code"].astype(str))
+    days = _days(dates)
+    if not len(days):
+        return np.zeros((0, len(codes)), dtype=np.int64)
+    first, last = days.min() - window + 1, days.max()  # the days some window covers
+    span = last - first + 1
     c = ds.cases
-    pos = codes.get_indexer(c["unit_code"].astype(str))
-    keep = pos >= 0
-    key = pos[keep].astype(np.int64) * _SHIFT + _days(c["date"][keep]) + _OFFSET
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    cum = np.concatenate([[0], np.cumsum(c["community_cases"].to_numpy(np.int64)[keep][order])])
-    base = np.arange(len(codes), dtype=np.int64)[None, :] * _SHIFT + _OFFSET
-    days = _days(dates)[:, None]
-    hi = cum[np.searchsorted(key, base + days, side="right")]
-    lo = cum[np.searchsorted(key, base + days - window, side="right")]
-    return hi - lo
+    pos = _positions(codes, c["unit_code"])
+    day = _days(c["date"])
+    keep = (pos >= 0) & (day >= first) & (day <= last)
+    cell = pos[keep].astype(np.int64) * span + (day[keep] - first)
+    grid = np.zeros(len(codes) * span, dtype=np.int64)
+    np.add.at(grid, cell, c["community_cases"].to_numpy(np.int64)[keep])
+    cum = np.zeros((len(codes), span + 1), dtype=np.int64)  # cum[u, k]: unit u's cases on days first .. first + k - 1
+    np.cumsum(grid.reshape(len(codes), span), axis=1, out=cum[:, 1:])
+    return (cum[:, days - first + 1] - cum[:, days - window - first + 1]).T
 
 
 def _check_capacity(ds, rules: Rules) -> None:
@@ -325,9 +342,11 @@ def _int_or_na(values, keep) -> pd.Series:
 
 def levels(ds, cfg: Config, rules: Rules, as_of) -> pd.DataFrame:
     """The risk level per unit, then TOTAL for the province, on `as_of`: exactly LEVEL_COLUMNS."""
-    frame = _frame(ds, cfg, rules, [as_of])
-    cols = _columns(frame)
-    return frame[cols].reset_index(drop=True)
+    return _levels(_frame(ds, cfg, rules, [as_of]))
+
+
+def _levels(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[_columns(frame)].reset_index(drop=True)
 
 
 def weekly(ds, cfg: Config, rules: Rules, start, end) -> pd.DataFrame:
@@ -356,7 +375,19 @@ def what_would_lower(ds, cfg: Config, rules: Rules, as_of) -> pd.DataFrame:
     empty when unavailable), and level_if_criterion_met.
     """
     rs = rules.for_date(as_of)
+    return _lower(_frame(ds, cfg, rules, [as_of]), rs)
+
+
+def levels_and_lower(ds, cfg: Config, rules: Rules, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`levels` and `what_would_lower` on `as_of`, from one computation of the day's figures (the risk
+    page shows both)."""
+    rs = rules.for_date(as_of)
     f = _frame(ds, cfg, rules, [as_of])
+    return _levels(f), _lower(f, rs)
+
+
+def _lower(f: pd.DataFrame, rs: RuleSet) -> pd.DataFrame:
+    """what_would_lower from the day's figures `f` (one date: units then TOTAL) under the rule set `rs`."""
     b = f["band"].to_numpy(np.int64)
     pop = f["population"].to_numpy(np.int64)
     # lower edge of band b (b >= 2) is band_edges[b - 2] = p/q: most cases c with c * per * q < p * pop
