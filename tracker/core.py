@@ -80,7 +80,9 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
     reasons = np.full(n_units * n_dates, "", dtype=object)
     kinds = np.full(n_units * n_dates, "", dtype=object)
     labels = np.full(n_units * n_dates, "", dtype=object)
-    found = ds.reports.last_values(dose, dates) if n_dates else None
+    # a label sharing no band with the group counts for nothing in it: not asked for
+    asked = [lb for lb in cfg.labels if cfg.label_mask(lb) & gmask]
+    found = ds.reports.last_values(dose, dates, asked) if n_dates else None
     if found is not None and not found.empty:
         # per distinct unit and label, not per row: a few thousand rows, a handful of distinct values
         unit_codes, unit_values = pd.factorize(found["unit_code"])
