@@ -80,25 +80,20 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
     reasons = np.full(n_units * n_dates, "", dtype=object)
     kinds = np.full(n_units * n_dates, "", dtype=object)
     labels = np.full(n_units * n_dates, "", dtype=object)
-    # a label sharing no band with the group counts for nothing in it: not asked for
+    # a label sharing no band with the group counts for nothing in it (nor does one no longer configured)
     asked = [lb for lb in cfg.labels if cfg.label_mask(lb) & gmask]
-    found = ds.reports.last_values(dose, dates, asked) if n_dates else None
+    found = ds.reports.last_values(dose, dates, units, cfg.labels, only=asked) if n_dates else None
     if found is not None and not found.empty:
-        # per distinct unit and label, not per row: a few thousand rows, a handful of distinct values
-        unit_codes, unit_values = pd.factorize(found["unit_code"])
-        unit_of = pd.Index(units).get_indexer(unit_values.astype(str))
+        unit_of = found["unit"].to_numpy(np.int64)
         if (unit_of < 0).any():
-            missing = sorted(str(u) for u in unit_values[unit_of < 0])
+            missing = ds.reports.unknown_units(units)
             raise DataError(f"vaccination reports for units missing from the units table: {', '.join(missing)}")
-        label_codes, label_values = pd.factorize(found["age_band"])
-        label_values = np.asarray(label_values, dtype=object)
-        known = set(cfg.labels)
-        masks = np.array([cfg.label_mask(lb) if lb in known else 0 for lb in label_values], dtype=np.int64)[
-            label_codes
-        ]  # labels no longer configured: 0
-        key = unit_of[unit_codes] * n_dates + found["at"].to_numpy(np.int64)
+        label_codes = found["label"].to_numpy(np.int64)
+        label_values = np.asarray(cfg.labels, dtype=object)
+        masks = np.array([cfg.label_mask(lb) for lb in cfg.labels], dtype=np.int64)[label_codes]
+        key = unit_of * n_dates + found["at"].to_numpy(np.int64)
         vals = found["people"].to_numpy(np.int64)
-        seen = (found["last"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
+        seen = found["last"].to_numpy(np.int64)
         subset = (masks & ~gmask == 0) & (masks != 0)
         straddle = (masks & gmask != 0) & ~subset
         size = n_units * n_dates

@@ -1,16 +1,24 @@
 """The vaccination reports, asked in SQL: the store's table, or a frame in memory (the sample, tests).
 
 Every figure needs, per series (unit, age label, dose), the last cumulative value on or before some
-dates. DuckDB answers that with one ASOF join over the rows of one dose and hands back a row per
-series and date (a few thousand for a report), where loading the table would move every report
-(millions) into pandas. The same SQL runs on the store's file (read-only, opened per question, so
-that no writer waits on the dashboard) and on a pandas frame (registered in an in-memory database).
+dates. Loading the table would move every report (millions) into pandas; instead DuckDB answers with
+integer codes (a unit's place in the units table, a label's place in the configured labels, days
+since 1970), never text per row:
+
+- for a few dates (a report: today, a week before, the deadlines), one scan aggregating per series,
+  a pair of columns per date: a row per series and date (a few thousand);
+- for many dates (a trend chart's every day), the rows of the dose sorted by series and day, and a
+  binary search per series and date in numpy. Those rows are remembered for the Dataset's life (the
+  charts of a page ask the same dose again with other dates).
+
+The same SQL runs on the store's file (read-only, opened per question, so that no writer waits on the
+dashboard) and on a pandas frame (registered in an in-memory database).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,32 +26,32 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-_REPORTS = """
-SELECT CAST(unit_code AS VARCHAR) AS unit_code, CAST(age_band AS VARCHAR) AS age_band, CAST(date AS DATE) AS date,
-       people_cumulative
-FROM vaccinations
-WHERE dose = $dose AND CAST(date AS DATE) <= $until
-  AND ($labels IS NULL OR list_contains($labels, CAST(age_band AS VARCHAR)))
-"""
+_EPOCH = np.datetime64("1970-01-01", "D")
+# rows are addressed as series * _SHIFT + (day + _OFFSET): the offset keeps days before 1970 positive
+_OFFSET = np.int64(1 << 22)
+_SHIFT = np.int64(1 << 24)
 
-# Many dates (a trend chart's every day): one ASOF join of each series and date with the reports.
-_LAST_VALUES_ASOF = f"""
-WITH v AS ({_REPORTS}), s AS (SELECT DISTINCT unit_code, age_band FROM v)
-SELECT s.unit_code, s.age_band, d.i AS at, v.people_cumulative AS people, v.date AS last
-FROM s CROSS JOIN dates d ASOF JOIN v ON v.unit_code = s.unit_code AND v.age_band = s.age_band AND v.date <= d.at
+_CODED = """
+SELECT coalesce(u.pos, -1) AS unit, l.pos AS label, CAST(v.date AS DATE) AS date, v.people_cumulative AS people
+FROM vaccinations v
+JOIN label_pos l ON l.age_band = CAST(v.age_band AS VARCHAR)
+LEFT JOIN unit_pos u ON u.unit_code = CAST(v.unit_code AS VARCHAR)
+WHERE v.dose = $dose AND CAST(v.date AS DATE) <= $until
 """
-# A few dates (a report: today, a week before, the deadlines): one scan aggregating per series, a pair of
-# columns per date; a few times cheaper than the join, which sorts.
-_FEW_DATES = 8  # measured on 6.3 M reports: 8 dates 0.7 s CPU against 1.3 s, 12 about even, 40 ten times worse
+_DAY = "date_diff('day', DATE '1970-01-01', {})"
+_ROWS = f"""
+SELECT unit, label, {_DAY.format("date")} AS day, people FROM ({_CODED}) ORDER BY unit, label, day
+"""
+_FEW_DATES = 8  # measured on 6.3 M reports: 8 dates 0.7 s CPU against 1.3 s for a join, 40 ten times worse
 
 
 def _last_values_few(n: int) -> str:
     cols = ",\n       ".join(
-        f"arg_max(people_cumulative, date) FILTER (WHERE date <= $d{i}) AS people_{i}, "
-        f"max(date) FILTER (WHERE date <= $d{i}) AS last_{i}"
+        f"arg_max(people, date) FILTER (WHERE date <= $d{i}) AS people_{i}, "
+        f"{_DAY.format(f'max(date) FILTER (WHERE date <= $d{i})')} AS last_{i}"
         for i in range(n)
     )
-    return f"WITH v AS ({_REPORTS})\nSELECT unit_code, age_band,\n       {cols}\nFROM v GROUP BY unit_code, age_band"
+    return f"WITH v AS ({_CODED})\nSELECT unit, label,\n       {cols}\nFROM v GROUP BY unit, label"
 
 
 class Reports:
@@ -55,6 +63,7 @@ class Reports:
         self.frame = frame
         self.store = None if store is None else Path(store)
         self._memo: dict[tuple, pd.DataFrame] = {}
+        self._rows: dict[tuple, tuple[np.ndarray, ...]] = {}
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -71,56 +80,105 @@ class Reports:
         finally:
             con.close()
 
-    def _query(self, sql: str, params: dict | list | None = None, dates: list[dt.date] | None = None) -> pd.DataFrame:
+    def _query(self, sql: str, params: dict | list | None = None, **frames: pd.DataFrame) -> pd.DataFrame:
         with self._connection() as con:
-            if dates is not None:
-                con.register("dates", pd.DataFrame({"at": pd.to_datetime(dates).date, "i": np.arange(len(dates))}))
+            for name, frame in frames.items():
+                con.register(name, frame)
             return con.execute(sql, params or []).df()
 
-    def last_values(self, dose: int, dates, labels) -> pd.DataFrame:
-        """Per series of ``dose`` whose age label is in ``labels`` and per date: the last report on or
-        before it. Columns unit_code, age_band (text), at (the date's position in ``dates``), people
-        (int64), last (the report's day: datetime64). A series with no report yet on a date has no row
-        for it; with a few dates, series of other labels may come too (one scan answers every label, and
-        the question is then the same for every group). Asked again with the same dose, dates and labels
-        (a page's figures share them), the answer is remembered."""
+    def last_values(
+        self, dose: int, dates, units: Sequence[str], labels: Sequence[str], only: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Per series of ``dose`` whose age label is one of ``labels``, and per date: the last report on or
+        before it. Columns: unit (its place in ``units``; -1 for a code not there), label (its place in
+        ``labels``), at (the date's place in ``dates``), people (int64), last (the report's day, in days
+        since 1970). A series with no report yet on a date has no row for it. ``only``: the labels needed;
+        with many dates the others are left out (with a few, one scan answers them all, and the same
+        answer then serves every group). Asked again (a page's figures share questions), the answer is
+        remembered."""
         dates = tuple(pd.Timestamp(d).date() for d in dates)
-        labels = tuple(sorted(str(lb) for lb in labels))
-        if not dates or not labels:
+        units, labels = tuple(str(u) for u in units), tuple(str(lb) for lb in labels)
+        only = labels if only is None or len(dates) <= _FEW_DATES else tuple(str(lb) for lb in only)
+        if not dates or not labels or not only:
             return _empty()
-        if len(dates) <= _FEW_DATES:
-            labels = None
-        key = (int(dose), dates, labels)
-        if key in self._memo:
-            return self._memo[key]
-        params = {"dose": int(dose), "until": max(dates), "labels": None if labels is None else list(labels)}
-        if len(dates) <= _FEW_DATES:
-            found = self._last_values_few(params, dates)
-        else:
-            found = self._query(_LAST_VALUES_ASOF, params, dates=list(dates))
-        found = _empty() if found.empty else found.astype({"at": np.int64, "people": np.int64})
-        if len(self._memo) >= 32:
-            self._memo.pop(next(iter(self._memo)))
-        self._memo[key] = found
-        return found
+        key = (int(dose), dates, units, labels, only)
+        if key not in self._memo:
+            if len(self._memo) >= 32:
+                self._memo.pop(next(iter(self._memo)))
+            coding = self._coding(units, labels, only)
+            few = len(dates) <= _FEW_DATES
+            self._memo[key] = (self._few if few else self._many)(int(dose), dates, coding)
+        return self._memo[key]
 
-    def _last_values_few(self, params: dict, dates: tuple[dt.date, ...]) -> pd.DataFrame:
-        params = {**params, **{f"d{i}": d for i, d in enumerate(dates)}}
-        wide = self._query(_last_values_few(len(dates)), params)
-        n = len(wide)
-        people = np.column_stack([wide[f"people_{i}"].to_numpy(np.float64, na_value=np.nan) for i in range(len(dates))])
-        last = np.column_stack([wide[f"last_{i}"].to_numpy("datetime64[ns]") for i in range(len(dates))])
-        seen = ~np.isnat(last).ravel()
-        rows = np.repeat(np.arange(n), len(dates))[seen]
+    @staticmethod
+    def _coding(units: tuple[str, ...], labels: tuple[str, ...], only: tuple[str, ...]) -> dict:
+        keep = [i for i, lb in enumerate(labels) if lb in set(only)]
+        return {
+            "unit_pos": pd.DataFrame({"unit_code": list(units), "pos": np.arange(len(units), dtype=np.int32)}),
+            "label_pos": pd.DataFrame({"age_band": [labels[i] for i in keep], "pos": np.array(keep, dtype=np.int32)}),
+            "key": (units, labels, only),
+            "labels": len(labels),
+        }
+
+    def _few(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> pd.DataFrame:
+        params = {"dose": dose, "until": max(dates), **{f"d{i}": d for i, d in enumerate(dates)}}
+        frames = {k: coding[k] for k in ("unit_pos", "label_pos")}
+        wide = self._query(_last_values_few(len(dates)), params, **frames)
+        n, k = len(wide), len(dates)
+        people = np.column_stack([wide[f"people_{i}"].to_numpy(np.float64, na_value=np.nan) for i in range(k)])
+        last = np.column_stack([wide[f"last_{i}"].to_numpy(np.float64, na_value=np.nan) for i in range(k)])
+        seen = ~np.isnan(last).ravel()
+        rows = np.repeat(np.arange(n), k)[seen]
         return pd.DataFrame(
             {
-                "unit_code": wide["unit_code"].to_numpy(object)[rows],
-                "age_band": wide["age_band"].to_numpy(object)[rows],
-                "at": np.tile(np.arange(len(dates), dtype=np.int64), n)[seen],
-                "people": people.ravel()[seen].astype(np.int64),
-                "last": last.ravel()[seen],
+                "unit": wide["unit"].to_numpy(np.int64)[rows],
+                "label": wide["label"].to_numpy(np.int64)[rows],
+                "at": np.tile(np.arange(k, dtype=np.int64), n)[seen],
+                "people": people.ravel()[seen].astype(np.int64),  # counts below 2**53: exact in a float
+                "last": last.ravel()[seen].astype(np.int64),
             }
         )
+
+    def _many(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> pd.DataFrame:
+        key = (dose, *coding["key"])
+        n = coding["labels"] + 1
+        if key not in self._rows:
+            if len(self._rows) >= 3:  # the doses of one page; each is the whole dose's reports
+                self._rows.pop(next(iter(self._rows)))
+            until = max(self.bounds()[1] or max(dates), max(dates))
+            with self._connection() as con:
+                for name in ("unit_pos", "label_pos"):
+                    con.register(name, coding[name])
+                got = con.execute(_ROWS, {"dose": dose, "until": until}).fetchnumpy()
+            unit, label = got["unit"].astype(np.int64), got["label"].astype(np.int64)
+            days, people = got["day"].astype(np.int64), got["people"].astype(np.int64)
+            sid = (unit + 1) * n + label  # sorted: the rows come ordered by unit, label, day
+            first = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]]) if len(sid) else np.zeros(0, np.int64)
+            self._rows[key] = (sid * _SHIFT + days + _OFFSET, first, sid[first], days, people)
+        composite, first, series, days, people = self._rows[key]
+        t_days = (np.array(dates, dtype="datetime64[D]") - _EPOCH).astype(np.int64)
+        q = (series[:, None] * _SHIFT + (t_days[None, :] + _OFFSET)).ravel()
+        idx = np.searchsorted(composite, q, side="right") - 1
+        valid = idx >= np.repeat(first, len(dates))
+        idx = idx[valid]
+        return pd.DataFrame(
+            {
+                "unit": np.repeat(series // n - 1, len(dates))[valid],
+                "label": np.repeat(series % n, len(dates))[valid],
+                "at": np.tile(np.arange(len(dates), dtype=np.int64), len(series))[valid],
+                "people": people[idx],
+                "last": days[idx],
+            }
+        )
+
+    def unknown_units(self, units: Sequence[str]) -> list[str]:
+        """Unit codes of vaccination reports that are not in ``units``."""
+        found = self._query(
+            "SELECT DISTINCT CAST(unit_code AS VARCHAR) AS code FROM vaccinations "
+            "WHERE NOT list_contains($units, CAST(unit_code AS VARCHAR))",
+            {"units": [str(u) for u in units]},
+        )
+        return sorted(found["code"])
 
     def _series(self, con) -> bool:
         """The store's series table (tracker.store: first and last date per series) is there to ask."""
@@ -168,12 +226,4 @@ class Reports:
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "unit_code": pd.Series(dtype=str),
-            "age_band": pd.Series(dtype=str),
-            "at": pd.Series(dtype=np.int64),
-            "people": pd.Series(dtype=np.int64),
-            "last": pd.Series(dtype="datetime64[ns]"),
-        }
-    )
+    return pd.DataFrame({c: pd.Series(dtype=np.int64) for c in ("unit", "label", "at", "people", "last")})

@@ -1,0 +1,67 @@
+"""tracker.reports: the last report on or before each date, per series, as integer codes; the scan for a
+few dates and the sorted rows with a binary search for many give the same answer (worked out by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tracker.reports import _FEW_DATES, Reports
+
+D = dt.date
+REPORTS = pd.DataFrame(
+    {
+        "date": pd.to_datetime(["2021-10-01", "2021-10-03", "2021-10-02", "2021-10-01", "2021-10-05", "2021-10-02"]),
+        "unit_code": pd.Categorical(["070", "070", "071", "070", "071", "072"]),
+        "age_band": ["18-49", "18-49", "18-49", "65+", "18-49", "18-49"],
+        "dose": [1, 1, 1, 1, 1, 2],
+        "people_cumulative": [100, 130, 40, 7, 55, 9],
+    }
+)
+UNITS = ("070", "071")
+LABELS = ("0-4", "18-49", "65+")
+# by hand, dose 1: (unit, label) -> {date: (people, day of the report)}
+EXPECTED = {
+    D(2021, 9, 30): {},
+    D(2021, 10, 1): {(0, 1): (100, D(2021, 10, 1)), (0, 2): (7, D(2021, 10, 1))},
+    D(2021, 10, 2): {(0, 1): (100, D(2021, 10, 1)), (0, 2): (7, D(2021, 10, 1)), (1, 1): (40, D(2021, 10, 2))},
+    D(2021, 10, 4): {(0, 1): (130, D(2021, 10, 3)), (0, 2): (7, D(2021, 10, 1)), (1, 1): (40, D(2021, 10, 2))},
+    D(2021, 10, 9): {(0, 1): (130, D(2021, 10, 3)), (0, 2): (7, D(2021, 10, 1)), (1, 1): (55, D(2021, 10, 5))},
+}
+
+
+def answer(found: pd.DataFrame, dates: list[dt.date]) -> dict:
+    out: dict = {d: {} for d in dates}
+    for r in found.itertuples():
+        day = D(1970, 1, 1) + dt.timedelta(days=int(r.last))
+        out[dates[r.at]][(int(r.unit), int(r.label))] = (int(r.people), day)
+    return out
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["few dates", "many dates"])
+def test_last_report_on_or_before_each_date(many):
+    dates = list(EXPECTED)
+    if many:  # more dates than the scan takes: the sorted rows and a binary search
+        dates += [D(2022, 1, 1) + dt.timedelta(days=i) for i in range(_FEW_DATES)]
+    found = Reports(frame=REPORTS).last_values(1, dates, UNITS, LABELS)
+    got = answer(found, dates)
+    assert {d: got[d] for d in EXPECTED} == EXPECTED
+    assert all(got[d] == EXPECTED[D(2021, 10, 9)] for d in dates[len(EXPECTED) :])
+    assert found.dtypes.tolist() == [np.int64] * 5  # codes, never text per row
+
+
+def test_a_unit_missing_from_the_units_is_minus_one_and_named():
+    reports = Reports(frame=REPORTS)
+    found = reports.last_values(1, [D(2021, 10, 9)], ("070",), LABELS)
+    assert sorted(found["unit"].unique()) == [-1, 0]
+    assert reports.unknown_units(("070",)) == ["071", "072"]
+
+
+def test_only_leaves_other_labels_out_of_a_many_dates_answer():
+    dates = [D(2021, 10, 1) + dt.timedelta(days=i) for i in range(_FEW_DATES + 1)]
+    found = Reports(frame=REPORTS).last_values(1, dates, UNITS, LABELS, only=("65+",))
+    assert set(found["label"]) == {2}
+    assert set(found["people"]) == {7}
