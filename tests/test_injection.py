@@ -85,6 +85,9 @@ def inject(folder: Path) -> int:
     try:  # the way a district falls behind: its last reports never came
         late = ", ".join(f"'{code}'" for code in LATE)
         con.execute(f"DELETE FROM vaccinations WHERE unit_code IN ({late}) AND date > ?", [last_seen])
+        # the series table follows the reports, as every write of the store keeps it (tracker doctor checks)
+        con.execute("DELETE FROM vaccination_series")
+        con.execute("INSERT INTO vaccination_series " + store._SERIES_OF.format(source="vaccinations"))
     finally:
         con.close()
     return drop_id
