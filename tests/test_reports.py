@@ -35,9 +35,9 @@ EXPECTED = {
 
 def answer(found: pd.DataFrame, dates: list[dt.date]) -> dict:
     out: dict = {d: {} for d in dates}
-    for r in found.itertuples():
-        day = D(1970, 1, 1) + dt.timedelta(days=int(r.last))
-        out[dates[r.at]][(int(r.unit), int(r.label))] = (int(r.people), day)
+    for unit, label, at, people, last in zip(*found, strict=True):
+        day = D(1970, 1, 1) + dt.timedelta(days=int(last))
+        out[dates[at]][(int(unit), int(label))] = (int(people), day)
     return out
 
 
@@ -50,18 +50,18 @@ def test_last_report_on_or_before_each_date(many):
     got = answer(found, dates)
     assert {d: got[d] for d in EXPECTED} == EXPECTED
     assert all(got[d] == EXPECTED[D(2021, 10, 9)] for d in dates[len(EXPECTED) :])
-    assert found.dtypes.tolist() == [np.int64] * 5  # codes, never text per row
+    assert [a.dtype for a in found] == [np.int64] * 5  # codes, never text per row
 
 
 def test_a_unit_missing_from_the_units_is_minus_one_and_named():
     reports = Reports(frame=REPORTS)
     found = reports.last_values(1, [D(2021, 10, 9)], ("070",), LABELS)
-    assert sorted(found["unit"].unique()) == [-1, 0]
+    assert sorted(set(found.unit.tolist())) == [-1, 0]
     assert reports.unknown_units(("070",)) == ["071", "072"]
 
 
 def test_only_leaves_other_labels_out_of_a_many_dates_answer():
     dates = [D(2021, 10, 1) + dt.timedelta(days=i) for i in range(_FEW_DATES + 1)]
     found = Reports(frame=REPORTS).last_values(1, dates, UNITS, LABELS, only=("65+",))
-    assert set(found["label"]) == {2}
-    assert set(found["people"]) == {7}
+    assert set(found.label.tolist()) == {2}
+    assert set(found.people.tolist()) == {7}

@@ -84,16 +84,16 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
     asked = [lb for lb in cfg.labels if cfg.label_mask(lb) & gmask]
     found = ds.reports.last_values(dose, dates, units, cfg.labels, only=asked) if n_dates else None
     if found is not None and not found.empty:
-        unit_of = found["unit"].to_numpy(np.int64)
+        unit_of = found.unit
         if (unit_of < 0).any():
             missing = ds.reports.unknown_units(units)
             raise DataError(f"vaccination reports for units missing from the units table: {', '.join(missing)}")
-        label_codes = found["label"].to_numpy(np.int64)
+        label_codes = found.label
         label_values = np.asarray(cfg.labels, dtype=object)
         masks = np.array([cfg.label_mask(lb) for lb in cfg.labels], dtype=np.int64)[label_codes]
-        key = unit_of * n_dates + found["at"].to_numpy(np.int64)
-        vals = found["people"].to_numpy(np.int64)
-        seen = found["last"].to_numpy(np.int64)
+        key = unit_of * n_dates + found.at
+        vals = found.people
+        seen = found.last
         subset = (masks & ~gmask == 0) & (masks != 0)
         straddle = (masks & gmask != 0) & ~subset
         size = n_units * n_dates
@@ -116,8 +116,12 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
 
     index = pd.MultiIndex.from_product([units, dates], names=["unit_code", "date"])
     last_ts = pd.DatetimeIndex(np.where(last >= 0, last, 0).astype("datetime64[D]")).where(last >= 0)
-    frame = pd.DataFrame({"people": people, "last_report_date": last_ts, "reason": reasons}, index=index)
-    return frame, pd.DataFrame({"kind": kinds, "labels": labels}, index=index)
+    # the texts stay Python objects: a column of millions of mostly empty reasons is not worth converting
+    text = {"dtype": object, "index": index}
+    frame = pd.DataFrame(
+        {"people": people, "last_report_date": last_ts, "reason": pd.Series(reasons, **text)}, index=index
+    )
+    return frame, pd.DataFrame({"kind": pd.Series(kinds, **text), "labels": pd.Series(labels, **text)}, index=index)
 
 
 def _reasons(bad, straddled, key, labels, subset, straddle) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -62,7 +63,7 @@ class Reports:
             raise ValueError("Reports needs a frame or a store")
         self.frame = frame
         self.store = None if store is None else Path(store)
-        self._memo: dict[tuple, pd.DataFrame] = {}
+        self._memo: dict[tuple, Found] = {}
         self._rows: dict[tuple, tuple[np.ndarray, ...]] = {}
 
     @contextmanager
@@ -88,14 +89,13 @@ class Reports:
 
     def last_values(
         self, dose: int, dates, units: Sequence[str], labels: Sequence[str], only: Sequence[str] | None = None
-    ) -> pd.DataFrame:
+    ) -> Found:
         """Per series of ``dose`` whose age label is one of ``labels``, and per date: the last report on or
-        before it. Columns: unit (its place in ``units``; -1 for a code not there), label (its place in
-        ``labels``), at (the date's place in ``dates``), people (int64), last (the report's day, in days
-        since 1970). A series with no report yet on a date has no row for it. ``only``: the labels needed;
-        with many dates the others are left out (with a few, one scan answers them all, and the same
-        answer then serves every group). Asked again (a page's figures share questions), the answer is
-        remembered."""
+        before it (``Found``: unit, its place in ``units``, -1 for a code not there; label, its place in
+        ``labels``; at, the date's place in ``dates``; people; last, the report's day in days since 1970).
+        A series with no report yet on a date has no row for it. ``only``: the labels needed; with many
+        dates the others are left out (with a few, one scan answers them all, and the same answer then
+        serves every group). Asked again (a page's figures share questions), the answer is remembered."""
         dates = tuple(pd.Timestamp(d).date() for d in dates)
         units, labels = tuple(str(u) for u in units), tuple(str(lb) for lb in labels)
         only = labels if only is None or len(dates) <= _FEW_DATES else tuple(str(lb) for lb in only)
@@ -120,7 +120,7 @@ class Reports:
             "labels": len(labels),
         }
 
-    def _few(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> pd.DataFrame:
+    def _few(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> Found:
         params = {"dose": dose, "until": max(dates), **{f"d{i}": d for i, d in enumerate(dates)}}
         frames = {k: coding[k] for k in ("unit_pos", "label_pos")}
         wide = self._query(_last_values_few(len(dates)), params, **frames)
@@ -129,17 +129,15 @@ class Reports:
         last = np.column_stack([wide[f"last_{i}"].to_numpy(np.float64, na_value=np.nan) for i in range(k)])
         seen = ~np.isnan(last).ravel()
         rows = np.repeat(np.arange(n), k)[seen]
-        return pd.DataFrame(
-            {
-                "unit": wide["unit"].to_numpy(np.int64)[rows],
-                "label": wide["label"].to_numpy(np.int64)[rows],
-                "at": np.tile(np.arange(k, dtype=np.int64), n)[seen],
-                "people": people.ravel()[seen].astype(np.int64),  # counts below 2**53: exact in a float
-                "last": last.ravel()[seen].astype(np.int64),
-            }
+        return _found(
+            wide["unit"].to_numpy(np.int64)[rows],
+            wide["label"].to_numpy(np.int64)[rows],
+            np.tile(np.arange(k, dtype=np.int64), n)[seen],
+            people.ravel()[seen].astype(np.int64),  # counts below 2**53: exact in a float
+            last.ravel()[seen].astype(np.int64),
         )
 
-    def _many(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> pd.DataFrame:
+    def _many(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> Found:
         key = (dose, *coding["key"])
         n = coding["labels"] + 1
         if key not in self._rows:
@@ -161,14 +159,12 @@ class Reports:
         idx = np.searchsorted(composite, q, side="right") - 1
         valid = idx >= np.repeat(first, len(dates))
         idx = idx[valid]
-        return pd.DataFrame(
-            {
-                "unit": np.repeat(series // n - 1, len(dates))[valid],
-                "label": np.repeat(series % n, len(dates))[valid],
-                "at": np.tile(np.arange(len(dates), dtype=np.int64), len(series))[valid],
-                "people": people[idx],
-                "last": days[idx],
-            }
+        return _found(
+            np.repeat(series // n - 1, len(dates))[valid],
+            np.repeat(series % n, len(dates))[valid],
+            np.tile(np.arange(len(dates), dtype=np.int64), len(series))[valid],
+            people[idx],
+            days[idx],
         )
 
     def unknown_units(self, units: Sequence[str]) -> list[str]:
@@ -225,5 +221,24 @@ class Reports:
         return int(self._query("SELECT count(*) AS n FROM vaccinations")["n"].iat[0])
 
 
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=np.int64) for c in ("unit", "label", "at", "people", "last")})
+class Found(NamedTuple):
+    """An answer of ``Reports.last_values``: one array per column, a row per series and date (millions for
+    a trend chart, so no frame: building one would copy them into blocks)."""
+
+    unit: np.ndarray  # the unit's place in the units asked with (-1: a code not among them)
+    label: np.ndarray  # the label's place in the labels asked with
+    at: np.ndarray  # the date's place in the dates asked
+    people: np.ndarray  # the last cumulative value on or before that date
+    last: np.ndarray  # that report's day, in days since 1970
+
+    @property
+    def empty(self) -> bool:
+        return len(self.at) == 0
+
+
+def _found(unit, label, at, people, last) -> Found:
+    return Found(*(np.asarray(a, dtype=np.int64) for a in (unit, label, at, people, last)))
+
+
+def _empty() -> Found:
+    return _found(*(np.zeros(0, dtype=np.int64) for _ in range(5)))
