@@ -65,3 +65,18 @@ def test_only_leaves_other_labels_out_of_a_many_dates_answer():
     found = Reports(frame=REPORTS).last_values(1, dates, UNITS, LABELS, only=("65+",))
     assert set(found.label.tolist()) == {2}
     assert set(found.people.tolist()) == {7}
+
+
+def test_threads_sharing_one_reports_get_the_same_answers():
+    """The dashboard shares a Dataset (and its Reports) between sessions: answers asked at once from many
+    threads, more than are remembered, are those asked alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    reports = Reports(frame=REPORTS)
+    questions = [
+        [D(2021, 10, 1) + dt.timedelta(days=i + k) for i in range(_FEW_DATES + 1 if k % 2 else 3)] for k in range(40)
+    ]
+    alone = [answer(Reports(frame=REPORTS).last_values(1, q, UNITS, LABELS), q) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda q: answer(reports.last_values(1, q, UNITS, LABELS), q), questions * 3))
+    assert together == alone * 3

@@ -18,6 +18,7 @@ dashboard) and on a pandas frame (registered in an in-memory database).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,8 +75,10 @@ class Reports:
             raise ValueError("Reports needs a frame or a store")
         self.frame = frame
         self.store = None if store is None else Path(store)
+        # remembered answers: the dashboard shares one Reports between its sessions' threads
         self._memo: dict[tuple, Found] = {}
         self._rows: dict[tuple, tuple[np.ndarray, ...]] = {}
+        self._lock = threading.Lock()
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -113,13 +116,14 @@ class Reports:
         if not dates or not labels or not only:
             return _empty()
         key = (int(dose), dates, units, labels, only)
-        if key not in self._memo:
-            if len(self._memo) >= 32:
-                self._memo.pop(next(iter(self._memo)))
+        with self._lock:
+            found = self._memo.get(key)
+        if found is None:  # two threads may both ask; the answers are the same
             coding = self._coding(units, labels, only)
             few = len(dates) <= _FEW_DATES
-            self._memo[key] = (self._few if few else self._many)(int(dose), dates, coding)
-        return self._memo[key]
+            found = (self._few if few else self._many)(int(dose), dates, coding)
+            _remember(self._memo, key, found, 32, self._lock)
+        return found
 
     @staticmethod
     def _coding(units: tuple[str, ...], labels: tuple[str, ...], only: tuple[str, ...]) -> dict:
@@ -151,9 +155,9 @@ class Reports:
     def _many(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> Found:
         key = (dose, *coding["key"])
         n = coding["labels"] + 1
-        if key not in self._rows:
-            if len(self._rows) >= 3:  # the doses of one page; each is the whole dose's reports
-                self._rows.pop(next(iter(self._rows)))
+        with self._lock:
+            rows = self._rows.get(key)
+        if rows is None:
             until = max(self.bounds()[1] or max(dates), max(dates))
             with self._connection() as con:
                 for name in ("unit_pos", "label_pos"):
@@ -163,8 +167,9 @@ class Reports:
             days, people = got["day"].astype(np.int64), got["people"].astype(np.int64)
             sid = (unit + 1) * n + label  # sorted: the rows come ordered by unit, label, day
             first = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]]) if len(sid) else np.zeros(0, np.int64)
-            self._rows[key] = (sid * _SHIFT + days + _OFFSET, first, sid[first], days, people)
-        composite, first, series, days, people = self._rows[key]
+            rows = (sid * _SHIFT + days + _OFFSET, first, sid[first], days, people)
+            _remember(self._rows, key, rows, 3, self._lock)  # the doses of one page: each is a whole dose
+        composite, first, series, days, people = rows
         t_days = (np.array(dates, dtype="datetime64[D]") - _EPOCH).astype(np.int64)
         q = (series[:, None] * _SHIFT + (t_days[None, :] + _OFFSET)).ravel()
         idx = np.searchsorted(composite, q, side="right") - 1
@@ -245,6 +250,14 @@ class Found(NamedTuple):
     @property
     def empty(self) -> bool:
         return len(self.at) == 0
+
+
+def _remember(memo: dict, key, value, most: int, lock: threading.Lock) -> None:
+    """Keep ``value`` under ``key``, dropping the oldest entries beyond ``most``."""
+    with lock:
+        memo[key] = value
+        while len(memo) > most:
+            memo.pop(next(iter(memo)))
 
 
 def _found(unit, label, at, people, last) -> Found:
