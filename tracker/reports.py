@@ -8,8 +8,8 @@ since 1970), never text per row:
 - for a few dates (a report: today, a week before, the deadlines), one scan aggregating per series,
   a pair of columns per date: a row per series and date (a few thousand);
 - for many dates (a trend chart's every day), the rows of the dose sorted by series and day, and a
-  binary search per series and date in numpy. Those rows are remembered for the Dataset's life (the
-  charts of a page ask the same dose again with other dates).
+  binary search per series and date in numpy. The last dose's rows are kept (the next chart of a
+  page often asks the same dose with other dates).
 
 The same SQL runs on the store's file (read-only, opened per question, so that no writer waits on the
 dashboard) and on a pandas frame (registered in an in-memory database).
