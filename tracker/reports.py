@@ -42,7 +42,7 @@ WHERE v.dose = $dose AND CAST(v.date AS DATE) <= $until
 """
 _DAY = "date_diff('day', DATE '1970-01-01', {})"
 _ROWS = f"""
-SELECT unit, label, {_DAY.format("date")} AS day, people FROM ({_CODED}) ORDER BY unit, label, day
+SELECT unit, label, {_DAY.format("date")} AS day, people FROM ({_CODED})
 """
 # what a Reports remembers: answers of up to _MEMO_ROWS rows (a report's, a table's; the dashboard caches
 # its charts' data itself), and the sorted rows of the last dose asked with many dates
@@ -168,13 +168,14 @@ class Reports:
                 for name in ("unit_pos", "label_pos"):
                     con.register(name, coding[name])
                 got = con.execute(_ROWS, {"dose": dose, "until": until}).fetchnumpy()
-            unit, label = got["unit"].astype(np.int64), got["label"].astype(np.int64)
-            days, people = got["day"].astype(np.int64), got["people"].astype(np.int64)
-            sid = (unit + 1) * n + label  # sorted: the rows come ordered by unit, label, day
+            sid = (got["unit"].astype(np.int64) + 1) * n + got["label"].astype(np.int64)
+            composite = sid * _SHIFT + got["day"].astype(np.int64) + _OFFSET
+            order = np.argsort(composite)  # numpy sorts these in a third of the time DuckDB's ORDER BY took
+            composite, sid, people = composite[order], sid[order], got["people"].astype(np.int64)[order]
             first = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]]) if len(sid) else np.zeros(0, np.int64)
             if len(people) and people.max() < 2**31 and people.min() >= -(2**31):
                 people = people.astype(np.int32)  # kept: half the memory of a whole dose's counts
-            rows = (sid * _SHIFT + days + _OFFSET, first, sid[first], people)
+            rows = (composite, first, sid[first], people)
             _remember(self._rows, key, rows, 1, self._lock)  # the last dose asked: the next chart's, often
         composite, first, series, people = rows
         t_days = (np.array(dates, dtype="datetime64[D]") - _EPOCH).astype(np.int64)
