@@ -4,6 +4,7 @@ saved mappings and the new commands' exit codes."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -586,3 +587,15 @@ def test_a_report_above_the_population_is_a_warning_not_an_error(tmp_path):
     prepared = store.prepare(folder, data, "vaccinations", cfg, filename="over.csv")
     over = [w for w in prepared.warnings if w.row == 2]
     assert over and "100" in over[0].message
+
+
+def test_ingest_lists_at_most_fifty_warnings_and_counts_the_rest(capsys, folder, tmp_path):
+    """The benchmark's file printed 200 warning lines; errors stop at 50 (errors.MAX_SHOWN), so do warnings."""
+    days = [dt.date(2021, 10, 1) + dt.timedelta(days=i) for i in range(61)]
+    down = tmp_path / "down.csv"  # each day one below the day before: 60 corrections
+    down.write_text(HEADER + "".join(f"{d},070,18-49,1,{1000 - i}\n" for i, d in enumerate(days)), encoding="utf-8")
+    code, out, err = run(capsys, "ingest", down, "--kind", "vaccinations", "--store", folder)
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(lines) == 51 and lines[-1] == f"warning: {down}: … and 10 more", lines[-3:]
+    assert "60 warning(s)" in out

@@ -20,7 +20,7 @@ import pandas as pd
 
 from tracker import auth, core, mappings, store
 from tracker.config import load_config, store_dir
-from tracker.errors import InputError, TrackerError, ValidationError
+from tracker.errors import MAX_SHOWN, InputError, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
 from tracker.readers import DATE_ORDERS, OVERLAPS
 
@@ -394,8 +394,11 @@ def _ingest(args, folder: Path, cfg) -> int:
     note = _detected_note(prepared)
     if note:
         print(note, file=sys.stderr)
-    for w in prepared.warnings:
+    for w in prepared.warnings[:MAX_SHOWN]:  # as many as errors are listed; the summary line counts them all
         print(f"warning: {prepared.source}: {w}", file=sys.stderr)
+    if len(prepared.warnings) > MAX_SHOWN:
+        more = len(prepared.warnings) - MAX_SHOWN
+        print(f"warning: {prepared.source}: … and {more} more", file=sys.stderr)
     dup = f", {prepared.duplicates_dropped} repeated rows dropped" if prepared.duplicates_dropped else ""
     dup += f", {prepared.skipped} overlapping rows skipped" if prepared.skipped else ""
     warned = f"{len(prepared.warnings)} warning(s){_rows(prepared.warnings)}"
