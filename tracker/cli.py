@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import auth, core, mappings, store
+from tracker import auth, core, i18n, mappings, store
 from tracker.config import load_config, store_dir
 from tracker.errors import MAX_SHOWN, InputError, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
@@ -398,7 +398,7 @@ def _ingest(args, folder: Path, cfg) -> int:
         print(f"warning: {prepared.source}: {w}", file=sys.stderr)
     if len(prepared.warnings) > MAX_SHOWN:
         more = len(prepared.warnings) - MAX_SHOWN
-        print(f"warning: {prepared.source}: … and {more} more", file=sys.stderr)
+        print(f"warning: {prepared.source}: {i18n.message('validation.more', 'en', {'count': more})}", file=sys.stderr)
     dup = f", {prepared.duplicates_dropped} repeated rows dropped" if prepared.duplicates_dropped else ""
     dup += f", {prepared.skipped} overlapping rows skipped" if prepared.skipped else ""
     warned = f"{len(prepared.warnings)} warning(s){_rows(prepared.warnings)}"

@@ -163,11 +163,10 @@ class Reports:
         with self._lock:
             rows = self._rows.get(key)
         if rows is None:
-            until = max(self.bounds()[1] or max(dates), max(dates))
-            with self._connection() as con:
+            with self._connection() as con:  # every report of the dose: the rows serve later dates too
                 for name in ("unit_pos", "label_pos"):
                     con.register(name, coding[name])
-                got = con.execute(_ROWS, {"dose": dose, "until": until}).fetchnumpy()
+                got = con.execute(_ROWS, {"dose": dose, "until": dt.date.max}).fetchnumpy()
             sid = (got["unit"].astype(np.int64) + 1) * n + got["label"].astype(np.int64)
             composite = sid * _SHIFT + got["day"].astype(np.int64) + _OFFSET
             order = np.argsort(composite)  # numpy sorts these in a third of the time DuckDB's ORDER BY took

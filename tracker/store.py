@@ -11,7 +11,8 @@ Public API (the CLI and the dashboard's upload page use only these):
 - ``ingest(store, path_or_bytes, kind, cfg, ...)``: both of the above (``dry_run`` validates only).
 - ``drops(store) -> DataFrame``: the drop log, one row per drop, oldest first.
 - ``undo(store, drop_id, by) -> None``: revert one drop (recorded, not erased), in ONE transaction.
-- ``load(store) -> Dataset``, ``version(store) -> str`` (changes after every commit or undo),
+- ``open_dataset(store) -> Dataset`` (the reports stay in the store, asked in SQL), ``load(store)``
+  (the same with every report read into pandas), ``version(store) -> str`` (changes after every commit or undo),
   ``init(store, cfg)``, ``rebuild(store, cfg)``.
 
 Every drop is validated completely before the database is opened for writing, so a rejected file
@@ -1176,34 +1177,20 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None,
 _CASES_SQL = "SELECT date, unit_code, community_cases, imported_cases FROM cases ORDER BY date"
 
 
-def load(store: Path, until: dt.date | None = None, doses: tuple[int, ...] | None = None) -> Dataset:
-    """Load the live rows into pandas; `until` and `doses` narrow the vaccinations read."""
-    ver = version(store)
-    where, params = [], []
-    if until is not None:
-        where.append("date <= ?")
-        params.append(until)
-    if doses:
-        where.append(f"dose IN ({', '.join(str(int(d)) for d in doses)})")
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
+def load(store: Path) -> Dataset:
+    """The store as a Dataset with every live vaccination report read into pandas (tests and tools that
+    want the frame; the CLI and the dashboard use open_dataset)."""
+    ds = open_dataset(store)
     with reading(store) as con:
-        units = _frame(
-            con, "SELECT unit_code, unit_name, unit_type, lat, lon FROM units ORDER BY unit_code", codes=False
-        )
-        population = _frame(con, "SELECT unit_code, age_band, population FROM population")
-        vaccinations = _frame(
-            con, f"SELECT date, unit_code, age_band, dose, people_cumulative FROM vaccinations {clause}", params
-        )
-        cases = _frame(con, _CASES_SQL)
-        log = "drops WHERE status = 'active'" if "drops" in _tables(con) else "ingests"
-        sample = bool(con.execute(f"SELECT coalesce(bool_or(sample), false) FROM {log}").fetchall()[0][0])
-        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-    return Dataset(units, population, vaccinations, cases, sample=sample, version=ver, extra=meta)
+        vaccinations = _frame(con, "SELECT date, unit_code, age_band, dose, people_cumulative FROM vaccinations")
+    fields = {f.name: getattr(ds, f.name) for f in dataclasses.fields(ds) if f.name not in ("vaccinations", "reports")}
+    return Dataset(**fields, vaccinations=vaccinations)
 
 
 def open_dataset(store: Path) -> Dataset:
-    """The store as a Dataset whose vaccination reports stay in the store: units, population and cases are
-    read; every question about the reports is one SQL query on the file (tracker.reports)."""
+    """The store as a Dataset whose vaccination reports stay in the store: units and population are read,
+    the cases when first asked for; every question about the reports is one SQL query on the file
+    (tracker.reports)."""
     store = Path(store)
     ver = version(store)
     with reading(store) as con:
