@@ -139,3 +139,45 @@ def test_real_processes_ingesting_daily_drops_at_once_lose_nothing(folder, tmp_p
     assert sorted(order) == ["a.csv", "b.csv"]
     assert _series(folder) == _sequential(before, [(name, files[name]) for name in order])
     _same_as_rebuild(folder)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Readers share one in-memory DuckDB, each attaching the file under an alias of its own and detaching it
+# when done: a read must leave nothing that makes a writer wait, and see only its own store's tables.
+
+
+def _writer_gets_in(folder: Path) -> bool:
+    """Another process opens the store for writing at once (it fails rather than wait if anything holds it)."""
+    code = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('CHECKPOINT')"
+    done = subprocess.run([sys.executable, "-c", code, str(store.db_path(folder))], capture_output=True, timeout=60)
+    return done.returncode == 0
+
+
+def test_a_finished_read_leaves_the_file_free_for_a_writer_in_this_process_and_another(folder):
+    with store.reading(folder) as con:
+        assert con.execute("SELECT count(*) FROM units").fetchall()[0][0] > 0
+        assert not _writer_gets_in(folder)  # while it reads, the file is locked: the check can fail
+    assert _writer_gets_in(folder)
+    with store.writing(folder) as con:  # and this process's own writer does not wait either
+        con.execute("CHECKPOINT")
+
+
+def test_a_read_that_fails_inside_a_transaction_still_lets_go_of_the_file(folder):
+    with pytest.raises(Exception, match="no_such_table"), store.reading(folder) as con:
+        con.execute("BEGIN")
+        con.execute("SELECT * FROM no_such_table")
+    assert _writer_gets_in(folder)
+
+
+def test_readers_of_two_stores_at_once_see_their_own_tables(folder, tmp_path):
+    other = tmp_path / "old"
+    other.mkdir()
+    import duckdb
+
+    old = duckdb.connect(str(store.db_path(other)))
+    old.execute("CREATE TABLE ingests (id INTEGER)")  # a store from before the drop log
+    old.close()
+    with store.reading(folder) as a, store.reading(other) as b:
+        assert "drops" in store._tables(a) and "ingests" not in store._tables(a)
+        assert store._tables(b) == {"ingests"}
+        assert a.execute("SELECT count(*) FROM units").fetchall()[0][0] > 0
