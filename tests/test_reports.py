@@ -1,5 +1,5 @@
 """tracker.reports: the last report on or before each date, per series, as integer codes; the scan for a
-few dates and the sorted rows with a binary search for many give the same answer (worked out by hand)."""
+few dates and the grid carried forward for many give the same answer (worked out by hand)."""
 
 from __future__ import annotations
 
@@ -44,13 +44,44 @@ def answer(found: pd.DataFrame, dates: list[dt.date]) -> dict:
 @pytest.mark.parametrize("many", [False, True], ids=["few dates", "many dates"])
 def test_last_report_on_or_before_each_date(many):
     dates = list(EXPECTED)
-    if many:  # more dates than the scan takes: the sorted rows and a binary search
+    if many:  # more dates than the scan takes: the grid carried forward
         dates += [D(2022, 1, 1) + dt.timedelta(days=i) for i in range(_FEW_DATES)]
     found = Reports(frame=REPORTS).last_values(1, dates, UNITS, LABELS)
     got = answer(found, dates)
     assert {d: got[d] for d in EXPECTED} == EXPECTED
     assert all(got[d] == EXPECTED[D(2021, 10, 9)] for d in dates[len(EXPECTED) :])
     assert [a.dtype for a in found] == [np.int64] * 5  # codes, never text per row
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["few dates", "many dates"])
+def test_a_dose_without_reports_has_no_rows(many):
+    dates = [D(2021, 10, 1) + dt.timedelta(days=i) for i in range(_FEW_DATES + 1 if many else 2)]
+    found = Reports(frame=REPORTS).last_values(3, dates, UNITS, LABELS)
+    assert found.empty and [a.dtype for a in found] == [np.int64] * 5
+
+
+def test_series_reporting_on_different_days_carry_their_own_last_report():
+    """The many-dates grid has a column per day any series reported: a series without a report that day
+    carries its own last one forward (never another series' value, never a later one)."""
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2021-10-01", "2021-10-04", "2021-10-02", "2021-10-06", "2021-10-03"]),
+            "unit_code": ["070", "070", "071", "071", "070"],
+            "age_band": ["18-49", "18-49", "18-49", "18-49", "65+"],
+            "dose": 1,
+            "people_cumulative": [10, 40, 200, 600, 3],
+        }
+    )
+    dates = [D(2021, 9, 30) + dt.timedelta(days=i) for i in range(_FEW_DATES + 1)]  # 30 Sept … 8 Oct
+    got = answer(Reports(frame=frame).last_values(1, dates, UNITS, LABELS), dates)
+    a, b, c = (0, 1), (1, 1), (0, 2)  # 070 18-49, 071 18-49, 070 65+
+    assert got[D(2021, 9, 30)] == {}
+    assert got[D(2021, 10, 1)] == {a: (10, D(2021, 10, 1))}
+    assert got[D(2021, 10, 3)] == {a: (10, D(2021, 10, 1)), b: (200, D(2021, 10, 2)), c: (3, D(2021, 10, 3))}
+    assert got[D(2021, 10, 5)] == {a: (40, D(2021, 10, 4)), b: (200, D(2021, 10, 2)), c: (3, D(2021, 10, 3))}
+    assert got[D(2021, 10, 8)] == {a: (40, D(2021, 10, 4)), b: (600, D(2021, 10, 6)), c: (3, D(2021, 10, 3))}
+    few = [D(2021, 10, 3), D(2021, 10, 5)]
+    assert answer(Reports(frame=frame).last_values(1, few, UNITS, LABELS), few) == {d: got[d] for d in few}
 
 
 def test_a_unit_missing_from_the_units_is_minus_one_and_named():

@@ -64,11 +64,12 @@ def people_at(ds, cfg: Config, group: str, dose: int, dates) -> pd.DataFrame:
     Returns a frame indexed by (unit_code, date) with columns people (float; NaN when
     unavailable), last_report_date (NaT when the unit never reported), reason (text, or "").
     """
-    return _people_at(ds, cfg, group, dose, dates)[0]
+    return _people_at(ds, cfg, group, dose, dates, why=False)[0]
 
 
-def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """people_at, and why each unavailable figure is unavailable (kind and labels, see unavailable())."""
+def _people_at(ds, cfg: Config, group: str, dose: int, dates, why: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """people_at, and why each unavailable figure is unavailable (kind and labels, see unavailable()); with
+    why=False the second frame is left empty (a trend chart's millions of cells need no reasons)."""
     g = cfg.group(group)
     gmask = sum(1 << cfg.bands.index(b) for b in g.bands)
     dates = pd.DatetimeIndex(pd.to_datetime(list(dates))).normalize()
@@ -78,10 +79,13 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
     people = np.zeros(n_units * n_dates)
     last = np.full(n_units * n_dates, -1, dtype=np.int64)
     reasons = np.full(n_units * n_dates, "", dtype=object)
-    kinds = np.full(n_units * n_dates, "", dtype=object)
-    labels = np.full(n_units * n_dates, "", dtype=object)
+    kinds = labels = reasons
     # a label sharing no band with the group counts for nothing in it (nor does one no longer configured)
     asked = [lb for lb in cfg.labels if cfg.label_mask(lb) & gmask]
+    inside = [cfg.label_mask(lb) for lb in asked if cfg.label_mask(lb) & ~gmask == 0]
+    # which checks can find anything: two labels inside the group sharing a band; a label across its edge
+    can_overlap = any(a & b for i, a in enumerate(inside) for b in inside[i + 1 :])
+    can_straddle = len(inside) < len(asked)
     found = ds.reports.last_values(dose, dates, units, cfg.labels, only=asked) if n_dates else None
     if found is not None and not found.empty:
         unit_of = found.unit
@@ -100,10 +104,10 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
         people = np.bincount(key, weights=np.where(subset, vals, 0), minlength=size).astype(float)
         np.maximum.at(last, key[subset], seen[subset])
         overlap = np.zeros(size, dtype=bool)
-        for bit in range(len(cfg.bands)):
+        for bit in range(len(cfg.bands)) if can_overlap else ():
             if gmask >> bit & 1:
                 overlap |= np.bincount(key, weights=subset & ((masks >> bit) & 1).astype(bool), minlength=size) > 1
-        straddled = np.bincount(key, weights=straddle, minlength=size) > 0
+        straddled = np.bincount(key, weights=straddle, minlength=size) > 0 if can_straddle else np.zeros(size, bool)
         bad = overlap | straddled
         if bad.any():
             kinds, labels = _reasons(bad, straddled, key, label_values[label_codes], subset, straddle)
@@ -121,6 +125,8 @@ def _people_at(ds, cfg: Config, group: str, dose: int, dates) -> tuple[pd.DataFr
     frame = pd.DataFrame(
         {"people": people, "last_report_date": last_ts, "reason": pd.Series(reasons, **text)}, index=index
     )
+    if not why:
+        return frame, pd.DataFrame(columns=["kind", "labels"])
     return frame, pd.DataFrame({"kind": pd.Series(kinds, **text), "labels": pd.Series(labels, **text)}, index=index)
 
 
