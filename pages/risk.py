@@ -29,7 +29,7 @@ from dashboard.state import (
     risk_weekly,
     show_table,
 )
-from tracker import core
+from tracker import core, risk
 from tracker.figures import maps
 from tracker.figures.risk import risk_history
 
@@ -78,17 +78,6 @@ def formatted(values, fmt) -> list[str]:
 
 def _part_label(ctx: Context, part) -> str:
     return (part.label_en if ctx.lang == "en" else part.label_vi) or part.id
-
-
-def green_weeks(history: pd.DataFrame) -> int:
-    """Consecutive weeks at level 1 of the province (TOTAL), counted back from the last week."""
-    total = history[history["unit_code"] == core.TOTAL].sort_values("week_end")
-    run = 0
-    for level in reversed(total["level"].tolist()):
-        if int(level) != 1:
-            break
-        run += 1
-    return run
 
 
 def map_figure(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, shapes) -> go.Figure:
@@ -202,7 +191,7 @@ def _ruleset(as_of: dt.date):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _green_weeks(folder: str, version: str, start: dt.date, as_of: dt.date) -> int:
-    return green_weeks(risk_weekly(folder, version, start, as_of))
+    return risk.green_streak(risk_weekly(folder, version, start, as_of))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

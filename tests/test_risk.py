@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.clitools import run
@@ -296,3 +297,30 @@ def test_cli_exit_codes(store, capsys):
 def test_levels_are_vectorised_numbers():
     frame = risk.levels(make_dataset(), CFG, RULES, AS_OF)
     assert frame["level"].dtype == np.int64 and frame["community_cases_7d"].dtype == np.int64
+
+
+def _history(levels_by_unit: dict[str, list]) -> pd.DataFrame:
+    rows = [
+        {"unit_code": unit, "week_end": pd.Timestamp("2021-10-10") + pd.Timedelta(weeks=i), "level": level}
+        for unit, levels in levels_by_unit.items()
+        for i, level in enumerate(levels)
+    ]
+    frame = pd.DataFrame(rows).sample(frac=1, random_state=3)  # any order: the weeks are sorted first
+    return frame.astype({"level": "Int64"})
+
+
+@pytest.mark.parametrize(
+    ("levels", "streak"),
+    [
+        ([1, 1, 1], 3),  # green every week
+        ([2, 1, 1], 2),  # the last two
+        ([1, 1, 2], 0),  # not green in the last week
+        ([1, None, 1, 1], 2),  # a week without a figure breaks the run
+        ([3], 0),
+        ([], 0),
+    ],
+)
+def test_green_streak_counts_weeks_at_level_1_back_from_the_last(levels, streak):
+    history = _history({risk.TOTAL: levels, "070": [1] * 6})  # another unit's weeks do not count
+    assert risk.green_streak(history) == streak
+    assert risk.green_streak(history, "070") == 6

@@ -35,11 +35,7 @@ def test_risk_page_renders_with_the_province_level(open_risk, store_dir, lang):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[i18n.t("risk.province_level", lang)] == expected
     weeks = risk.weekly(store.load(store_dir), load_config(), rules, dt.date(2021, 10, 11), as_of)
-    run = 0
-    for level in reversed(weeks[weeks["unit_code"] == core.TOTAL]["level"].tolist()):
-        if level != 1:
-            break
-        run += 1
+    run = risk.green_streak(weeks)  # counted as tests/test_risk.py checks by hand
     assert metrics[i18n.t("risk.green_weeks", lang)] == i18n.t("risk.weeks_value", lang, n=fmt.number(run, lang))
     assert len(at.dataframe) == 2
     shown = at.dataframe[0].value

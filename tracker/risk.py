@@ -365,6 +365,14 @@ def weekly(ds, cfg: Config, rules: Rules, start, end) -> pd.DataFrame:
     return frame[cols].reset_index(drop=True)
 
 
+def green_streak(history: pd.DataFrame, unit: str = TOTAL) -> int:
+    """Consecutive weeks at level 1 ("vùng xanh") of `unit` (default the province), counted back from its
+    last week in `history` (as `weekly` returns it); 0 when the last week is not at level 1."""
+    levels = history.loc[history["unit_code"] == unit].sort_values("week_end")["level"].astype("Float64")
+    below = np.flatnonzero(levels.to_numpy(float, na_value=np.nan)[::-1] != 1)  # no figure (NA) breaks it too
+    return int(below[0]) if len(below) else len(levels)
+
+
 def what_would_lower(ds, cfg: Config, rules: Rules, as_of) -> pd.DataFrame:
     """Per unit (TOTAL last): what would bring the band and the vaccine criterion down.
 
