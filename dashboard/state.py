@@ -304,6 +304,22 @@ def sidebar() -> Context:
 
 def coverage_chart(ctx: Context, units: tuple[str, ...], place: str | None = None, height: int = 460) -> None:
     """The target's coverage for the province and `units`, its projection, and the comparison if one is chosen."""
+    fig = _coverage_figure(ctx.folder, ctx.version, ctx.target.id, units, ctx.as_of, ctx.compare, ctx.lang, height, ctx)
+    ctx.plot(fig, "coverage", place)
+    notes = [ctx.t("trends.coverage_note"), ctx.t("projection_note.stops")]
+    if ctx.compare:
+        notes.append(ctx.t("compare.note", label=ctx.compare_label(), on=ctx.judged_on()))
+    st.caption(" ".join(notes))
+
+
+# A figure is built again only when what it shows changes (plotly takes 0.05-0.1 s a figure, on every
+# rerun otherwise); st.plotly_chart only reads it, so the cached object itself is shared (cache_resource).
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _coverage_figure(
+    folder: str, version: str, target_id: str, units: tuple[str, ...], as_of: dt.date, compare, lang: str,
+    height: int, _ctx: Context,
+):  # fmt: skip
+    ctx = _ctx
     target = ctx.target
     series = coverage_series(ctx.folder, ctx.version, target.group, target.dose, units)
     series = series[series["date"] <= str(ctx.as_of)]
@@ -317,15 +333,10 @@ def coverage_chart(ctx: Context, units: tuple[str, ...], place: str | None = Non
         group=i18n.label(ctx.cfg.group(target.group), ctx.lang),
         dose=i18n.dose(target.dose, ctx.lang),
     )
-    fig = trends.coverage_trend(
+    return trends.coverage_trend(
         series, projection, [target], lang=ctx.lang, as_of=ctx.as_of, title=title, height=height,
         comparison=comparison, comparison_label=ctx.compare_label(), whole=ctx.cfg.whole(ctx.lang),
     )  # fmt: skip
-    ctx.plot(fig, "coverage", place)
-    notes = [ctx.t("trends.coverage_note"), ctx.t("projection_note.stops")]
-    if ctx.compare:
-        notes.append(ctx.t("compare.note", label=ctx.compare_label(), on=ctx.judged_on()))
-    st.caption(" ".join(notes))
 
 
 def show_table(data, **kwargs) -> None:

@@ -45,7 +45,6 @@ def formatter(ctx: Context, kind: str):
 
 
 def district_map(ctx: Context, table, metric: str):
-    column, key, worse, kind = METRICS[metric]
     shapes, problem = boundaries(ctx.folder, ctx.version)
     if problem:
         st.warning(ctx.t("districts.boundaries_problem", problem=md_escape(problem)))
@@ -57,6 +56,17 @@ def district_map(ctx: Context, table, metric: str):
                 units=", ".join(map(md_escape, shapes.unmatched_units)) or "—",
             )
         )
+    fig = _map_figure(ctx.folder, ctx.version, ctx.as_of, ctx.target.id, metric, ctx.lang, table, ctx)
+    ctx.plot(fig, f"map-{metric}", ctx.cfg.province_name_vi)
+
+
+# built again only when what it shows changes (plotly takes about 0.1 s for this map, on every rerun
+# otherwise); st.plotly_chart only reads the figure, so the cached object itself is shared
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _map_figure(folder: str, version: str, as_of, target_id: str, metric: str, lang: str, _table, _ctx: Context):
+    ctx, table = _ctx, _table
+    column, key, worse, kind = METRICS[metric]
+    shapes, _problem = boundaries(folder, version)
     units = table[table["unit_code"] != core.TOTAL]
     units = units.drop(columns="population").rename(columns={"population_all": "population"})  # circle sizes
     units = units.assign(
@@ -74,16 +84,14 @@ def district_map(ctx: Context, table, metric: str):
     title = ctx.t(key)  # the target is named in the line above the map
     if metric == "status":
         categories = {s: (i18n.status(s, ctx.lang), STATUS_COLORS[s]) for s in core.STATUSES}
-        fig = maps.district_map(
+        return maps.district_map(
             units, column, lang=ctx.lang, title=title, value_label=ctx.t(key), fmt_value=formatter(ctx, kind),
             boundaries=shapes, categories=categories,
         )  # fmt: skip
-    else:
-        fig = maps.district_map(
-            units, column, lang=ctx.lang, title=title, value_label=ctx.t(key), fmt_value=formatter(ctx, kind),
-            boundaries=shapes, reverse=worse, zrange=(0, 1) if metric == "coverage" else None,
-        )  # fmt: skip
-    ctx.plot(fig, f"map-{metric}", ctx.cfg.province_name_vi)
+    return maps.district_map(
+        units, column, lang=ctx.lang, title=title, value_label=ctx.t(key), fmt_value=formatter(ctx, kind),
+        boundaries=shapes, reverse=worse, zrange=(0, 1) if metric == "coverage" else None,
+    )  # fmt: skip
 
 
 def with_comparison(ctx: Context, table):

@@ -90,6 +90,32 @@ def test_every_map_metric_renders(open_page, metric):
     open_page("districts", "vi", metric=metric)
 
 
+def test_cached_figures_follow_every_control(open_page):
+    """The districts page keeps its figures between reruns: a change of metric, language, date or district
+    must still show the figure of the new choice, never the one kept."""
+    at = open_page("districts", "vi", as_of=dt.date(2021, 12, 1))
+
+    def titles() -> list[str]:
+        return [c["layout"]["title"]["text"] for c in charts(at)]
+
+    before = titles()
+    assert before[0] == i18n.t("table.coverage", "vi")
+    at.run()
+    assert titles() == before  # the same choices: the same figures
+    at.selectbox(key="_metric_vi").select("people_needed")
+    run_like_a_browser(at)
+    assert titles()[0] == i18n.t("table.people_needed", "vi") and titles()[1:] == before[1:]
+    at.radio(key="lang").set_value("en")
+    run_like_a_browser(at)
+    assert titles()[0] == i18n.t("table.people_needed", "en")
+    assert titles()[1] != before[1]  # the coverage chart in English
+    names = [t.get("name") for t in charts(at)[1]["data"]]
+    at.selectbox(key="detail").select("076")
+    run_like_a_browser(at)
+    assert [t.get("name") for t in charts(at)[1]["data"]] != names  # another district's coverage
+    assert not at.exception and not at.error
+
+
 def test_trends_for_chosen_districts(open_page):
     at = open_page("trends", "en", units=["071", "072"], as_of=dt.date(2021, 12, 1))
     assert len(at.get("plotly_chart")) == 3
