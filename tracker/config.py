@@ -151,7 +151,8 @@ class Config:
         raise InputError(f"unknown target {target_id!r}; known: {', '.join(t.id for t in self.targets)}")
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path) -> dict:
+    """A TOML file as a dict; a missing or malformed file is an InputError naming it."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -161,7 +162,7 @@ def _read_toml(path: Path) -> dict:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
 
 
-def _fraction(value: object, where: str) -> Fraction:
+def fraction(value: object, where: str) -> Fraction:
     """Exact fraction of a TOML number: 0.7 means 7/10, not the nearest binary float."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"{where}: expected a number, got {value!r}")
@@ -169,7 +170,7 @@ def _fraction(value: object, where: str) -> Fraction:
 
 
 def load_targets(path: Path, cfg_bands: tuple[str, ...], groups: dict[str, Group]) -> tuple[Target, ...]:
-    raw = _read_toml(path).get("target", [])
+    raw = read_toml(path).get("target", [])
     if not isinstance(raw, list) or not raw:
         raise InputError(f"{path}: expected an array of [[target]] tables")
     out = []
@@ -182,7 +183,7 @@ def load_targets(path: Path, cfg_bands: tuple[str, ...], groups: dict[str, Group
             raise InputError(f"{where}: unknown group {t['group']!r}")
         if not isinstance(t["dose"], int) or not 1 <= t["dose"] <= 4:
             raise InputError(f"{where}: dose must be 1, 2, 3 or 4")
-        threshold = _fraction(t["threshold"], f"{where} threshold")
+        threshold = fraction(t["threshold"], f"{where} threshold")
         if not 0 < threshold <= 1:
             raise InputError(f"{where}: threshold must be a fraction in (0, 1], e.g. 0.7")
         deadline = t["deadline"]
@@ -215,7 +216,7 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
 def load_config(data_dir: Path | None = None, targets_file: Path | None = None) -> Config:
     """Read ``config.toml`` and ``targets.toml`` from ``data_dir`` (default: $TRACKER_DATA, else data/)."""
     data_dir = globals()["data_dir"](data_dir)
-    raw = _read_toml(data_dir / "config.toml")
+    raw = read_toml(data_dir / "config.toml")
     bands = tuple(str(b["id"]) for b in raw.get("band", []))
     if not bands or len(set(bands)) != len(bands):
         raise InputError(f"{data_dir / 'config.toml'}: [[band]] ids must be present and unique")
@@ -252,7 +253,7 @@ def load_config(data_dir: Path | None = None, targets_file: Path | None = None) 
         bands=bands,
         groups=groups,
         targets=targets,
-        at_risk_ratio=_fraction(raw.get("status", {}).get("at_risk_ratio", 0.75), "status.at_risk_ratio"),
+        at_risk_ratio=fraction(raw.get("status", {}).get("at_risk_ratio", 0.75), "status.at_risk_ratio"),
         data_dir=data_dir,
         boundaries=_boundaries(raw.get("map", {}).get("boundaries", ""), data_dir),
         limits=_limits(raw, data_dir / "config.toml"),

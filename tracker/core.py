@@ -202,7 +202,8 @@ def _total_row(frame: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     )
 
 
-def _ceil_div(num: np.ndarray, den) -> np.ndarray:
+def ceil_div(num: np.ndarray, den) -> np.ndarray:
+    """⌈num / den⌉ in integers, exactly (no float rounding): how many people make a threshold."""
     return -((-num) // den)
 
 
@@ -254,14 +255,14 @@ def _judge(frame: pd.DataFrame, target: Target, as_of: dt.date, cfg: Config) -> 
     population = frame["population"].to_numpy(np.int64)
     available = frame["people"].notna().to_numpy()
     people = frame["people"].fillna(0).to_numpy(np.int64)
-    needed_total = _ceil_div(population * p, q)  # ceil(threshold × population), exact
+    needed_total = ceil_div(population * p, q)  # ceil(threshold × population), exact
     needed = np.maximum(0, needed_total - people)
     days_left = (target.deadline - as_of).days
     gained_7d = people - frame["people_week_before"].fillna(0).to_numpy(np.int64)
     pace = gained_7d / 7
     required = needed / days_left if days_left > 0 else np.full(len(frame), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        steps = np.where((needed > 0) & (gained_7d > 0), _ceil_div(needed * 7, np.maximum(gained_7d, 1)), -1)
+        steps = np.where((needed > 0) & (gained_7d > 0), ceil_div(needed * 7, np.maximum(gained_7d, 1)), -1)
     # beyond the last representable date (a pace of a few people a day) there is no projection
     steps = np.where(steps > (_LAST_DATE - as_of).days, -1, steps)
     projected = pd.to_datetime(np.where(steps >= 0, _days(as_of) + steps, 0).astype("datetime64[D]")).where(steps >= 0)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tracker import config, core
-from tracker.config import Config, _fraction, _read_toml
+from tracker.config import Config, fraction, read_toml
 from tracker.errors import InputError
 
 RULES_FILE = "risk_rules.toml"
@@ -120,7 +120,7 @@ def _ruleset(raw: dict, where: str) -> RuleSet:
     missing = [k for k in need if k not in raw]
     if missing:
         raise InputError(f"{where}: missing {', '.join(missing)}")
-    edges = tuple(_fraction(e, f"{where} band_edges") for e in raw["band_edges"])
+    edges = tuple(fraction(e, f"{where} band_edges") for e in raw["band_edges"])
     if not edges or any(e <= 0 for e in edges) or list(edges) != sorted(set(edges)):
         raise InputError(f"{where}: band_edges must be positive and strictly increasing")
     n_bands = len(edges) + 2  # band 0 (no case), band 1 (under the first edge), one more per edge
@@ -144,7 +144,7 @@ def _ruleset(raw: dict, where: str) -> RuleSet:
         miss = [k for k in ("id", "group", "dose", "threshold") if k not in p]
         if miss:
             raise InputError(f"{pw}: missing {', '.join(miss)}")
-        threshold = _fraction(p["threshold"], f"{pw} threshold")
+        threshold = fraction(p["threshold"], f"{pw} threshold")
         if not 0 < threshold <= 1:
             raise InputError(f"{pw}: threshold must be a fraction in (0, 1], e.g. 0.7")
         if type(p["dose"]) is not int or not 1 <= p["dose"] <= 4:
@@ -185,7 +185,7 @@ def _ruleset(raw: dict, where: str) -> RuleSet:
 def load_rules(path: Path | str | None = None, data_dir: Path | None = None) -> Rules:
     """Read the risk rules (default: risk_rules.toml of the dataset's folder, see config.data_dir)."""
     path = Path(path) if path else config.data_dir(data_dir) / RULES_FILE
-    raw = _read_toml(path)
+    raw = read_toml(path)
     sets = raw.get("ruleset", [])
     if not isinstance(sets, list) or not sets:
         raise InputError(f"{path}: expected an array of [[ruleset]] tables")
@@ -402,7 +402,7 @@ def _lower(f: pd.DataFrame, rs: RuleSet) -> pd.DataFrame:
     edges = [Fraction(0), Fraction(0), *rs.band_edges]
     p = np.array([e.numerator for e in edges], dtype=np.int64)[b]
     q = np.array([e.denominator for e in edges], dtype=np.int64)[b]
-    max_cases = core._ceil_div(p * pop, rs.per * q) - 1
+    max_cases = core.ceil_div(p * pop, rs.per * q) - 1
     max_cases = np.where(b == 1, 0, max_cases)
     out = pd.DataFrame(
         {
@@ -424,7 +424,7 @@ def _lower(f: pd.DataFrame, rs: RuleSet) -> pd.DataFrame:
         ppop = f[f"{part.id}_population"].to_numpy(np.int64)
         need = np.maximum(
             0,
-            core._ceil_div(ppop * part.threshold.numerator, part.threshold.denominator)
+            core.ceil_div(ppop * part.threshold.numerator, part.threshold.denominator)
             - people.fillna(0).to_numpy(np.int64),
         )
         out[f"{part.id}_people_needed"] = _int_or_na(need, people.notna())
