@@ -10,13 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.clitools import run
+from tests.clitools import killed_in_commit, run
 from tracker import mappings, store
 from tracker.config import load_config
 from tracker.ingest import ReadOptions, sha256_of
@@ -49,11 +47,7 @@ def test_a_new_store_is_private_whatever_the_umask(tmp_path, loose_umask):
 
 
 def _killed_commit(folder: Path, path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "tracker", "ingest", str(path), "--kind", "vaccinations", "--store", str(folder)],
-        cwd=ROOT, env={**os.environ, store.CRASH_HOOK: "1"}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 9, done.stderr  # killed after its raw file was kept, before COMMIT
+    killed_in_commit("ingest", path, "--kind", "vaccinations", "--store", folder)  # raw file kept, no COMMIT
 
 
 def test_orphans_of_killed_commits_are_found_and_reclaimed(capsys, store_dir, tmp_path):

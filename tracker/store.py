@@ -63,7 +63,6 @@ RAW_CODEC = "zstd"  # raw files are kept compressed, as raw/<sha[:2]>/<sha256>.z
 RAW_SUFFIX = ".zst"
 RAW_CHUNK = 1 << 20  # raw files are copied in pieces of this many bytes: a big drop is never twice in memory
 LOCK_WAIT_SECONDS = 15
-CRASH_HOOK = "TRACKER_TEST_CRASH_AFTER_INSERT"  # tests only: exit the process after the insert, before COMMIT
 LOAD_ORDER = ("units", "population", "vaccinations", "cases")
 ACTIVE, UNDONE = "active", "undone"
 DROP_COLUMNS = [
@@ -618,11 +617,6 @@ class _RawWrite:
                 path.unlink() if path.is_file() else path.rmdir()
 
 
-def _crash_point() -> None:
-    if os.environ.get(CRASH_HOOK):
-        os._exit(9)
-
-
 # --------------------------------------------------------------------------- reading a drop
 
 
@@ -959,7 +953,6 @@ def commit(store: Path, prepared: Prepared, uploader: str, raw_bytes: bytes | Pa
             raw = _RawWrite(Path(store), prepared.sha256, data).start()
             drop_id = _write(con, prepared, _record(prepared, str(uploader).strip()))
             raw.wait()
-            _crash_point()
     except BaseException:
         if raw is not None:
             raw.discard()
