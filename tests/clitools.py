@@ -25,7 +25,7 @@ from pathlib import Path
 from tracker import cli, store
 
 marker, args = Path(sys.argv[1]), sys.argv[2:]
-kept = store._RawWrite.wait
+kept = store.raw.RawWrite.wait
 
 
 def wait_then_stop(self):
@@ -34,7 +34,7 @@ def wait_then_stop(self):
     time.sleep(3600)
 
 
-store._RawWrite.wait = wait_then_stop
+store.raw.RawWrite.wait = wait_then_stop
 sys.exit(cli.main(args))
 """
 

@@ -178,6 +178,6 @@ def test_readers_of_two_stores_at_once_see_their_own_tables(folder, tmp_path):
     old.execute("CREATE TABLE ingests (id INTEGER)")  # a store from before the drop log
     old.close()
     with store.reading(folder) as a, store.reading(other) as b:
-        assert "drops" in store._tables(a) and "ingests" not in store._tables(a)
-        assert store._tables(b) == {"ingests"}
+        assert "drops" in store.schema.table_names(a) and "ingests" not in store.schema.table_names(a)
+        assert store.schema.table_names(b) == {"ingests"}
         assert a.execute("SELECT count(*) FROM units").fetchall()[0][0] > 0

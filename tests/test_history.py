@@ -429,13 +429,13 @@ def test_save_mapping_then_use_it(capsys, folder, tmp_path):
 
 def test_flags_reach_the_reader_as_read_options(capsys, folder, monkeypatch):
     seen = []
-    real = store.read_table
+    real = store.intake.read_table
 
     def spy(path, kind, cfg, known_units, today=None, base=None, options=None, limited=True):
         seen.append(options)
         return real(path, kind, cfg, known_units, today=today, base=base, limited=limited)
 
-    monkeypatch.setattr(store, "read_table", spy)
+    monkeypatch.setattr(store.intake, "read_table", spy)
     code, _, err = run(capsys, "ingest", FIXTURES / "vaccinations_v2.csv", "--kind", "vaccinations", "--store", folder,
                        "--encoding", "utf-8", "--delimiter", "tab", "--sheet", "2", "--measure", "daily",
                        "--column", "Ngày=date", "--column", "a=b=dose", "--dry-run")  # fmt: skip
@@ -561,7 +561,7 @@ def test_a_store_from_before_drops_is_read_and_migrated_at_the_next_write(tmp_pa
     log = store.drops(folder)
     assert list(log["uploader"]) == ["unknown", "tester"]
     with store.reading(folder) as con:
-        assert "ingests" not in store._tables(con)
+        assert "ingests" not in store.schema.table_names(con)
         assert con.execute("SELECT drop_id FROM units").fetchall() == [(1,)]
     with pytest.raises(store.StoreError, match="no raw file"):
         store.rebuild(folder, CFG)

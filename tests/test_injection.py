@@ -87,7 +87,7 @@ def inject(folder: Path) -> int:
         con.execute(f"DELETE FROM vaccinations WHERE unit_code IN ({late}) AND date > ?", [last_seen])
         # the series table follows the reports, as every write of the store keeps it (tracker doctor checks)
         con.execute("DELETE FROM vaccination_series")
-        con.execute("INSERT INTO vaccination_series " + store._SERIES_OF.format(source="vaccinations"))
+        con.execute("INSERT INTO vaccination_series " + store.schema.SERIES_OF.format(source="vaccinations"))
     finally:
         con.close()
     return drop_id

@@ -275,7 +275,7 @@ def test_overview_warns_about_districts_behind_with_their_reports(store_dir, tmp
     con = duckdb.connect(str(store.db_path(folder)))
     con.execute("DELETE FROM vaccinations WHERE unit_code = '072' AND date > DATE '2021-12-01'")
     con.execute("DELETE FROM vaccination_series")  # the series table follows, as every store write keeps it
-    con.execute("INSERT INTO vaccination_series " + store._SERIES_OF.format(source="vaccinations"))
+    con.execute("INSERT INTO vaccination_series " + store.schema.SERIES_OF.format(source="vaccinations"))
     con.close()
     monkeypatch.setenv("TRACKER_STORE", str(folder))
     at = AppTest.from_file(APP, default_timeout=120)

@@ -267,7 +267,7 @@ def test_ambiguous_long_count_needs_the_measure():
 
 
 def stored_before(values: dict[tuple[str, str, int], int]):
-    """A `base` callback like store.py's: the stored value before each series' first date."""
+    """A `base` callback like tracker.store.intake's: the stored value before each series' first date."""
     calls = []
 
     def base(starts: pd.DataFrame) -> pd.DataFrame:

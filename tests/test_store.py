@@ -175,7 +175,7 @@ def test_readers_open_read_only(small):
 
 def test_readers_work_while_another_process_reads(small, monkeypatch):
     """Another process holds a read-only connection (a shared lock): load must still work, at once."""
-    monkeypatch.setattr(store, "LOCK_WAIT_SECONDS", 1)
+    monkeypatch.setattr(store.connection, "LOCK_WAIT_SECONDS", 1)
     holder = subprocess.Popen(
         [
             sys.executable,

@@ -1,0 +1,239 @@
+"""Reading a drop against the store: a file (a path, or an upload's bytes) read and validated with what the
+store holds (its units, the value before a daily file's first day, the age groups already reported,
+the population); nothing is written."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from tracker.config import Config
+from tracker.errors import InputError, ValidationError
+from tracker.ingest import Prepared, ReadOptions, overlaps, population_checks, read_bytes, read_table
+from tracker.store.connection import reading
+from tracker.store.files import exists, safe_name
+from tracker.store.schema import table_names
+
+
+@dataclass
+class PreparedDrop(Prepared):
+    """A validated drop (a ``tracker.ingest.Prepared``) plus what ``commit`` records with it."""
+
+    options: ReadOptions | None = None  # how it was read (kept in the drops table, used by rebuild)
+    filename: str = ""  # the original file name (without folders)
+    drop_id: int | None = None  # set once committed
+
+
+def options_json(options: ReadOptions | None) -> str | None:
+    if options is None or options == ReadOptions():
+        return None
+    return json.dumps(dataclasses.asdict(options), ensure_ascii=False, sort_keys=True)
+
+
+def options_from_json(text: str | None) -> ReadOptions | None:
+    if not text:
+        return None
+    raw = json.loads(text)
+    known = {f.name for f in dataclasses.fields(ReadOptions)}
+    values = {k: v for k, v in raw.items() if k in known}
+    for pairs in ("columns", "constants"):
+        if pairs in values:
+            values[pairs] = tuple(tuple(pair) for pair in values[pairs])
+    return ReadOptions(**values)
+
+
+Opener = Callable[[], contextlib.AbstractContextManager]
+
+
+def units_frame(opener: Opener | None) -> pd.DataFrame:
+    """The stored units (unit_code, unit_name); empty without a store."""
+    if opener is None:
+        return pd.DataFrame({"unit_code": pd.Series(dtype=str), "unit_name": pd.Series(dtype=str)})
+    with opener() as con:
+        rows = con.execute("SELECT unit_code, unit_name FROM units ORDER BY unit_code").fetchall()
+    return pd.DataFrame(rows, columns=["unit_code", "unit_name"], dtype=object)
+
+
+def known_units(store: Path) -> set[str]:
+    if not exists(store):
+        return set()
+    return set(units_frame(lambda: reading(store))["unit_code"].astype(str))
+
+
+# A report to rebase on is looked for this far before the drop's first date before all dates are scanned.
+STORED_BEFORE_WINDOW = 62
+
+
+def stored_before(opener: Opener | None):
+    """For daily input: the stored cumulative value on the day before each series' first date.
+
+    A series whose last stored report is before that date (a new day: the usual drop) has it in the
+    series table; the others (a correction of past days) look in the reports of the few weeks before,
+    and only what is not found there in all of them."""
+
+    def lookup(starts: pd.DataFrame) -> pd.DataFrame | None:
+        if opener is None:
+            return None
+        with opener() as con:
+            con.register("starts", starts.astype({"unit_code": "string", "age_band": "string"}))
+            try:
+                return _lookup_before(con)
+            finally:
+                con.unregister("starts")
+
+    return lookup
+
+
+def _lookup_before(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    scan = """
+        SELECT s.unit_code, s.age_band, s.dose, arg_max(v.people_cumulative, v.date) AS people_cumulative
+        FROM {starts} s JOIN vaccinations v
+          ON v.unit_code = s.unit_code AND v.age_band = s.age_band AND v.dose = s.dose AND v.date < s.date {window}
+        GROUP BY ALL
+    """
+    if "vaccination_series" not in table_names(con):  # a store no writer has opened since the table came
+        return con.execute(scan.format(starts="starts", window="")).df()
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE stored_before AS
+        SELECT s.unit_code, s.age_band, s.dose, s.date, vs.first_date, vs.last_date, vs.last_value
+        FROM starts s JOIN vaccination_series vs USING (unit_code, age_band, dose)
+        WHERE vs.first_date < s.date
+        """
+    )
+    try:
+        parts = [
+            con.execute(
+                "SELECT unit_code, age_band, dose, last_value AS people_cumulative FROM stored_before "
+                "WHERE last_date < date"
+            ).df()
+        ]
+        past = "(SELECT * FROM stored_before WHERE last_date >= date)"
+        lowest = con.execute(f"SELECT min(date) FROM {past}").fetchall()[0][0]
+        if lowest is not None:
+            since = lowest - dt.timedelta(days=STORED_BEFORE_WINDOW)
+            near = con.execute(scan.format(starts=past, window=f"AND v.date >= DATE '{since}'")).df()
+            parts.append(near)
+            rest = (
+                f"(SELECT p.* FROM {past} p ANTI JOIN near n "
+                "ON p.unit_code = n.unit_code AND p.age_band = n.age_band AND p.dose = n.dose)"
+            )
+            con.register("near", near)
+            try:
+                parts.append(con.execute(scan.format(starts=rest, window="")).df())
+            finally:
+                con.unregister("near")
+        found = [p for p in parts if not p.empty]
+        return pd.concat(found, ignore_index=True) if found else parts[0]
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.stored_before")
+
+
+def read_drop(
+    source: Path | bytes,
+    filename: str,
+    kind: str,
+    cfg: Config,
+    options: ReadOptions | None,
+    opener: Opener | None,
+    today: dt.date | None,
+    limited: bool = True,
+) -> Prepared:
+    """read_table (a path) or read_bytes (an upload) against the store state that `opener` gives.
+
+    The stored units go as a frame (unit_code, unit_name), so that rows may name a unit. ``limited``:
+    the upload limits of the configuration apply (not when rebuild replays a drop accepted once).
+    """
+    units = None if kind == "units" else units_frame(opener)
+    base = stored_before(opener)
+    kw = {"today": today, "base": base, "options": options, "limited": limited}
+    if isinstance(source, bytes | bytearray | memoryview):
+        prepared = read_bytes(bytes(source), filename, kind, cfg, units, **kw)
+    else:
+        prepared = read_table(source, kind, cfg, units, **kw)
+    if kind == "vaccinations":
+        _check_overlaps(prepared, units, cfg, options, opener)
+    if kind == "vaccinations" and opener is not None:  # reports above the stored population
+        with opener() as con:
+            population = con.execute("SELECT unit_code, age_band, population FROM population").df()
+        found, absurd = population_checks(prepared.frame, population, cfg, prepared.rows)
+        errors = [p for p in found if p.severity == "error"]
+        if errors and limited:
+            raise ValidationError(prepared.source, errors, {(errors[0].kind, errors[0].column): absurd})
+        prepared.warnings.extend(p for p in found if p.severity == "warning")
+    return prepared
+
+
+def _check_overlaps(prepared: Prepared, units: pd.DataFrame, cfg: Config, options, opener: Opener | None) -> None:
+    """Warn about reports overlapping age groups already reported for their unit (ingest.overlaps), and
+    skip them when the options say so; otherwise ``prepared.overlapping`` makes ``commit`` refuse the file."""
+    if opener is None:
+        stored = pd.DataFrame({"unit_code": [], "age_band": [], "dose": []})
+    else:
+        with opener() as con:
+            source = "vaccination_series" if "vaccination_series" in table_names(con) else "vaccinations"
+            stored = con.execute(f"SELECT DISTINCT unit_code, age_band, dose FROM {source}").df()
+    names = dict(zip(units["unit_code"].astype(str), units["unit_name"].astype(str), strict=True))
+    header = {canonical: src for src, canonical in (prepared.detected.get("columns") or {}).items()}
+    found, bad = overlaps(prepared.frame, stored, cfg, prepared.rows, names, header.get("age_band", "age_band"))
+    prepared.warnings.extend(found)
+    if not bad.any():
+        return
+    if options is not None and options.overlap == "skip":
+        keep = ~bad
+        prepared.frame = prepared.frame[keep].reset_index(drop=True)
+        prepared.rows = prepared.rows[keep] if prepared.rows is not None else None
+        prepared.running = prepared.running[keep] if prepared.running is not None else None
+        prepared.skipped = int(bad.sum())
+    else:
+        prepared.overlapping = int(bad.sum())
+
+
+def check_storable(prepared: Prepared) -> None:
+    """InputError when a prepared drop must not be stored as it is: rows overlapping reported age groups
+    (unless skipped), or nothing left after skipping them."""
+    units = sorted({str(dict(w.params).get("unit")) for w in prepared.warnings if w.kind == "overlap"})
+    if prepared.overlapping:
+        raise InputError(code="overlap.refused", source=prepared.source, rows=prepared.overlapping, units=units)
+    if prepared.skipped and prepared.frame.empty:
+        raise InputError(code="overlap.nothing_left", source=prepared.source)
+
+
+def as_drop(prepared: Prepared, options: ReadOptions | None, filename: str) -> PreparedDrop:
+    values = {f.name: getattr(prepared, f.name) for f in dataclasses.fields(prepared) if f.init}
+    values.update(options=options, filename=filename, drop_id=None)
+    return PreparedDrop(**values)
+
+
+def prepare(
+    store: Path,
+    path_or_bytes: Path | str | bytes,
+    kind: str,
+    cfg: Config,
+    options: ReadOptions | None = None,
+    filename: str | None = None,
+    today: dt.date | None = None,
+) -> PreparedDrop:
+    """Read and validate a file (a path, or the bytes of an upload) against the store; write nothing.
+
+    ``filename`` names an upload in messages and in the drop log (default: the path's name).
+    Raises ValidationError (all problems, by row), MeasureNeeded, or InputError.
+    """
+    if isinstance(path_or_bytes, bytes | bytearray | memoryview):
+        source, name = path_or_bytes, safe_name(filename)
+    else:
+        source = Path(path_or_bytes)
+        name = safe_name(filename or source.name)
+    if not exists(store):
+        return as_drop(read_drop(source, name, kind, cfg, options, None, today), options, name)
+    with reading(store) as con:  # one read-only connection for every question the checks ask
+        prepared = read_drop(source, name, kind, cfg, options, lambda: contextlib.nullcontext(con), today)
+    return as_drop(prepared, options, name)

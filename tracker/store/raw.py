@@ -1,0 +1,213 @@
+"""Raw files: every drop's original bytes, kept zstd-compressed under raw/ (what rebuild replays), and the
+orphans a killed commit leaves behind."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from tracker.store.connection import reading, writing
+from tracker.store.files import PRIVATE_FILE, StoreError, exists, fsync_dir, private_dir
+
+RAW_DIR = "raw"
+RAW_CODEC = "zstd"  # raw files are kept compressed, as raw/<sha[:2]>/<sha256>.zst (old stores: <sha256>, plain)
+RAW_SUFFIX = ".zst"
+RAW_CHUNK = 1 << 20  # raw files are copied in pieces of this many bytes: a big drop is never twice in memory
+
+
+def raw_path(store: Path, sha256: str) -> Path:
+    """Where a drop's original bytes are kept: raw/<first two hex digits>/<sha256>.zst, zstd-compressed.
+
+    A store from before raw files were compressed keeps them as raw/<xx>/<sha256>, uncompressed: that
+    path is returned when only it exists. The sha256 is always that of the original bytes; read them
+    with ``open_raw`` or ``read_raw``, which take either kind.
+    """
+    folder = Path(store) / RAW_DIR / sha256[:2]
+    packed = folder / (sha256 + RAW_SUFFIX)
+    plain = folder / sha256
+    return plain if not packed.is_file() and plain.is_file() else packed
+
+
+def raw_sha256(path: Path) -> str:
+    """The sha256 of the drop a raw file belongs to: its name, less .zst."""
+    return Path(path).name.removesuffix(RAW_SUFFIX)
+
+
+class RawReader:
+    """A raw file as a binary stream of the drop's original bytes (``read``). A damaged file raises a
+    StoreError, not pyarrow's error; so does a stream whose bytes, once read to the end, do not hash to
+    the drop's sha256 (a zstd frame without checksum can decode damaged bytes without complaint)."""
+
+    def __init__(self, path: Path, sha256: str):
+        self.path = path
+        self.sha256 = sha256
+        self._hash = hashlib.sha256()
+        self._checked = False
+        if path.name.endswith(RAW_SUFFIX):
+            self._stream = pa.CompressedInputStream(str(path), RAW_CODEC)
+        else:
+            self._stream = open(path, "rb")  # noqa: SIM115 (closed by close)
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            data = self._stream.read() if size is None or size < 0 else self._stream.read(size)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"the raw file {self.path} is damaged: {exc}") from None
+        self._hash.update(data)
+        if (not data or size is None or size < 0) and not self._checked:
+            self._checked = True
+            if self._hash.hexdigest() != self.sha256:
+                raise StoreError(f"the raw file {self.path} is damaged: its bytes do not hash to {self.sha256}")
+        return data
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, pa.ArrowException):
+            self._stream.close()
+
+
+@contextmanager
+def open_raw(store: Path, sha256: str) -> Iterator[RawReader]:
+    """A drop's original bytes as a binary stream (``read(size)``), from its raw file, compressed or
+    (an old store's) plain. Raises StoreError when there is no raw file or it is damaged."""
+    path = raw_path(store, sha256)
+    try:
+        reader = RawReader(path, sha256)
+    except FileNotFoundError:
+        raise StoreError(f"no raw file for {sha256} under {Path(store) / RAW_DIR}") from None
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(f"cannot open the raw file {path}: {exc}") from None
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def read_raw(store: Path, sha256: str) -> bytes:
+    """A drop's original bytes, all in memory (see open_raw to stream them)."""
+    with open_raw(store, sha256) as raw:
+        return raw.read()
+
+
+def copy_raw(store: Path, sha256: str, dest: Path) -> None:
+    """Write a drop's original bytes to a new private file ``dest``, piece by piece."""
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as out, open_raw(store, sha256) as raw:
+        while chunk := raw.read(RAW_CHUNK):
+            out.write(chunk)
+
+
+class RawWrite:
+    """Keep a drop's original bytes under raw/, zstd-compressed (temp name, fsync, rename), in a thread.
+
+    The copy overlaps the database insert; ``wait`` is called before COMMIT. Identical content is
+    stored once: an existing file (compressed, or an old store's plain one) is left alone. The bytes
+    are compressed piece by piece, so a big file is never twice in memory; a file given by its path
+    must still hash to ``sha256``. ``discard`` removes what this write created.
+    """
+
+    def __init__(self, store: Path, sha256: str, data: bytes | Path):
+        self.path = raw_path(store, sha256)  # <sha256>.zst, unless an old store keeps it plain already
+        self.sha256 = sha256
+        self.data = data
+        self.created: list[Path] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="raw-write", daemon=True)
+
+    def start(self) -> RawWrite:
+        self.thread.start()
+        return self
+
+    def _pack(self, out: pa.NativeFile) -> None:
+        if isinstance(self.data, bytes | bytearray | memoryview):  # hashed by _raw_source already
+            view = memoryview(self.data)
+            for start in range(0, len(view), RAW_CHUNK):
+                out.write(view[start : start + RAW_CHUNK])
+            return
+        digest = hashlib.sha256()
+        with open(self.data, "rb") as src:
+            while chunk := src.read(RAW_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != self.sha256:
+            raise StoreError(f"{self.data} changed since it was checked; check the file again")
+
+    def _run(self) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            if self.path.is_file():
+                return
+            for folder in (self.path.parent.parent, self.path.parent):
+                if not folder.exists():
+                    private_dir(folder)
+                    self.created.append(folder)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+            keep = os.dup(fd)  # closing the compressed stream closes fd; this one is for fsync
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    os.fchmod(fh.fileno(), PRIVATE_FILE)  # whatever the umask
+                    with pa.CompressedOutputStream(fh, RAW_CODEC) as out:
+                        self._pack(out)
+                os.fsync(keep)
+            finally:
+                os.close(keep)
+            os.replace(tmp, self.path)
+            self.created.append(self.path)
+            for folder in (self.path.parent, self.path.parent.parent, self.path.parent.parent.parent):
+                fsync_dir(folder)  # the new name, and any new folder, survive a power cut
+        except BaseException as exc:
+            self.error = exc
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise StoreError(f"cannot keep the raw file {self.path}: {self.error}")
+
+    def discard(self) -> None:
+        self.thread.join()
+        for path in reversed(self.created):
+            with contextlib.suppress(OSError):
+                path.unlink() if path.is_file() else path.rmdir()
+
+
+def orphans(store: Path) -> list[Path]:
+    """Files under raw/ that no drop names (``<sha256>.zst`` and an old store's plain ``<sha256>`` both
+    belong to the drop of that sha256): kept by a commit killed before COMMIT, or half-written."""
+    raw = Path(store) / RAW_DIR
+    if not raw.is_dir() or not exists(store):
+        return []
+    with reading(store) as con:
+        known = {r[0] for r in con.execute("SELECT sha256 FROM drops").fetchall() if r[0]}
+    return sorted(p for p in raw.glob("*/*") if p.is_file() and raw_sha256(p) not in known)
+
+
+def gc(store: Path) -> list[tuple[Path, int]]:
+    """Remove orphan raw files (see orphans) while holding the store's write lock, so that no commit is
+    keeping its raw file at the same time. Returns what was removed, with sizes."""
+    with writing(store) as con:
+        return remove_orphans(con, Path(store))
+
+
+def remove_orphans(con: duckdb.DuckDBPyConnection, store: Path) -> list[tuple[Path, int]]:
+    """Inside a write transaction (only its holder writes raw files): unlink files no drop names."""
+    raw = store / RAW_DIR
+    if not raw.is_dir():
+        return []
+    known = {r[0] for r in con.execute("SELECT sha256 FROM drops").fetchall() if r[0]}
+    removed = []
+    for path in sorted(raw.glob("*/*")):
+        if path.is_file() and raw_sha256(path) not in known:
+            with contextlib.suppress(OSError):
+                size = path.stat().st_size
+                path.unlink()
+                removed.append((path, size))
+    return removed

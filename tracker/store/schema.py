@@ -1,0 +1,160 @@
+"""The database's tables (SCHEMA), bringing an old store up to date, and the series table kept with the
+vaccination reports."""
+
+from __future__ import annotations
+
+import duckdb
+
+LOAD_ORDER = ("units", "population", "vaccinations", "cases")
+ACTIVE, UNDONE = "active", "undone"
+DROP_COLUMNS = [
+    "id", "ingested_at", "uploader", "kind", "source", "sha256", "rows", "warnings", "status", "undone_at", "undone_by",
+]  # fmt: skip
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS drops (
+    id INTEGER PRIMARY KEY, ingested_at TIMESTAMP NOT NULL, uploader VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    source VARCHAR, sha256 VARCHAR NOT NULL, rows BIGINT NOT NULL, warnings INTEGER NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR, undone_after INTEGER,
+    options VARCHAR, sample BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS users (
+    name VARCHAR PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL, kdf VARCHAR NOT NULL,
+    n INTEGER NOT NULL, r INTEGER NOT NULL, p INTEGER NOT NULL, dklen INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL, disabled BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS units (
+    unit_code VARCHAR PRIMARY KEY, unit_name VARCHAR NOT NULL, unit_type VARCHAR, lat DOUBLE, lon DOUBLE,
+    drop_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS population (
+    unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, population BIGINT NOT NULL, drop_id INTEGER,
+    PRIMARY KEY (unit_code, age_band)
+);
+CREATE TABLE IF NOT EXISTS vaccinations (
+    date DATE NOT NULL, unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, dose TINYINT NOT NULL,
+    people_cumulative BIGINT NOT NULL, drop_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS cases (
+    date DATE NOT NULL, unit_code VARCHAR NOT NULL, community_cases BIGINT NOT NULL,
+    imported_cases BIGINT NOT NULL, drop_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS vaccination_series (
+    unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, dose TINYINT NOT NULL,
+    first_date DATE NOT NULL, last_date DATE NOT NULL, last_value BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS units_history (
+    unit_code VARCHAR NOT NULL, unit_name VARCHAR NOT NULL, unit_type VARCHAR, lat DOUBLE, lon DOUBLE,
+    drop_id INTEGER NOT NULL, superseded_by INTEGER
+);
+CREATE TABLE IF NOT EXISTS population_history (
+    unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, population BIGINT NOT NULL,
+    drop_id INTEGER NOT NULL, superseded_by INTEGER
+);
+CREATE TABLE IF NOT EXISTS vaccinations_history (
+    date DATE NOT NULL, unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, dose TINYINT NOT NULL,
+    people_cumulative BIGINT NOT NULL, drop_id INTEGER NOT NULL, superseded_by INTEGER
+);
+CREATE TABLE IF NOT EXISTS cases_history (
+    date DATE NOT NULL, unit_code VARCHAR NOT NULL, community_cases BIGINT NOT NULL,
+    imported_cases BIGINT NOT NULL, drop_id INTEGER NOT NULL, superseded_by INTEGER
+);
+"""
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of the connection's database (not of others attached beside it)."""
+    sql = "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    return {r[0] for r in con.execute(sql).fetchall()}
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a store made before drops existed up to date (inside the caller's transaction).
+
+    The old ``ingests`` log becomes ``drops`` (uploader 'unknown', no raw file, so such a store
+    cannot be rebuilt) and the ``ingest_id`` columns become ``drop_id``.
+    """
+    tables = table_names(con)
+    if "ingests" not in tables or "drops" in tables:
+        return
+    con.execute(SCHEMA)
+    con.execute(
+        """
+        INSERT INTO drops (id, ingested_at, uploader, kind, source, sha256, rows, warnings, status, sample)
+        SELECT id, ingested_at, 'unknown', kind, source, coalesce(sha256, ''), rows, warnings, 'active', sample
+        FROM ingests
+        """
+    )
+    for table in LOAD_ORDER:
+        columns = {r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall()}
+        if "ingest_id" in columns:
+            con.execute(f"ALTER TABLE {table} RENAME COLUMN ingest_id TO drop_id")
+    con.execute("DROP TABLE ingests")
+
+
+# vaccination_series: one row per series (unit, age label, dose) with its first and last report date and
+# the last cumulative value. Kept in the transactions that change vaccinations, so that a daily drop reads
+# what it needs (the value before its dates, the labels a unit reports) from a table of a few thousand rows
+# instead of scanning every report: its cost does not grow with the store (docs/performance.md).
+
+
+SERIES_KEYS = ("unit_code", "age_band", "dose")
+
+
+SERIES_OF = """
+    SELECT unit_code, age_band, dose, min(date) AS first_date, max(date) AS last_date,
+           arg_max(people_cumulative, date) AS last_value
+    FROM {source} GROUP BY unit_code, age_band, dose
+"""
+
+
+def fill_series(con: duckdb.DuckDBPyConnection) -> None:
+    """Stores made before the series table existed: fill it once (inside the caller's transaction)."""
+    empty = con.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM vaccination_series) AND EXISTS (SELECT 1 FROM vaccinations)"
+    ).fetchall()[0][0]
+    if empty:
+        con.execute("INSERT INTO vaccination_series " + SERIES_OF.format(source="vaccinations"))
+
+
+def merge_series(con: duckdb.DuckDBPyConnection, incoming: str) -> None:
+    """After ``incoming`` (rows just written to vaccinations) went live: its series' first and last dates
+    and last value. A row superseded by ``incoming`` has its key, dates included, so a series' last report
+    is the newer of its stored last and the incoming last."""
+    match = key_match(SERIES_KEYS, "s", "n")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE series_update AS
+        WITH n AS ({SERIES_OF.format(source=incoming)})
+        SELECT n.unit_code, n.age_band, n.dose,
+               coalesce(least(s.first_date, n.first_date), n.first_date) AS first_date,
+               CASE WHEN s.last_date IS NULL OR n.last_date >= s.last_date THEN n.last_date ELSE s.last_date END
+                   AS last_date,
+               CASE WHEN s.last_date IS NULL OR n.last_date >= s.last_date THEN n.last_value ELSE s.last_value END
+                   AS last_value
+        FROM n LEFT JOIN vaccination_series s ON {match}
+        """
+    )
+    try:
+        con.execute(f"DELETE FROM vaccination_series s USING series_update n WHERE {match}")
+        con.execute("INSERT INTO vaccination_series SELECT * FROM series_update")
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.series_update")
+
+
+def recount_series(con: duckdb.DuckDBPyConnection, affected: str) -> None:
+    """The series in ``affected`` (a temp table of keys) computed again from the live reports (undo)."""
+    match = key_match(SERIES_KEYS, "s", "a")
+    con.execute(f"DELETE FROM vaccination_series s USING {affected} a WHERE {match}")
+    source = f"(SELECT v.* FROM vaccinations v SEMI JOIN {affected} a ON {key_match(SERIES_KEYS, 'v', 'a')})"
+    con.execute("INSERT INTO vaccination_series " + SERIES_OF.format(source=source))
+
+
+def history_table(table: str) -> str:
+    return f"{table}_history"
+
+
+def key_match(keys: tuple[str, ...], a: str, b: str) -> str:
+    return " AND ".join(f"{a}.{k} = {b}.{k}" for k in keys)
