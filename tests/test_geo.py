@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import unicodedata
@@ -10,13 +11,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.geofixtures import (
+    HOLE_CODE,
+    RING_CODE,
+    RING_OUTER,
+    SHARED_FULL,
+    SHARED_SIMPLIFIED,
+    district_collection,
+    needs_shared,
+    write_districts,
+)
 from tracker import geo
 from tracker.errors import InputError
 
 PROJECT = Path(__file__).resolve().parents[1]
-SHARED_GEO = Path(__file__).resolve().parents[2] / "shared" / "geo"
-FULL = SHARED_GEO / "tuyen_quang_districts_2021.geojson"
-SIMPLIFIED = SHARED_GEO / "tuyen_quang_districts_2021_simplified.geojson"
 CODES = ["070", "071", "072", "073", "074", "075", "076"]
 
 
@@ -104,35 +112,74 @@ def test_short_name_drops_the_prefix_and_tells_the_kind():
     assert geo.short_name("Na Hang") == ("Na Hang", "district")
 
 
-# --- the shared 2021 boundaries ---------------------------------------------------------------------
+# --- a whole province: the synthetic boundary file of tests/geofixtures.py ----------------------------
+
+# Squares of side 0.1 degree around the positions of data/units.csv (lon, lat), so each label point is
+# the unit's own position; Yên Sơn (075) is a ring around the city's square, Sơn Dương (076) its square
+# plus the exclave lon 105.40-105.42, lat 21.56-21.58.
+SQUARE_CENTRES = {
+    "070": (105.226, 21.781),
+    "071": (105.227, 22.504),
+    "072": (105.433, 22.445),
+    "073": (105.271, 22.174),
+    "074": (105.017, 22.1),
+    "076": (105.387, 21.653),
+}
+# Hàm Yên's west edge 105.017 - 0.05, the exclave's south edge, Na Hang's east edge 105.433 + 0.05,
+# Lâm Bình's north edge 22.504 + 0.05.
+PROVINCE_BOUNDS = (104.967, 21.56, 105.483, 22.554)
 
 
-@pytest.mark.parametrize("path", [FULL, SIMPLIFIED], ids=["full", "simplified"])
-def test_shared_2021_file_matches_every_unit_by_code(path, units):
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
+@pytest.mark.parametrize(
+    ("keys", "bom"), [("code", False), ("name", False), ("code", True)], ids=["by-code", "by-name", "bom"]
+)
+def test_a_province_file_matches_every_unit(tmp_path, units, keys, bom):
+    path = write_districts(tmp_path / "districts.geojson", units, keys=keys, bom=bom)
     b = geo.load_boundaries(path, units)
     assert b.codes == CODES
     assert [f["id"] for f in b.geojson["features"]] == CODES
     assert b.unmatched_features == [] and b.unmatched_units == []
     assert b.source == str(path)
-    lon_min, lat_min, lon_max, lat_max = b.bounds
-    assert 104.5 < lon_min < lon_max < 106.0 and 21.2 < lat_min < lat_max < 23.0
+    assert b.bounds == pytest.approx(PROVINCE_BOUNDS)
     assert {f["properties"]["unit_name"] for f in b.geojson["features"]} == set(units["unit_name"])
-    # Label points lie inside the province, near the published unit positions.
-    positions = units.set_index("unit_code")
-    for code, (lon, lat) in b.label_points.items():
-        assert lon_min <= lon <= lon_max and lat_min <= lat <= lat_max
-        assert math.dist((lon, lat), (positions.at[code, "lon"], positions.at[code, "lat"])) < 0.2
+    assert all(f["properties"]["unit_code"] == f["id"] for f in b.geojson["features"])
+    assert b.geojson["features"][-1]["geometry"]["type"] == "MultiPolygon"
+    # A square's label point is its centre; Sơn Dương's lies in its square, not in the exclave.
+    for code, centre in SQUARE_CENTRES.items():
+        assert b.label_points[code] == pytest.approx(centre, abs=1e-6)
+    assert b.feature_width("074") == pytest.approx(0.1)
 
 
-def test_shared_file_is_not_modified_by_loading(units):
-    if not SIMPLIFIED.exists():
-        pytest.skip(f"{SIMPLIFIED} is not available")
-    raw = json.loads(SIMPLIFIED.read_text(encoding="utf-8"))
+def test_label_point_of_a_district_around_the_city_is_on_the_ring(units):
+    # Yên Sơn's outer rectangle is centred (105.23, 21.825), inside the city's square (the hole): the
+    # label moves onto the ring, to its deepest part, the band north of the city (lat 21.831-21.94,
+    # 0.109 deep; the west, east and south bands are 0.056, 0.064 and 0.021 deep), about halfway up.
+    b = geo.parse_boundaries(district_collection(units), units)
+    lon, lat = b.label_points[RING_CODE]
+    lon_min, lat_min, lon_max, lat_max = RING_OUTER
+    assert lon_min < lon < lon_max and lat_min < lat < lat_max
+    hole_lon, hole_lat = SQUARE_CENTRES[HOLE_CODE]
+    assert not (abs(lon - hole_lon) < 0.05 and abs(lat - hole_lat) < 0.05)  # not in the city
+    assert lat == pytest.approx((21.831 + 21.94) / 2, abs=0.01)
+    assert b.feature_width(RING_CODE) == pytest.approx(lon_max - lon_min)  # north of the hole: the full width
+    assert b.label_points[HOLE_CODE] == pytest.approx(SQUARE_CENTRES[HOLE_CODE], abs=1e-6)  # the city's own
+
+
+def test_parsing_leaves_the_callers_dict_alone(units):
+    raw = district_collection(units)
+    before = copy.deepcopy(raw)
     b = geo.parse_boundaries(raw, units, source="dict")
-    assert all("id" not in f for f in raw["features"])  # the caller's dict is left alone
+    assert raw == before
+    assert all("id" not in f for f in raw["features"])
     assert b.codes == CODES and b.source == "dict"
+
+
+def test_a_province_file_without_a_district_names_the_unit(tmp_path, units):
+    path = write_districts(tmp_path / "districts.geojson", units, omit={"076"})
+    b = geo.load_boundaries(path, units)
+    assert b.codes == CODES[:-1]
+    assert b.unmatched_units == ["076"] and b.unmatched_features == []
+    assert b.bounds == pytest.approx((104.967, 21.71, 105.483, 22.554))  # south: Yên Sơn's edge now
 
 
 # --- matching by code and by name -------------------------------------------------------------------
@@ -321,3 +368,40 @@ def test_shift_lat_moves_by_pixels_at_a_zoom():
     assert lat < 22.0
     moved = (geo._merc_y(lat) - geo._merc_y(22.0)) * 512 * 2**8
     assert moved == pytest.approx(100)
+
+
+# --- the shared 2021 file itself (outside the repository, in ../shared/geo: skipped without it) ---------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(SHARED_FULL, marks=needs_shared(SHARED_FULL), id="full"),
+        pytest.param(SHARED_SIMPLIFIED, marks=needs_shared(SHARED_SIMPLIFIED), id="simplified"),
+    ],
+)
+def test_shared_2021_file_matches_every_unit_by_code(path, units):
+    b = geo.load_boundaries(path, units)
+    assert b.codes == CODES
+    assert [f["id"] for f in b.geojson["features"]] == CODES
+    assert b.unmatched_features == [] and b.unmatched_units == []
+    assert b.source == str(path)
+    lon_min, lat_min, lon_max, lat_max = b.bounds
+    assert 104.5 < lon_min < lon_max < 106.0 and 21.2 < lat_min < lat_max < 23.0
+    assert {f["properties"]["unit_name"] for f in b.geojson["features"]} == set(units["unit_name"])
+    # Label points lie inside the province, near the published unit positions.
+    positions = units.set_index("unit_code")
+    for code, (lon, lat) in b.label_points.items():
+        assert lon_min <= lon <= lon_max and lat_min <= lat <= lat_max
+        assert math.dist((lon, lat), (positions.at[code, "lon"], positions.at[code, "lat"])) < 0.2
+
+
+@needs_shared(SHARED_SIMPLIFIED)
+def test_shared_file_is_not_modified_by_loading(units):
+    before = SHARED_SIMPLIFIED.read_bytes()
+    raw = json.loads(before.decode("utf-8"))
+    b = geo.parse_boundaries(raw, units, source="dict")
+    assert all("id" not in f for f in raw["features"])  # the caller's dict is left alone
+    assert b.codes == CODES and b.source == "dict"
+    geo.load_boundaries(SHARED_SIMPLIFIED, units)
+    assert SHARED_SIMPLIFIED.read_bytes() == before

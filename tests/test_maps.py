@@ -12,14 +12,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from tests.geofixtures import SHARED_SIMPLIFIED, district_collection, needs_shared, write_districts
 from tracker import fmt, geo
 from tracker.figures import maps
 from tracker.figures.common import STATUS_COLORS
 from tracker.i18n import t
 
 PROJECT = Path(__file__).resolve().parents[1]
-SHARED_GEO = Path(__file__).resolve().parents[2] / "shared" / "geo"
-SIMPLIFIED = SHARED_GEO / "tuyen_quang_districts_2021_simplified.geojson"
 LANGS = ("vi", "en")
 MODES = ("boundaries", "schematic")
 MAP_TRACES = {"choroplethmap", "scattermap"}
@@ -36,10 +35,11 @@ def units() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def shapes(units) -> geo.Boundaries:
-    if not SIMPLIFIED.exists():
-        pytest.skip(f"{SIMPLIFIED} is not available")
-    return geo.load_boundaries(SIMPLIFIED, units)
+def shapes(units, tmp_path_factory) -> geo.Boundaries:
+    """The synthetic province of tests/geofixtures.py: a square per unit around its position, Yên Sơn a
+    ring around the city, Sơn Dương a MultiPolygon; lon 104.967-105.483, lat 21.56-22.554."""
+    path = write_districts(tmp_path_factory.mktemp("geo") / "districts.geojson", units)
+    return geo.load_boundaries(path, units)
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +53,8 @@ def table(units) -> pd.DataFrame:
 
 
 @pytest.fixture(params=MODES)
-def mode(request, units):
-    if request.param == "boundaries":
-        if not SIMPLIFIED.exists():
-            pytest.skip(f"{SIMPLIFIED} is not available")
-        return geo.load_boundaries(SIMPLIFIED, units)
-    return None
+def mode(request):
+    return request.getfixturevalue("shapes") if request.param == "boundaries" else None
 
 
 def categories(lang: str) -> dict:
@@ -314,17 +310,20 @@ def test_boundary_map_is_fitted_to_the_province(table, shapes):
     fig = coverage_map(table, "vi", shapes)
     lon_min, lat_min, lon_max, lat_max = shapes.bounds
     assert lon_min < fig.layout.map.center.lon < lon_max and lat_min < fig.layout.map.center.lat < lat_max
+    assert fig.layout.map.center.lon == pytest.approx((104.967 + 105.483) / 2)
+    assert fig.layout.map.center.lat == pytest.approx(22.058, abs=0.001)  # halfway in Web Mercator y
     assert 7 < fig.layout.map.zoom < 9.5
+    # The province is taller than wide: its 0.994 degrees of latitude (0.002979 of the Mercator world's
+    # height) fill 84% of the 430-px map (520 less 50 for the title and 40 for the legend):
+    # log2(0.84 * 430 / (0.002979 * 512)) = 7.89; the 0.516 degrees of longitude would allow 9.32.
+    assert fig.layout.map.zoom == pytest.approx(7.89, abs=0.01)
     assert not fig.layout.annotations  # no schematic note over real boundaries
     assert fig.layout.dragmode is False
 
 
 def test_units_without_a_boundary_are_named_and_filtered_units_stay_as_context(table, units):
-    if not SIMPLIFIED.exists():
-        pytest.skip(f"{SIMPLIFIED} is not available")
-    raw = json.loads(SIMPLIFIED.read_text(encoding="utf-8"))
-    raw["features"] = [f for f in raw["features"] if f["properties"]["district_code"] != "076"]
-    partial = geo.parse_boundaries(raw, units)
+    partial = geo.parse_boundaries(district_collection(units, omit={"076"}), units)
+    assert partial.unmatched_units == ["076"]
     chosen = table[table["unit_code"].isin(["071", "073", "076"])]
     fig = coverage_map(chosen, "vi", partial)
     (note,) = fig.layout.annotations
@@ -373,13 +372,9 @@ def test_style_is_the_house_style(table, shapes):
 
 
 @pytest.mark.parametrize("boundaries_mode", MODES)
-def test_static_png_export(table, units, boundaries_mode, tmp_path):
+def test_static_png_export(table, boundaries_mode, request):
     pytest.importorskip("kaleido")
-    boundaries = None
-    if boundaries_mode == "boundaries":
-        if not SIMPLIFIED.exists():
-            pytest.skip(f"{SIMPLIFIED} is not available")
-        boundaries = geo.load_boundaries(SIMPLIFIED, units)
+    boundaries = request.getfixturevalue("shapes") if boundaries_mode == "boundaries" else None
     fig = coverage_map(table, "vi", boundaries)
     png = fig.to_image(format="png", width=700, height=520)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
@@ -397,3 +392,22 @@ def test_a_missing_value_has_one_line_for_the_map_s_metric(table, shapes):
     lines = tips["070"].split("<br>")
     assert [line for line in lines if line.startswith("Coverage:")] == ["Coverage: No data"]
     assert "Status: Unavailable" in lines
+
+
+# --- the shared 2021 file itself (outside the repository, in ../shared/geo: skipped without it) ---------
+
+
+@needs_shared(SHARED_SIMPLIFIED)
+def test_shared_2021_file_draws_every_district_fitted_to_the_province(table, units):
+    real = geo.load_boundaries(SHARED_SIMPLIFIED, units)
+    fig = coverage_map(table, "vi", real)
+    assert {tr.type for tr in fig.data} <= MAP_TRACES
+    assert values_by_unit(fig, "value") == pytest.approx({c: v for c, v in COVERAGE.items() if not math.isnan(v)})
+    (no_data,) = traces(fig, "no_data")
+    assert units_of(no_data) == ["072"]
+    names = sorted(n for tr in fig.data if tr.meta == "labels" for n in tr.text)
+    assert names == sorted(["TP. Tuyên Quang", "Lâm Bình", "Na Hang", "Chiêm Hóa", "Hàm Yên", "Yên Sơn", "Sơn Dương"])
+    lon_min, lat_min, lon_max, lat_max = real.bounds
+    assert lon_min < fig.layout.map.center.lon < lon_max and lat_min < fig.layout.map.center.lat < lat_max
+    assert 7 < fig.layout.map.zoom < 9.5
+    assert not fig.layout.annotations
