@@ -104,44 +104,67 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("init", parents=[common], help="create the store from data/ (idempotent)")
 
     who = argparse.ArgumentParser(add_help=False)
-    who.add_argument("--uploader", metavar="NAME", help="who does it, for the drop log (default: the OS user)")
+    who.add_argument(
+        "--uploader", metavar="NAME", help="who does it, for the drop log or the login log (default: the OS user)"
+    )
 
     p = sub.add_parser("ingest", parents=[common, who], help="validate a file and store it as a drop")
-    p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--kind", required=True, choices=tuple(KINDS))
-    p.add_argument("--dry-run", action="store_true", help="validate and report only; store nothing")
-    p.add_argument("--encoding", type=_encoding, metavar="NAME", help="text encoding (default: detected)")
-    p.add_argument("--delimiter", type=_delimiter, metavar="',' | ';' | tab", help="separator (default: detected)")
-    p.add_argument("--sheet", type=_sheet, metavar="NAME|N", help=".xlsx: a sheet name or 0-based index")
-    p.add_argument("--measure", choices=MEASURES, help="vaccination counts are cumulative totals or daily counts")
+    p.add_argument(
+        "file", type=Path, metavar="FILE", help="the file: delimited text (CSV, TSV, …) or an .xlsx workbook"
+    )
+    p.add_argument("--kind", required=True, choices=tuple(KINDS), help="what the file holds (docs/data-model.md)")
+    p.add_argument(
+        "--dry-run", action="store_true", help="validate and report only; store nothing (and save no mapping)"
+    )
+    p.add_argument(
+        "--encoding", type=_encoding, metavar="NAME",
+        help="text encoding, e.g. utf-8, utf-16, cp1258 (default: detected)",
+    )  # fmt: skip
+    p.add_argument(
+        "--delimiter", type=_delimiter, metavar="',' | ';' | tab", help="field separator (default: detected)"
+    )
+    p.add_argument(
+        "--sheet", type=_sheet, metavar="NAME|N", help=".xlsx: a sheet name or 0-based index (default: the first sheet)"
+    )
+    p.add_argument(
+        "--measure", choices=MEASURES,
+        help="vaccination counts are cumulative totals or daily new doses (default: from the headers)",
+    )  # fmt: skip
     p.add_argument(
         "--column", type=_column, action="append", default=[], metavar="SOURCE=CANONICAL",
-        help="read the file's column SOURCE as CANONICAL (repeatable)",
+        help="read the file's column SOURCE as the canonical column CANONICAL, or as 'ignore' to leave it out "
+        "(repeatable)",
     )  # fmt: skip
     p.add_argument(
         "--set", dest="constants", type=_constant, action="append", default=[], metavar="COLUMN=VALUE",
-        help="a column the file lacks, the same for every row, e.g. age_band=18+ or date=2021-08-04 (repeatable)",
+        help="a key column the file lacks, the same for every row, e.g. age_band=18+ or date=2021-08-04 (a one-day "
+        "snapshot); parsed like the file's own values (repeatable)",
     )  # fmt: skip
     p.add_argument(
         "--date-order", choices=DATE_ORDERS,
-        help="dates with slashes are day/month/year (dmy, the default) or month/day/year (mdy, US exports)",
+        help="dates with slashes are day/month/year (dmy, the default) or month/day/year (mdy, e.g. 1/12/21 from US "
+        "exports); yyyy-mm-dd is always read; a two-digit year is 20yy",
     )  # fmt: skip
     p.add_argument(
         "--overlap", choices=OVERLAPS,
-        help="rows overlapping age groups already reported for their district: refuse the file (default) or "
-        "skip those rows and store the rest",
+        help="rows whose age group overlaps what is already reported for their district and dose: refuse the file "
+        "(the default: exit 1, nothing stored) or skip those rows and store the rest",
     )  # fmt: skip
-    p.add_argument("--mapping", type=_mapping_name, metavar="NAME", help="use a mapping saved with --save-mapping")
+    p.add_argument(
+        "--mapping", type=_mapping_name, metavar="NAME",
+        help="use a mapping saved with --save-mapping (options given as well win; --column and --set pairs add to "
+        "the saved ones)",
+    )  # fmt: skip
     p.add_argument(
         "--save-mapping", type=_mapping_name, metavar="NAME",
         help="after a successful ingest, save --column, --set, --measure, --date-order, --encoding and --delimiter "
-        "as NAME",
+        "as <store>/mappings/NAME.toml (replacing one of that name)",
     )  # fmt: skip
 
     p = sub.add_parser("drops", parents=[common, output], help="list the drops (ingests), oldest first")
 
     p = sub.add_parser("undo", parents=[common, who], help="undo one drop (recorded; earlier values come back)")
-    p.add_argument("drop_id", type=int, metavar="DROP_ID")
+    p.add_argument("drop_id", type=int, metavar="DROP_ID", help="the drop's id (tracker drops lists them)")
 
     sub.add_parser("rebuild", parents=[common], help="recreate the database from the raw drops")
     sub.add_parser("gc", parents=[common], help="remove raw files no drop names (left by killed commits)")
@@ -152,36 +175,53 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("user", help="analyst accounts for the dashboard's upload page")
     users = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     q = users.add_parser("add", parents=[common], help="add an analyst (asks for the password twice)")
-    q.add_argument("name", metavar="NAME")
+    q.add_argument("name", metavar="NAME", help="the login name: letters, digits, '.', '_', '@', '-' (at most 64)")
     q.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
     users.add_parser("list", parents=[common, output], help="list the analysts")
     q = users.add_parser("disable", parents=[common], help="disable an analyst's account")
-    q.add_argument("name", metavar="NAME")
+    q.add_argument("name", metavar="NAME", help="the analyst's login name")
     q = users.add_parser("unlock", parents=[common, who], help="end a lockout after failed logins on a name")
-    q.add_argument("name", metavar="NAME")
+    q.add_argument("name", metavar="NAME", help="the login name to unlock")
     q = users.add_parser("log", parents=[common, output], help="the login attempts, oldest first (never passwords)")
     q.add_argument("name", nargs="?", metavar="NAME", help="only this name's attempts")
     q.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only from this day (UTC)")
 
     p = sub.add_parser("coverage", parents=[common, output], help="coverage per unit and for the province")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
-    p.add_argument("--group", required=True, metavar="NAME", help="a group (adults, all, 50plus, 12plus) or a band")
-    p.add_argument("--dose", required=True, type=int, choices=(1, 2, 3, 4), metavar="N")
+    p.add_argument(
+        "--group", required=True, metavar="NAME", help="a group id (adults, all, 50plus, 12plus) or a band (e.g. 18-49)"
+    )
+    p.add_argument(
+        "--dose", required=True, type=int, choices=(1, 2, 3, 4), metavar="N", help="people with at least this dose"
+    )
 
     p = sub.add_parser("report", parents=[common, output], help="every target per unit and for the province")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
-    p.add_argument("--targets", type=Path, metavar="FILE", help="targets TOML (default data/targets.toml)")
+    p.add_argument(
+        "--targets", type=Path, metavar="FILE", help="targets TOML (default: targets.toml in the dataset's folder)"
+    )
 
     p = sub.add_parser("risk", parents=[common, output], help="epidemic risk level per unit and for the province")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
 
     p = sub.add_parser("brief", parents=[common], help="the weekly briefing as PDF or PPTX (charts need Chromium)")
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: the latest report date")
-    p.add_argument("--format", required=True, choices=("pdf", "pptx"), help="pdf or pptx")
-    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to write the briefing")
+    p.add_argument(
+        "--format", required=True, choices=("pdf", "pptx"),
+        help="an A4 PDF (DejaVu Sans embedded: Vietnamese stays searchable, copyable text) or a 16:9 PowerPoint of "
+        "editable text boxes and tables (only the charts are pictures)",
+    )  # fmt: skip
+    p.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="where to write the briefing (replaced atomically)"
+    )
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language (default vi)")
     p.add_argument("--target", metavar="ID", help="the target of the map and district table (default: the first)")
     return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser: docs/cli.md's reference is generated from it (python -m tracker.cli_docs)."""
+    return _parser()
 
 
 def _emit(frame: pd.DataFrame, columns: list[str], fmt: str) -> None:
