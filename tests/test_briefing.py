@@ -202,7 +202,7 @@ def test_cli_missing_browser_is_exit_1_with_a_clear_message(capsys, tmp_path, sa
 
 
 def test_missing_font_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(briefing, "FONT_DIRS", ())
+    monkeypatch.setattr(briefing.renderer, "FONT_DIRS", ())  # where find_fonts reads it
     monkeypatch.setenv(briefing.FONT_ENV, str(tmp_path))
     with pytest.raises(briefing.TrackerError, match="DejaVu Sans"):
         briefing.find_fonts()
@@ -238,7 +238,7 @@ def level_briefing(sample_store, cfg):
             raise
         pytest.skip(str(exc))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(briefing, "render_png", _blank_pngs)
+        patch.setattr(briefing.renderer, "render_png", _blank_pngs)  # collect calls renderer.render_png
         ds = store.load(sample_store)
         b = briefing.collect(ds, cfg, LEVELS_AS_OF, "vi")
     return ds, b, briefing.to_pdf(b), briefing.to_pptx(b)
