@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tracker import i18n, readers
+from tracker import i18n
 from tracker.errors import Problem, ValidationError
-from tracker.ingest import KINDS
+from tracker.ingest import KINDS, decode, options
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = [*sorted((ROOT / "tracker").rglob("*.py")), *sorted((ROOT / "dashboard").glob("*.py")),
@@ -41,10 +41,10 @@ def test_every_text_is_in_both_languages_with_the_same_placeholders(table):
 def test_every_message_id_in_the_code_exists():
     known = i18n.messages()
     used = {s for path in CODE for s in _literals(path) if MESSAGE_ID.match(s)}  # f-string parts end in "_"
-    used |= {f"not_table.{what}" for _, what in readers._SIGNATURES}
-    used |= {f"term.{kind}" for kind in KINDS} | {f"term.{m}" for m in readers.MEASURES}
-    used |= {f"term.date_formats_{o}" for o in readers.DATE_ORDERS}
-    used |= {f"term.date_family_{f}" for f in ("iso", *readers.DATE_ORDERS)}
+    used |= {f"not_table.{what}" for _, what in decode.SIGNATURES}
+    used |= {f"term.{kind}" for kind in KINDS} | {f"term.{m}" for m in options.MEASURES}
+    used |= {f"term.date_formats_{o}" for o in options.DATE_ORDERS}
+    used |= {f"term.date_family_{f}" for f in ("iso", *options.DATE_ORDERS)}
     missing = sorted(used - set(known))
     assert not missing, f"message ids used in the code but not in tracker/messages.toml: {missing}"
     assert len(used) > 60  # the scan found the ids (a broken pattern would find none)

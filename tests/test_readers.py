@@ -19,8 +19,17 @@ import pytest
 from tests.fixtures.drops.make_fixtures import cp1258
 from tracker.config import PROJECT_ROOT, load_config
 from tracker.errors import InputError, MeasureNeeded, ValidationError
-from tracker.ingest import ReadOptions, coverage_warnings, read_bytes, read_table
-from tracker.readers import AgeResolver, detect_encoding, looks_vietnamese, parse_count, parse_date
+from tracker.ingest import (
+    AgeResolver,
+    ReadOptions,
+    coverage_warnings,
+    detect_encoding,
+    looks_vietnamese,
+    parse_count,
+    parse_date,
+    read_bytes,
+    read_table,
+)  # fmt: skip
 
 DROPS = Path(__file__).resolve().parent / "fixtures" / "drops"
 CANONICAL = Path(__file__).resolve().parent / "fixtures" / "canonical"

@@ -21,8 +21,7 @@ import pandas as pd
 from tracker import auth, core, i18n, mappings, store
 from tracker.config import load_config, store_dir
 from tracker.errors import MAX_SHOWN, InputError, TrackerError, ValidationError
-from tracker.ingest import KINDS, ReadOptions
-from tracker.readers import DATE_ORDERS, OVERLAPS
+from tracker.ingest import DATE_ORDERS, KINDS, OVERLAPS, ReadOptions
 
 COVERAGE_COLUMNS = ["unit_code", "unit_name", "people", "population", "coverage", "last_report_date"]
 REPORT_COLUMNS = [

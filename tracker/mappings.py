@@ -25,7 +25,7 @@ from pathlib import Path
 import tomli_w
 
 from tracker.errors import InputError
-from tracker.readers import ReadOptions
+from tracker.ingest import ReadOptions
 from tracker.store import private_dir
 
 DIR = "mappings"

@@ -1,0 +1,191 @@
+"""What each kind of table holds (Kind, KINDS) and what a read gives back (Prepared)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from tracker.errors import Problem, ValidationError
+from tracker.ingest.options import Message
+
+MAX_PROBLEMS_PER_CHECK = 200
+SPIKE_FACTOR = 5  # a day's new doses above SPIKE_FACTOR × the series' 7-day average is warned about
+SPIKE_WINDOW = 7
+SPIKE_MIN_DOSES = 50  # … and at least this many: 2 doses after a week of 0.3 a day is not worth a warning
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of input table: its key, its value columns and their types."""
+
+    name: str
+    keys: tuple[str, ...]
+    columns: dict[str, pa.DataType]
+    counts: tuple[str, ...] = ()  # non-negative integer columns
+    text: tuple[str, ...] = ()  # text columns, normalised to NFC
+
+
+STR = pa.string()
+
+
+KINDS: dict[str, Kind] = {
+    "units": Kind(
+        "units",
+        keys=("unit_code",),
+        columns={"unit_code": STR, "unit_name": STR, "unit_type": STR, "lat": pa.float64(), "lon": pa.float64()},
+        text=("unit_name", "unit_type"),
+    ),
+    "population": Kind(
+        "population",
+        keys=("unit_code", "age_band"),
+        columns={"unit_code": STR, "age_band": STR, "population": pa.int64()},
+        counts=("population",),
+    ),
+    "vaccinations": Kind(
+        "vaccinations",
+        keys=("date", "unit_code", "age_band", "dose"),
+        columns={
+            "date": pa.date32(),
+            "unit_code": STR,
+            "age_band": STR,
+            "dose": pa.int8(),
+            "people_cumulative": pa.int64(),
+        },
+        counts=("people_cumulative",),
+    ),
+    "cases": Kind(
+        "cases",
+        keys=("date", "unit_code"),
+        columns={"date": pa.date32(), "unit_code": STR, "community_cases": pa.int64(), "imported_cases": pa.int64()},
+        counts=("community_cases", "imported_cases"),
+    ),
+}
+
+
+DAILY_COLUMN = "doses"  # vaccinations given as daily new doses instead of people_cumulative
+KnownUnits = set[str] | frozenset[str] | pd.DataFrame | None
+
+
+@dataclass
+class Prepared:
+    """A validated table ready to be stored, with the warnings found on the way."""
+
+    kind: str
+    frame: pd.DataFrame
+    source: str
+    sha256: str
+    warnings: list[Problem] = field(default_factory=list)
+    duplicates_dropped: int = 0
+    # what was detected: format, encoding, delimiter, sheet, header_row, layout, measure, columns (source
+    # header -> canonical name), ignored headers, read ("fast" or "text")
+    detected: dict = field(default_factory=dict)
+    rows: np.ndarray | None = None  # the file row (line or sheet row) of each frame row
+    overlapping: int = 0  # rows that overlap age groups already reported for their unit (see overlaps)
+    skipped: int = 0  # such rows left out (ReadOptions.overlap = "skip")
+    # daily input: each row's running sum within the file, before the stored value it builds on is
+    # added; store.commit adds that value again inside its write transaction (see rebase)
+    running: np.ndarray | None = None
+
+    @property
+    def preview(self) -> pd.DataFrame:
+        return self.frame.head()
+
+
+class Checker:
+    """Collects problems from vectorised masks, with the file's row numbers and the file's column names.
+
+    labels: canonical column -> the file's header for it (a string, or one per row for the count of a
+    wide file). A cell is reported once: a later check does not report a cell an earlier one did. A
+    file row is reported once per check and column, even where a wide file made several rows of it.
+    Each check keeps its first MAX_PROBLEMS_PER_CHECK problems and counts the rest (``totals``).
+    """
+
+    def __init__(self, rows: np.ndarray, labels: dict | None = None):
+        self.rows = rows  # file row number of each frame row
+        self.labels: dict[str, str | np.ndarray] = dict(labels or {})
+        self.reported: dict[str, np.ndarray] = {}
+        self.problems: list[Problem] = []
+        self.totals: dict[tuple[str, str | None], int] = {}  # (check, column label) -> rows found
+        self._bad_rows: list[np.ndarray] = []  # file rows with an error
+
+    def label(self, column: str | None, pos: int) -> str | None:
+        label = self.labels.get(column, column) if column is not None else None
+        return str(label[pos]) if isinstance(label, np.ndarray) else label
+
+    def mask(
+        self,
+        mask,
+        column: str | None,
+        message: Message | Callable[[int], Message],
+        severity: str = "error",
+        check: str | None = None,
+    ):
+        """Report the rows where ``mask`` holds: ``message`` is (id, values), or gives them for a position."""
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if not len(positions):
+            return
+        if severity == "error" and column is not None:
+            done = self.reported.get(column)
+            if done is None:
+                done = self.reported[column] = np.zeros(len(self.rows), dtype=bool)
+            positions = positions[~done[positions]]
+            done[positions] = True
+        label = self.labels.get(column, column) if column is not None else None
+        per_row = label[positions] if isinstance(label, np.ndarray) else None
+        seen = pd.DataFrame({"row": self.rows[positions], "label": per_row if per_row is not None else ""})
+        positions = positions[~seen.duplicated().to_numpy()]  # one problem per file row and column
+        if not len(positions):
+            return
+        first = message(positions[0]) if callable(message) else message
+        kind = check or first[0]
+        for pos in positions[:MAX_PROBLEMS_PER_CHECK]:
+            code, params = message(pos) if callable(message) else message
+            where = self.label(column, pos)
+            self.problems.append(Problem(int(self.rows[pos]), where, code, tuple(params.items()), severity, kind))
+            self.totals[(kind, where)] = self.totals.get((kind, where), 0) + 1
+        if len(positions) > MAX_PROBLEMS_PER_CHECK:  # counted under the first one's column
+            key = (kind, self.problems[-1].column)
+            self.totals[key] += len(positions) - MAX_PROBLEMS_PER_CHECK
+        if severity == "error":
+            self._bad_rows.append(self.rows[positions])
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        if problem.severity == "error" and problem.row is not None:
+            self._bad_rows.append(np.array([problem.row]))
+
+    def keep(self, keep: np.ndarray) -> None:
+        """Follow the frame when rows are dropped (a boolean mask) or reordered (positions)."""
+        self.rows = self.rows[keep]
+        self.labels = {k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in self.labels.items()}
+        self.reported = {k: v[keep] for k, v in self.reported.items()}
+
+    def errored(self) -> np.ndarray:
+        """Per frame row: whether one of its cells has an error already (later checks leave it alone)."""
+        out = np.zeros(len(self.rows), dtype=bool)
+        for done in self.reported.values():
+            out |= done
+        return out
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def error(self, source: str) -> ValidationError:
+        """Every error found, file order, with each check's true count of rows."""
+        rows = np.unique(np.concatenate(self._bad_rows)) if self._bad_rows else np.array([], dtype=np.int64)
+        rowless = sum(1 for p in self.errors if p.row is None)
+        return ValidationError(source, by_row(self.errors), self.totals, error_rows=len(rows) + rowless)
+
+
+def by_row(problems: list[Problem]) -> list[Problem]:
+    """Problems in file order (row, then column as found); those without a row last."""
+    return sorted(problems, key=lambda p: (p.row is None, p.row or 0))

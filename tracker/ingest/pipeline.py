@@ -1,0 +1,163 @@
+"""The entry points, the stages in order: read_table (a file) and read_bytes (an upload's bytes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tracker.config import Config
+from tracker.errors import InputError, Problem, ValidationError
+from tracker.ingest.checks import check_values, daily_to_cumulative, dedupe, key_codes, warn_series
+from tracker.ingest.frame import fast_header, fast_read, nfc, slow_read
+from tracker.ingest.kinds import DAILY_COLUMN, KINDS, Checker, Kind, KnownUnits, Prepared, by_row
+from tracker.ingest.options import ReadOptions
+from tracker.ingest.raw_table import check_field_lengths
+from tracker.ingest.source import Input, record_lines
+from tracker.ingest.values import UnitResolver
+
+
+def read_table(
+    path: Path,
+    kind: str,
+    cfg: Config,
+    known_units: KnownUnits,
+    today: dt.date | None = None,
+    base: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    options: ReadOptions | None = None,
+    limited: bool = True,
+) -> Prepared:
+    """Read and validate one file (CSV/TSV/Unicode Text or .xlsx); raise ValidationError listing every problem.
+
+    known_units: the units a row may refer to (None for the units table itself): a set of unit codes,
+    or a frame with unit_code and unit_name, with which rows may name a unit instead of giving its code.
+    base: returns the stored cumulative value on the day before each series' first date (columns
+    unit_code, age_band, dose, people_cumulative) for the series given (unit_code, age_band, dose, date):
+    daily input is added on top of it, and cumulative input below it is warned about.
+    options: how to read the file; what is left at None is detected (see tracker.ingest: the stages and their detection rules).
+    limited: apply cfg.limits (size, unpacked size, rows, columns, value length) before and while
+    parsing; False only for a drop already accepted once (rebuild).
+    Raises MeasureNeeded when cumulative or daily cannot be told from the headers and options.measure is None.
+    """
+    path = Path(path)
+    spec = _spec(kind)
+    if not path.is_file():
+        raise InputError(code="file.not_found", path=str(path))
+    return _prepare(Input(str(path), path=path), spec, cfg, known_units, today, base, options, limited)
+
+
+def read_bytes(
+    data: bytes,
+    filename: str,
+    kind: str,
+    cfg: Config,
+    known_units: KnownUnits,
+    today: dt.date | None = None,
+    base: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    options: ReadOptions | None = None,
+    limited: bool = True,
+) -> Prepared:
+    """`read_table` for a file already in memory (an upload); nothing is written to disk."""
+    spec = _spec(kind)
+    inp = Input(str(filename), data=bytes(data))
+    return _prepare(inp, spec, cfg, known_units, today, base, options, limited)
+
+
+def _spec(kind: str) -> Kind:
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise InputError(code="option.unknown_kind", kind=kind, kinds=list(KINDS))
+    return spec
+
+
+def _prepare(inp: Input, spec: Kind, cfg, known_units, today, base, options, limited: bool) -> Prepared:
+    options = options or ReadOptions()
+    options.check()
+    limits = cfg.limits if limited else None
+    if inp.size == 0:
+        raise ValidationError(inp.name, [Problem.of(None, None, "file.empty")])
+    if limits is not None and inp.size > limits.max_mb * 2**20:
+        size = round(inp.size / 2**20, 1)
+        raise ValidationError(inp.name, [Problem.of(None, None, "limit.file_size", size=size, limit=limits.max_mb)])
+    today = today or dt.date.today()
+
+    frame = None
+    fast = fast_header(inp, spec, options)
+    if fast is not None:
+        raw_header, types = fast
+        with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: overlap it with the read
+            scan = pool.submit(inp.scan)
+            frame = fast_read(inp, raw_header, types)
+            digest, quoted = scan.result()
+    if frame is not None:
+        # file line numbers: 32 bits while they fit (half the memory of millions of them)
+        line = np.int32 if len(frame) < 2**31 - 2 else np.int64
+        rows = (record_lines(inp.read(), len(frame)) if quoted else np.arange(2, 2 + len(frame))).astype(line)
+        if limits is not None and len(frame) > limits.max_rows:
+            raise ValidationError(inp.name, [Problem.of(None, None, "limit.rows", limit=limits.max_rows)])
+        check_field_lengths(frame, rows, inp.name, limits)
+        check = Checker(rows)
+        label = inp.name
+        daily = DAILY_COLUMN in types
+        detected = {
+            "format": "csv",
+            "encoding": "utf-8",
+            "delimiter": ",",
+            "header_row": 1,
+            "layout": "long",
+            "measure": ("daily" if daily else "cumulative") if spec.name == "vaccinations" else None,
+            "columns": {c: c for c in types},
+            "read": "fast",
+        }
+    else:
+        data = inp.read()
+        digest = hashlib.sha256(data).hexdigest()
+        frame, types, check, label, detected = slow_read(data, inp.name, spec, options, limits)
+        daily = DAILY_COLUMN in types
+    frame = frame[list(types)]
+    if frame.empty and not check.errors:
+        empty = "file.header_only_wide" if detected.get("layout") == "wide" else "file.header_only"
+        raise ValidationError(label, [Problem.of(None, None, empty)])
+
+    for col in ("unit_code", *spec.text):
+        frame[col] = nfc(frame[col])
+
+    units = None if known_units is None else UnitResolver(known_units)
+    check_values(frame, spec, cfg, units, today, check)
+    key, sizes = key_codes(frame, list(spec.keys))
+    frame, key, dropped = dedupe(frame, key, spec, check)
+    if check.errors:
+        raise check.error(label)
+
+    running = None
+    if spec.name == "vaccinations":
+        frame["dose"] = frame["dose"].astype("int8")
+        if daily:
+            frame, order, running = daily_to_cumulative(frame.reset_index(drop=True), base)
+            check.keep(order)
+            key, sizes = key_codes(frame, list(spec.keys))
+        # keys are (date, unit_code, age_band, dose): the key without its date digit is the series
+        series = key % np.prod(sizes[1:])
+        del key  # millions of 8 bytes no longer needed
+        if series.max(initial=0) < 2**31:
+            series = series.astype(np.int32)
+        warn_series(frame, series, check, base, daily)
+    for col in spec.counts:
+        if col in frame and frame[col].dtype != np.int64:
+            frame[col] = frame[col].astype("int64")
+    return Prepared(
+        spec.name,
+        frame.reset_index(drop=True),
+        inp.name,
+        digest,
+        by_row(check.warnings),
+        dropped,
+        detected={k: v for k, v in detected.items() if v not in (None, [], {})},
+        rows=check.rows,
+        running=running,
+    )
