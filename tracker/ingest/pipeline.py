@@ -39,7 +39,7 @@ def read_table(
     base: returns the stored cumulative value on the day before each series' first date (columns
     unit_code, age_band, dose, people_cumulative) for the series given (unit_code, age_band, dose, date):
     daily input is added on top of it, and cumulative input below it is warned about.
-    options: how to read the file; what is left at None is detected (see tracker.ingest: the stages and their detection rules).
+    options: how to read the file; what is left at None is detected (tracker.ingest: the detection rules).
     limited: apply cfg.limits (size, unpacked size, rows, columns, value length) before and while
     parsing; False only for a drop already accepted once (rebuild).
     Raises MeasureNeeded when cumulative or daily cannot be told from the headers and options.measure is None.
