@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import app_test
@@ -16,6 +19,21 @@ def store_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sample") / "store"
     store.init(folder, load_config())
     return folder
+
+
+@pytest.fixture(scope="session")
+def _units_template(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("units-template") / "store"
+    canonical = Path(__file__).resolve().parent / "fixtures" / "canonical"
+    for kind in ("units", "population"):
+        store.ingest(folder, canonical / f"{kind}.csv", kind, load_config(), uploader="setup")
+    return folder
+
+
+@pytest.fixture
+def units_store(tmp_path, _units_template) -> Path:
+    """A store of its own with units 070, 071 and their population (drops 1 and 2), no reports yet."""
+    return Path(shutil.copytree(_units_template, tmp_path / "store"))
 
 
 @pytest.fixture

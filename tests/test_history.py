@@ -36,18 +36,10 @@ LIVE = ("units", "population", "vaccinations", "cases")
 # --------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture(scope="session")
-def _template(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("history-template") / "store"
-    for kind in ("units", "population"):
-        store.ingest(folder, FIXTURES / f"{kind}.csv", kind, CFG, uploader="setup")
-    return folder
-
-
 @pytest.fixture
-def folder(tmp_path, _template) -> Path:
-    """A store of its own with units 070, 071 and their population (drops 1 and 2)."""
-    return Path(shutil.copytree(_template, tmp_path / "store"))
+def folder(units_store) -> Path:
+    """A store of its own with units 070, 071 and their population (tests/conftest.py)."""
+    return units_store
 
 
 def drop(folder: Path, text: str, name: str = "drop.csv", kind: str = "vaccinations", **kw) -> int:
@@ -161,8 +153,8 @@ FOUR = [  # (text, what it writes: {unit: people} for KEY's date, band and dose)
 
 
 @pytest.fixture(scope="module")
-def _four(_template, tmp_path_factory) -> Path:
-    folder = Path(shutil.copytree(_template, tmp_path_factory.mktemp("four") / "store"))
+def _four(_units_template, tmp_path_factory) -> Path:
+    folder = Path(shutil.copytree(_units_template, tmp_path_factory.mktemp("four") / "store"))
     assert [drop(folder, text, f"{i}.csv") for i, (text, _) in enumerate(FOUR)] == [3, 4, 5, 6]
     return folder
 

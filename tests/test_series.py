@@ -5,7 +5,6 @@ it instead of scanning every report). Figures below are worked out by hand from 
 from __future__ import annotations
 
 import itertools
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,10 @@ CUMULATIVE = "date,unit_code,age_band,dose,people_cumulative\n"
 DAILY = "date,unit_code,age_band,dose,doses\n"
 
 
-@pytest.fixture(scope="module")
-def _template(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("series-template") / "store"
-    for kind in ("units", "population"):
-        store.ingest(folder, FIXTURES / f"{kind}.csv", kind, CFG, uploader="setup")
-    return folder
-
-
 @pytest.fixture
-def folder(tmp_path, _template) -> Path:
-    return Path(shutil.copytree(_template, tmp_path / "store"))
+def folder(units_store) -> Path:
+    """A store of its own with units 070, 071 and their population (tests/conftest.py)."""
+    return units_store
 
 
 def drop(folder: Path, text: str) -> int:
