@@ -60,7 +60,7 @@ bench: install
 lint: install-test
 	$(BIN)/ruff check .
 
-# docs/cli.md's reference (each command's usage and options) from the parser in tracker/cli.py; the prose
+# docs/cli.md's reference (each command's usage and options) from the parser in tracker/cli/parser.py; the prose
 # around it is hand-written. tests/test_cli_docs.py fails while docs/cli.md is behind the parser.
 docs: install
 	$(BIN)/python -m tracker.cli_docs --write

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.clitools import run, snapshot
-from tracker import auth, cli, store
+from tracker import auth, store
+from tracker.cli import users
 from tracker.config import DATA_DIR, load_config
 from tracker.errors import InputError
 
@@ -133,7 +134,7 @@ def test_user_add_asks_twice_with_getpass(capsys, tmp_path, monkeypatch):
         return next(answers)
 
     monkeypatch.setattr(getpass, "getpass", fake)
-    monkeypatch.setattr(cli, "_terminal", lambda: True)  # as when an operator types it
+    monkeypatch.setattr(users, "terminal", lambda: True)  # as when an operator types it
     code, out, err = run(capsys, "user", "add", "lan", "--store", folder)
     assert code == 0, err
     assert len(prompts) == 2 and auth.verify(folder, "lan", "a long password")

@@ -505,6 +505,27 @@ def test_as_of_not_in_yyyy_mm_dd_form_is_a_usage_error(capsys, store, as_of):
     assert out == ""
 
 
+# --------------------------------------------------------------------------- the package
+
+
+def test_every_command_of_the_parser_has_a_function_and_no_more():
+    """`run` dispatches on tracker.cli.commands.COMMANDS and `user` on tracker.cli.users.ACTIONS."""
+    from tracker.cli import commands, users
+    from tracker.cli_docs import commands as walk
+
+    names = [name.split()[1:] for name, _, _ in walk(cli.build_parser())]
+    assert {n[0] for n in names if len(n) == 1} == set(commands.COMMANDS)
+    assert {n[1] for n in names if len(n) == 2 and n[0] == "user"} == set(users.ACTIONS)
+
+
+def test_import_tracker_cli_leaves_pandas_and_the_store_for_the_commands():
+    """`import tracker.cli` (tracker.cli_docs, the console script) is light; the commands import what they need."""
+    heavy = "{'pandas', 'duckdb', 'tracker.store', 'tracker.ingest', 'tracker.auth'}"
+    code = f"import sys, tracker.cli; print(sorted({heavy} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 # --------------------------------------------------------------------------- the store folder
 # `ingest units` into an empty folder creates a store cheaply, so it stands in for `init` here.
 

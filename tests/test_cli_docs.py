@@ -114,7 +114,7 @@ def test_a_new_option_makes_the_docs_stale():
     command(parser, "tracker ingest").add_argument("--fake-option", metavar="X", help="not in the docs yet")
     text = docs()
     problems = cli_docs.stale(text, parser)
-    assert "docs/cli.md: the reference of `tracker ingest` differs from the parser in tracker/cli.py" in problems
+    assert "docs/cli.md: the reference of `tracker ingest` differs from the parser in tracker/cli/parser.py" in problems
     assert problems[-1] == STALE
     assert len(problems) == 2  # only ingest's block is behind
     rendered = cli_docs.render(text, parser)
@@ -151,7 +151,7 @@ def test_a_new_command_gets_a_section_at_the_end_and_the_check_fails():
     text = docs()
     problems = cli_docs.stale(text, parser)
     assert "docs/cli.md has no generated reference for `tracker user rename`" in problems
-    assert "docs/cli.md: the reference of `tracker user` differs from the parser in tracker/cli.py" in problems
+    assert "docs/cli.md: the reference of `tracker user` differs from the parser in tracker/cli/parser.py" in problems
     rendered = cli_docs.render(text, parser)
     section = "\n### `tracker user rename`\n\na new action\n\n" + cli_docs.BEGIN.format(command="tracker user rename")
     assert section in rendered

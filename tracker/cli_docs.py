@@ -223,7 +223,7 @@ def stale(text: str, parser: argparse.ArgumentParser | None = None) -> list[str]
         if name not in have:
             problems.append(f"docs/cli.md has no generated reference for `{name}`")
         elif have[name] != block(name, p):
-            problems.append(f"docs/cli.md: the reference of `{name}` differs from the parser in tracker/cli.py")
+            problems.append(f"docs/cli.md: the reference of `{name}` differs from the parser in tracker/cli/parser.py")
     return [*problems, f"docs/cli.md is stale: {FIX}"]
 
 

@@ -1,0 +1,82 @@
+"""What the commands print: tables on stdout (CSV with empty cells, or a JSON array of objects with
+nulls) and notes on stderr, so that stdout stays a clean table."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pandas as pd
+
+from tracker import store
+
+COVERAGE_COLUMNS = ["unit_code", "unit_name", "people", "population", "coverage", "last_report_date"]
+REPORT_COLUMNS = [
+    "unit_code", "unit_name", "target_id", "group", "dose", "people", "population", "coverage", "threshold",
+    "deadline", "people_needed", "days_left", "pace_7d", "required_daily", "projected_date", "status",
+]  # fmt: skip
+USER_COLUMNS = ["name", "created_at", "disabled"]  # never a salt or a hash
+INTEGER_COLUMNS = {"people", "population", "people_needed", "days_left", "dose"}
+DATE_COLUMNS = {"last_report_date", "deadline", "projected_date"}
+
+
+def emit(frame: pd.DataFrame, columns: list[str], fmt: str) -> None:
+    """A figures table (coverage, report): counts as integers, dates as YYYY-MM-DD."""
+    out = frame[columns].copy()
+    for col in columns:
+        if col in INTEGER_COLUMNS:
+            out[col] = out[col].round().astype("Int64")
+        elif col in DATE_COLUMNS:
+            out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    write(out, fmt)
+
+
+def emit_records(frame: pd.DataFrame, fmt: str) -> None:
+    """A listing (drops, users): timestamps as ISO 8601 UTC, missing values empty (csv) or null (json)."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    write(out, fmt)
+
+
+def emit_risk(frame: pd.DataFrame, fmt: str) -> None:
+    """The risk levels: the week's days as YYYY-MM-DD, the vaccine criterion true/false (csv) or a boolean (json)."""
+    out = frame.copy()
+    for col in ("week_start", "week_end"):
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    if fmt == "csv":  # json keeps real booleans
+        out["vaccine_criterion_met"] = out["vaccine_criterion_met"].map({True: "true", False: "false"})
+    write(out, fmt)
+
+
+def write(out: pd.DataFrame, fmt: str) -> None:
+    """A table to stdout: CSV with empty cells, or a JSON array of objects with nulls."""
+    if fmt == "json":
+        records = out.astype(object).where(out.notna(), None).to_dict("records")
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1, default=_json_default)
+        sys.stdout.write("\n")
+    else:
+        out.to_csv(sys.stdout, index=False, lineterminator="\n")
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def notes(frame: pd.DataFrame) -> None:
+    """Unavailable and over-100% figures, said on stderr so stdout stays a clean table."""
+    for row in frame.loc[frame["reason"] != "", ["unit_code", "reason"]].itertuples(index=False):
+        print(f"note: {row.unit_code}: figure unavailable: {row.reason}", file=sys.stderr)
+    over = frame.loc[frame["coverage"] > 1, "unit_code"].unique().tolist()
+    if over:
+        print(f"note: coverage above 100% (check population or reports): {', '.join(over)}", file=sys.stderr)
+
+
+def sample_note(ds: store.Dataset) -> None:
+    """The sample dataset's label on stderr, so that its figures are never taken for official ones."""
+    if ds.sample:
+        label = ds.extra.get("dataset_label_en", "Illustrative sample data, not official figures")
+        print(f"note: {label}", file=sys.stderr)
