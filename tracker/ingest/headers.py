@@ -128,8 +128,6 @@ _RATE = re.compile(
 
 # "At least one dose" counts of people that name no dose: dose 1 in a file with one column per dose.
 AT_LEAST_ONE = re.compile(r"^(?:people vaccinated|so nguoi (?:da )?(?:duoc )?tiem|da tiem|vaccinated)$")
-
-
 _WIDE_NAME = re.compile(r"^dose([1-9])(?:_(cumulative|daily))?$")
 
 

@@ -102,8 +102,6 @@ def parse_dose(text: str) -> tuple[int | None, Message | None]:
 
 _DASHES = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 _AGE_WORDS = re.compile(r"\b(?:tuoi|years?|yrs?|old|nguoi|aged?|ages|nhom|group|do)\b")
-
-
 _AGE_PATTERNS: tuple[tuple[re.Pattern, Callable[[re.Match], tuple[int, int | None]]], ...] = (
     (re.compile(r"^(?:tu |from )?(\d+)(?:-| to | den )(\d+)$"), lambda m: (int(m[1]), int(m[2]))),
     (

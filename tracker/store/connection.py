@@ -5,6 +5,7 @@ another process or thread holds."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,10 +44,8 @@ def waiting(path: Path, connect: Callable[[], duckdb.DuckDBPyConnection]) -> duc
 # detach it when done: starting a DuckDB for every question cost 20-40 ms (the dashboard asks dozens per
 # page), attaching costs 2-3 ms. Detached at once, so a writer never waits on an idle reader.
 _readers: duckdb.DuckDBPyConnection | None = None
-
-
 _readers_lock = threading.Lock()
-reader_ids = iter(range(1, 1 << 62))
+reader_ids = itertools.count(1)  # the aliases of attached files, unique in the process
 
 
 def sql_text(value: str) -> str:

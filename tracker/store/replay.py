@@ -65,7 +65,7 @@ def build(store: Path, cfg: Config, records: list[dict], new: Path) -> None:
     con = duckdb.connect(str(new))
     try:
         con.execute(SCHEMA)
-        con.execute(f"ATTACH '{db_path(store)}' AS old (READ_ONLY)")
+        con.execute(f"ATTACH {sql_text(str(db_path(store)))} AS old (READ_ONLY)")
         kept = [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'"
         ).fetchall() if r[0] not in REPLAYED]  # fmt: skip

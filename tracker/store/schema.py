@@ -101,8 +101,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 
 
 SERIES_KEYS = ("unit_code", "age_band", "dose")
-
-
 SERIES_OF = """
     SELECT unit_code, age_band, dose, min(date) AS first_date, max(date) AS last_date,
            arg_max(people_cumulative, date) AS last_value
