@@ -13,8 +13,14 @@ import tomllib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Annotated
 
+import msgspec
+from msgspec import Meta
+
+from tracker import tomlschema
 from tracker.errors import InputError
+from tracker.tomlschema import Dose, Positive, Share, Table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -169,42 +175,110 @@ def fraction(value: object, where: str) -> Fraction:
     return Fraction(str(value))
 
 
+# --------------------------------------------------------------------------- the files, as they may be written
+# Every key of config.toml and targets.toml, its type, default and bounds (tracker.tomlschema says what is
+# wrong, where). Checks between keys follow in load_config and load_targets.
+
+
+class _Province(Table):
+    code: str = ""
+    name_vi: str = ""
+    name_en: str = ""
+    place_vi: str | None = None  # default "tỉnh {name_vi}"
+    place_en: str | None = None  # default "{name_en} province"
+    whole_vi: str = Config.whole_vi
+    whole_en: str = Config.whole_en
+    plan_vi: str = ""
+    plan_en: str = ""
+
+
+class _Campaign(Table):
+    start: dt.date = dt.date(2021, 1, 1)
+
+
+class _Band(Table):
+    id: str
+
+
+class _Group(Table):
+    id: str
+    bands: Annotated[list[str], Meta(min_length=1, description='a list of [[band]] ids, e.g. ["50-64", "65+"]')]
+    label_vi: str | None = None  # default: the id
+    label_en: str | None = None
+    aliases: list[str] = []
+
+
+class _Status(Table):
+    at_risk_ratio: Share = 0.75
+
+
+class _Map(Table):
+    boundaries: str = ""
+
+
+class _Upload(Table):
+    max_mb: Positive = Limits.max_mb
+    max_unpacked_mb: Positive = Limits.max_unpacked_mb
+    max_ratio: Positive = Limits.max_ratio
+    max_rows: Positive = Limits.max_rows
+    max_columns: Positive = Limits.max_columns
+    max_field_kb: Positive = Limits.max_field_kb
+    max_count: Positive = Limits.max_count
+    max_per_population: Positive = Limits.max_per_population
+
+
+class _Units(Table):
+    unit_code: str = Limits.unit_code  # a regular expression (checked in load_config)
+    unit_name_max: Positive = Limits.unit_name_max
+
+
+class _Access(Table):
+    require_login_to_view: bool = False
+    max_failures: Positive = Config.login_max_failures
+    failure_window_minutes: Positive = Config.login_failure_window_minutes
+    lockout_seconds: Positive = Config.login_lockout_seconds
+    max_lockout_minutes: Positive = Config.login_max_lockout_minutes
+
+
+class _ConfigFile(Table, kw_only=True):  # kw_only: [[band]], required, stands after optional tables
+    province: _Province = msgspec.field(default_factory=_Province)
+    campaign: _Campaign = msgspec.field(default_factory=_Campaign)
+    band: Annotated[list[_Band], Meta(min_length=1)]
+    group: list[_Group] = []
+    status: _Status = msgspec.field(default_factory=_Status)
+    map: _Map = msgspec.field(default_factory=_Map)
+    upload: _Upload = msgspec.field(default_factory=_Upload)
+    units: _Units = msgspec.field(default_factory=_Units)
+    access: _Access = msgspec.field(default_factory=_Access)
+
+
+class _Target(Table):
+    id: str
+    label_vi: str
+    label_en: str
+    group: str  # a [[group]] or [[band]] id of config.toml (checked in load_targets)
+    dose: Dose
+    threshold: Share
+    deadline: dt.date
+    source: str = ""
+
+
+class _TargetsFile(Table):
+    target: Annotated[list[_Target], Meta(min_length=1)]
+
+
 def load_targets(path: Path, cfg_bands: tuple[str, ...], groups: dict[str, Group]) -> tuple[Target, ...]:
-    raw = read_toml(path).get("target", [])
-    if not isinstance(raw, list) or not raw:
-        raise InputError(f"{path}: expected an array of [[target]] tables")
-    out = []
+    raw = tomlschema.load(read_toml(path), _TargetsFile, path).target
+    known = (*groups, *cfg_bands)
     for i, t in enumerate(raw, start=1):
-        where = f"{path} target #{i}"
-        missing = [k for k in ("id", "label_vi", "label_en", "group", "dose", "threshold", "deadline") if k not in t]
-        if missing:
-            raise InputError(f"{where}: missing {', '.join(missing)}")
-        if t["group"] not in groups and t["group"] not in cfg_bands:
-            raise InputError(f"{where}: unknown group {t['group']!r}")
-        if not isinstance(t["dose"], int) or not 1 <= t["dose"] <= 4:
-            raise InputError(f"{where}: dose must be 1, 2, 3 or 4")
-        threshold = fraction(t["threshold"], f"{where} threshold")
-        if not 0 < threshold <= 1:
-            raise InputError(f"{where}: threshold must be a fraction in (0, 1], e.g. 0.7")
-        deadline = t["deadline"]
-        if not isinstance(deadline, dt.date) or isinstance(deadline, dt.datetime):
-            raise InputError(f"{where}: deadline must be a TOML date such as 2021-12-31")
-        out.append(
-            Target(
-                id=str(t["id"]),
-                label_vi=str(t["label_vi"]),
-                label_en=str(t["label_en"]),
-                group=str(t["group"]),
-                dose=int(t["dose"]),
-                threshold=threshold,
-                deadline=deadline,
-                source=str(t.get("source", "")),
-            )
-        )
-    ids = [t.id for t in out]
-    if len(set(ids)) != len(ids):
-        raise InputError(f"{path}: target ids must be unique")
-    return tuple(out)
+        if t.group not in known:
+            raise tomlschema.error(path, f"target[{i}].group", tomlschema.one_of(known), t.group)
+    if i := tomlschema.repeat(t.id for t in raw):
+        raise tomlschema.error(path, f"target[{i}].id", "an id no other [[target]] has", raw[i - 1].id)
+    return tuple(
+        Target(t.id, t.label_vi, t.label_en, t.group, t.dose, fraction(t.threshold, "threshold"), t.deadline, t.source)
+        for t in raw
+    )
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -216,85 +290,56 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
 def load_config(data_dir: Path | None = None, targets_file: Path | None = None) -> Config:
     """Read ``config.toml`` and ``targets.toml`` from ``data_dir`` (default: $TRACKER_DATA, else data/)."""
     data_dir = globals()["data_dir"](data_dir)
-    raw = read_toml(data_dir / "config.toml")
-    bands = tuple(str(b["id"]) for b in raw.get("band", []))
-    if not bands or len(set(bands)) != len(bands):
-        raise InputError(f"{data_dir / 'config.toml'}: [[band]] ids must be present and unique")
+    path = data_dir / "config.toml"
+    raw = tomlschema.load(read_toml(path), _ConfigFile, path)
+    bands = tuple(b.id for b in raw.band)
+    if i := tomlschema.repeat(bands):
+        raise tomlschema.error(path, f"band[{i}].id", "an id no other [[band]] has", bands[i - 1])
     groups: dict[str, Group] = {}
-    for g in raw.get("group", []):
-        unknown = [b for b in g["bands"] if b not in bands]
-        if unknown:
-            raise InputError(f"{data_dir / 'config.toml'}: group {g['id']!r} names unknown bands {unknown}")
-        groups[str(g["id"])] = Group(
-            id=str(g["id"]),
-            bands=tuple(g["bands"]),
-            label_vi=str(g.get("label_vi", g["id"])),
-            label_en=str(g.get("label_en", g["id"])),
-            aliases=tuple(str(a) for a in g.get("aliases", ())),
-        )
-    clash = set(groups) & set(bands)
-    if clash:
-        raise InputError(f"{data_dir / 'config.toml'}: ids used both as band and group: {sorted(clash)}")
+    for i, g in enumerate(raw.group, start=1):
+        if g.id in bands or g.id in groups:
+            raise tomlschema.error(path, f"group[{i}].id", "an id no [[band]] and no other [[group]] has", g.id)
+        for j, b in enumerate(g.bands, start=1):
+            if b not in bands:
+                raise tomlschema.error(path, f"group[{i}].bands[{j}]", tomlschema.one_of(bands), b)
+        if j := tomlschema.repeat(g.bands):
+            raise tomlschema.error(path, f"group[{i}].bands[{j}]", "a band not listed before in it", g.bands[j - 1])
+        label_vi = g.id if g.label_vi is None else g.label_vi
+        label_en = g.id if g.label_en is None else g.label_en
+        groups[g.id] = Group(g.id, tuple(g.bands), label_vi, label_en, tuple(g.aliases))
+    try:
+        re.compile(raw.units.unit_code)
+    except re.error as exc:
+        raise tomlschema.error(
+            path, "units.unit_code", "a regular expression", raw.units.unit_code, note=str(exc)
+        ) from None
     targets = load_targets(targets_file or data_dir / "targets.toml", bands, groups)
-    province = raw.get("province", {})
-    name_vi = str(province.get("name_vi", ""))
-    name_en = str(province.get("name_en", "")) or name_vi
+    p, access = raw.province, raw.access
+    name_en = p.name_en or p.name_vi
     return Config(
-        province_code=str(province.get("code", "")),
-        province_name_vi=name_vi,
+        province_code=p.code,
+        province_name_vi=p.name_vi,
         province_name_en=name_en,
-        place_vi=str(province.get("place_vi", f"tỉnh {name_vi}")),
-        place_en=str(province.get("place_en", f"{name_en} province")),
-        whole_vi=str(province.get("whole_vi", "Toàn tỉnh")),
-        whole_en=str(province.get("whole_en", "Province")),
-        plan_vi=str(province.get("plan_vi", "")),
-        plan_en=str(province.get("plan_en", "")),
-        campaign_start=raw.get("campaign", {}).get("start", dt.date(2021, 1, 1)),
+        place_vi=f"tỉnh {p.name_vi}" if p.place_vi is None else p.place_vi,
+        place_en=f"{name_en} province" if p.place_en is None else p.place_en,
+        whole_vi=p.whole_vi,
+        whole_en=p.whole_en,
+        plan_vi=p.plan_vi,
+        plan_en=p.plan_en,
+        campaign_start=raw.campaign.start,
         bands=bands,
         groups=groups,
         targets=targets,
-        at_risk_ratio=fraction(raw.get("status", {}).get("at_risk_ratio", 0.75), "status.at_risk_ratio"),
+        at_risk_ratio=fraction(raw.status.at_risk_ratio, "status.at_risk_ratio"),
         data_dir=data_dir,
-        boundaries=_boundaries(raw.get("map", {}).get("boundaries", ""), data_dir),
-        limits=_limits(raw, data_dir / "config.toml"),
-        require_login_to_view=bool(raw.get("access", {}).get("require_login_to_view", False)),
-        **_login_policy(raw, data_dir / "config.toml"),
+        boundaries=_boundaries(raw.map.boundaries, data_dir),
+        limits=Limits(**msgspec.structs.asdict(raw.upload), **msgspec.structs.asdict(raw.units)),
+        require_login_to_view=access.require_login_to_view,
+        login_max_failures=access.max_failures,
+        login_failure_window_minutes=access.failure_window_minutes,
+        login_lockout_seconds=access.lockout_seconds,
+        login_max_lockout_minutes=access.max_lockout_minutes,
     )
-
-
-def _login_policy(raw: dict, path: Path) -> dict[str, int]:
-    """[access] max_failures, failure_window_minutes, lockout_seconds, max_lockout_minutes: whole numbers above 0."""
-    values = {}
-    for key in ("max_failures", "failure_window_minutes", "lockout_seconds", "max_lockout_minutes"):
-        if key not in raw.get("access", {}):
-            continue
-        value = raw["access"][key]
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise InputError(f"{path}: [access] {key} must be a whole number above 0, got {value!r}")
-        values[f"login_{key}"] = value
-    return values
-
-
-def _limits(raw: dict, path: Path) -> Limits:
-    """[upload] and [units] of config.toml: whole numbers above 0, a valid unit-code pattern."""
-    values = {}
-    defaults = Limits()
-    for table, keys in (("upload", [f for f in defaults.__dataclass_fields__ if f.startswith("max_")]),
-                        ("units", ["unit_code", "unit_name_max"])):  # fmt: skip
-        for key in keys:
-            if key not in raw.get(table, {}):
-                continue
-            value = raw[table][key]
-            expected = type(getattr(defaults, key))
-            if expected is int and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-                raise InputError(f"{path}: [{table}] {key} must be a whole number above 0, got {value!r}")
-            if expected is str:
-                try:
-                    re.compile(str(value))
-                except re.error as exc:
-                    raise InputError(f"{path}: [{table}] {key} is not a regular expression: {exc}") from None
-            values[key] = value
-    return Limits(**values)
 
 
 def _boundaries(setting: str, data_dir: Path) -> Path | None:

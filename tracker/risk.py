@@ -13,6 +13,7 @@ A coverage that is unavailable (core.people_at gives a reason) counts as criteri
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tracker import config, core
+from tracker import config, core, rules_schema, tomlschema
 from tracker.config import Config, fraction, read_toml
 from tracker.errors import InputError
 
@@ -101,102 +102,56 @@ class Rules:
 # --------------------------------------------------------------------------- loading
 
 
-def _date(value, where: str, optional: bool = False) -> dt.date | None:
-    if value is None and optional:
-        return None
-    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise InputError(f"{where}: must be a TOML date such as 2021-10-11")
-    return value
+def _ruleset(rs: rules_schema.RuleSet, where: str, path: Path) -> RuleSet:
+    """One [[ruleset]] whose keys rules_schema has checked: the checks between them, then the RuleSet."""
 
+    def refuse(key: str, expected: str, got: object) -> InputError:
+        return tomlschema.error(path, f"{where}.{key}", expected, got)
 
-def _ints(value, n: int, where: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or len(value) != n or not all(type(v) is int for v in value):
-        raise InputError(f"{where}: expected a list of {n} whole numbers")
-    return tuple(value)
-
-
-def _ruleset(raw: dict, where: str) -> RuleSet:
-    need = ["valid_from", "source", "band_edges", "levels_if_met", "levels_if_not_met", "vaccine_part", "level"]
-    missing = [k for k in need if k not in raw]
-    if missing:
-        raise InputError(f"{where}: missing {', '.join(missing)}")
-    edges = tuple(fraction(e, f"{where} band_edges") for e in raw["band_edges"])
-    if not edges or any(e <= 0 for e in edges) or list(edges) != sorted(set(edges)):
-        raise InputError(f"{where}: band_edges must be positive and strictly increasing")
+    if rs.band_edges != sorted(set(rs.band_edges)) or not all(map(math.isfinite, rs.band_edges)):
+        raise refuse("band_edges", "finite numbers in strictly increasing order", rs.band_edges)
+    edges = tuple(fraction(e, "band_edges") for e in rs.band_edges)
+    known = [lv.level for lv in rs.level]
+    if i := tomlschema.repeat(known):
+        raise refuse(f"level[{i}].level", "a level no other [[ruleset.level]] has", known[i - 1])
     n_bands = len(edges) + 2  # band 0 (no case), band 1 (under the first edge), one more per edge
-    levels = []
-    for i, lv in enumerate(raw["level"], start=1):
-        miss = [k for k in ("level", "color", "hex", "name_vi", "name_en") if k not in lv]
-        if miss:
-            raise InputError(f"{where} level #{i}: missing {', '.join(miss)}")
-        levels.append(Level(int(lv["level"]), str(lv["color"]), str(lv["hex"]), str(lv["name_vi"]), str(lv["name_en"])))
-    known = {lv.level for lv in levels}
-    if len(known) != len(levels):
-        raise InputError(f"{where}: level numbers must be unique")
-    met = _ints(raw["levels_if_met"], n_bands, f"{where} levels_if_met")
-    not_met = _ints(raw["levels_if_not_met"], n_bands, f"{where} levels_if_not_met")
-    unknown = sorted(set(met + not_met) - known)
-    if unknown:
-        raise InputError(f"{where}: levels {unknown} have no [[ruleset.level]] entry")
-    parts = []
-    for i, p in enumerate(raw["vaccine_part"], start=1):
-        pw = f"{where} vaccine_part #{i}"
-        miss = [k for k in ("id", "group", "dose", "threshold") if k not in p]
-        if miss:
-            raise InputError(f"{pw}: missing {', '.join(miss)}")
-        threshold = fraction(p["threshold"], f"{pw} threshold")
-        if not 0 < threshold <= 1:
-            raise InputError(f"{pw}: threshold must be a fraction in (0, 1], e.g. 0.7")
-        if type(p["dose"]) is not int or not 1 <= p["dose"] <= 4:
-            raise InputError(f"{pw}: dose must be 1, 2, 3 or 4")
-        parts.append(
-            VaccinePart(
-                str(p["id"]),
-                str(p["group"]),
-                p["dose"],
-                threshold,
-                str(p.get("label_vi", "")),
-                str(p.get("label_en", "")),
-            )
-        )
-    window, per = raw.get("window_days", 7), raw.get("per", 100_000)
-    if type(window) is not int or window < 1 or type(per) is not int or per < 1:
-        raise InputError(f"{where}: window_days and per must be positive whole numbers")
-    valid_from = _date(raw["valid_from"], f"{where} valid_from")
-    valid_to = _date(raw.get("valid_to"), f"{where} valid_to", optional=True)
-    if valid_to is not None and valid_to < valid_from:
-        raise InputError(f"{where}: valid_to is before valid_from")
+    for key in ("levels_if_met", "levels_if_not_met"):
+        values = getattr(rs, key)
+        if len(values) != n_bands:
+            raise refuse(key, f"{n_bands} levels: one for no case, one under the first band edge, one per edge", values)
+        for i, n in enumerate(values, start=1):
+            if n not in known:
+                raise refuse(f"{key}[{i}]", f"a [[ruleset.level]] level, {tomlschema.one_of(map(str, known))}", n)
+    if rs.valid_to is not None and rs.valid_to < rs.valid_from:
+        raise refuse("valid_to", f"a date on or after valid_from ({rs.valid_from})", rs.valid_to)
     return RuleSet(
-        valid_from=valid_from,
-        valid_to=valid_to,
-        source=str(raw["source"]),
-        source_en=str(raw.get("source_en", "")),
-        window_days=window,
-        per=per,
-        population_group=str(raw.get("population_group", "all")),
+        valid_from=rs.valid_from,
+        valid_to=rs.valid_to,
+        source=rs.source,
+        source_en=rs.source_en,
+        window_days=rs.window_days,
+        per=rs.per,
+        population_group=rs.population_group,
         band_edges=edges,
-        levels_if_met=met,
-        levels_if_not_met=not_met,
-        parts=tuple(parts),
-        levels=tuple(levels),
+        levels_if_met=tuple(rs.levels_if_met),
+        levels_if_not_met=tuple(rs.levels_if_not_met),
+        parts=tuple(
+            VaccinePart(p.id, p.group, p.dose, fraction(p.threshold, "threshold"), p.label_vi, p.label_en)
+            for p in rs.vaccine_part
+        ),
+        levels=tuple(Level(lv.level, lv.color, lv.hex, lv.name_vi, lv.name_en) for lv in rs.level),
     )
 
 
 def load_rules(path: Path | str | None = None, data_dir: Path | None = None) -> Rules:
     """Read the risk rules (default: risk_rules.toml of the dataset's folder, see config.data_dir)."""
     path = Path(path) if path else config.data_dir(data_dir) / RULES_FILE
-    raw = read_toml(path)
-    sets = raw.get("ruleset", [])
-    if not isinstance(sets, list) or not sets:
-        raise InputError(f"{path}: expected an array of [[ruleset]] tables")
-    rulesets = tuple(_ruleset(rs, f"{path} ruleset #{i}") for i, rs in enumerate(sets, start=1))
-    starts = [rs.valid_from for rs in rulesets]
-    if len(set(starts)) != len(starts):
-        raise InputError(f"{path}: two rule sets share a valid_from")
-    capacity = raw.get("capacity_not_met", [])
-    if not isinstance(capacity, list) or not all(isinstance(c, str) for c in capacity):
-        raise InputError(f'{path}: capacity_not_met must be a list of unit codes, e.g. ["070"]')
-    return Rules(rulesets=rulesets, capacity_not_met=tuple(capacity), path=path)
+    raw = tomlschema.load(read_toml(path), rules_schema.RulesFile, path)
+    rulesets = tuple(_ruleset(rs, f"ruleset[{i}]", path) for i, rs in enumerate(raw.ruleset, start=1))
+    if i := tomlschema.repeat(rs.valid_from for rs in rulesets):
+        day = rulesets[i - 1].valid_from
+        raise tomlschema.error(path, f"ruleset[{i}].valid_from", "a date no other [[ruleset]] starts on", day)
+    return Rules(rulesets=rulesets, capacity_not_met=tuple(raw.capacity_not_met), path=path)
 
 
 # --------------------------------------------------------------------------- the rules, vectorised
