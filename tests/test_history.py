@@ -541,11 +541,14 @@ INSERT INTO units VALUES ('070', 'Thành phố Tuyên Quang', 'city', 21.781, 10
 """
 
 
-def test_a_store_from_before_drops_is_read_and_migrated_at_the_next_write(tmp_path):
+def test_a_store_from_before_drops_is_refused_by_readers_until_upgraded_then_migrated(tmp_path):
     folder = tmp_path / "old"
     folder.mkdir()
     with duckdb.connect(str(store.db_path(folder))) as con:
         con.execute(OLD_SCHEMA)
+    with pytest.raises(store.StoreError, match="tracker init"):  # never read through a guess at its layout
+        store.drops(folder)
+    store.init(folder, CFG)  # what the dashboard does when it starts, and `tracker init` / `tracker doctor`
     assert store.load(folder).sample
     assert list(store.drops(folder)["kind"]) == ["units"]
     a = drop(folder, value(100))

@@ -92,12 +92,16 @@ def test_rebuild_makes_the_same_series_and_doctor_sees_a_tampered_one(folder):
     assert store.check(folder, CFG) == ["vaccination_series: 2 row(s) differ from the reports (`tracker rebuild`)"]
 
 
-def test_a_store_from_before_the_series_table_is_read_and_filled_at_the_next_write(folder):
+def test_a_store_from_before_the_series_table_is_refused_then_filled_when_upgraded(folder):
     drop(folder, A)
-    with store.writing(folder) as con:
+    with store.writing(folder) as con:  # a store as version 2 left it: no series table, no version
         con.execute("DROP TABLE vaccination_series")
-    # a daily file read against that store (no series table yet): 150 + 10 on 2021-10-03
+        con.execute("DROP TABLE schema_version")
     text = DAILY + "2021-10-03,070,18-49,1,10\n"
+    with pytest.raises(store.StoreError, match="schema version 2"):  # never read with the wrong query
+        store.prepare(folder, text.encode(), "vaccinations", CFG, filename="daily.csv")
+    store.init(folder, CFG)
+    # the daily file read against the upgraded store: 150 + 10 on 2021-10-03
     prepared = store.prepare(folder, text.encode(), "vaccinations", CFG, filename="daily.csv")
     assert prepared.frame["people_cumulative"].tolist() == [160]
     store.commit(folder, prepared, "tester", text.encode())

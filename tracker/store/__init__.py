@@ -23,10 +23,11 @@ drop, move to ``<table>_history``. Readers open the file read-only and close it 
 dashboard never holds the lock a write needs. See docs/data-model.md.
 
 The modules, each of one job: ``files`` (the folder, privacy, the version token), ``schema`` (the
-tables, bringing an old store up to date, the series table), ``connection`` (readers, writers,
-locks), ``raw`` (the kept original bytes and their orphans), ``intake`` (reading a drop against the
-store), ``commits`` (committing, undoing, the drop log), ``dataset`` (the store as a Dataset, filling
-it from data/) and ``replay`` (rebuild and doctor). Everything a caller needs is imported here.
+tables, the series table), ``migrations`` (schema versions: the steps that bring an older store up
+to date, what readers accept), ``connection`` (readers, writers, locks), ``raw`` (the kept original
+bytes and their orphans), ``intake`` (reading a drop against the store), ``commits`` (committing,
+undoing, the drop log), ``dataset`` (the store as a Dataset, filling it from data/) and ``replay``
+(rebuild and doctor). Everything a caller needs is imported here.
 """
 
 from tracker.store.commits import commit, drops, first_drops, ingest, ingests, undo

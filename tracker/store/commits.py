@@ -19,6 +19,7 @@ from tracker.ingest import KINDS, Prepared, ReadOptions, rebase
 from tracker.store.connection import reading, writing
 from tracker.store.files import StoreError, exists, now, os_user
 from tracker.store.intake import PreparedDrop, check_storable, options_json, prepare, stored_before
+from tracker.store.migrations import DROPS
 from tracker.store.raw import RawWrite, remove_orphans
 from tracker.store.schema import (
     ACTIVE,
@@ -30,7 +31,6 @@ from tracker.store.schema import (
     key_match,
     merge_series,
     recount_series,
-    table_names,
 )  # fmt: skip
 
 
@@ -279,16 +279,8 @@ def drops(store: Path) -> pd.DataFrame:
     warnings, status ('active' or 'undone'), undone_at (UTC), undone_by. Empty without a store."""
     if not exists(store):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in DROP_COLUMNS})
-    with reading(store) as con:
-        if "drops" in table_names(con):
-            return con.execute(f"SELECT {', '.join(DROP_COLUMNS)} FROM drops ORDER BY id").df()
-        return con.execute(  # a store from before drops, not yet migrated (it is at the next write)
-            """
-            SELECT id, ingested_at, 'unknown' AS uploader, kind, source, sha256, rows, warnings,
-                   'active' AS status, NULL::TIMESTAMP AS undone_at, NULL::VARCHAR AS undone_by
-            FROM ingests ORDER BY id
-            """
-        ).df()
+    with reading(store, since=DROPS) as con:
+        return con.execute(f"SELECT {', '.join(DROP_COLUMNS)} FROM drops ORDER BY id").df()
 
 
 def first_drops(store: Path, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -299,7 +291,7 @@ def first_drops(store: Path, pairs: pd.DataFrame) -> pd.DataFrame:
     if pairs.empty or not exists(store):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     wanted = pairs[["unit_code", "dose", "age_band"]].astype({"unit_code": str, "dose": "int64", "age_band": str})
-    with reading(store) as con:
+    with reading(store, since=DROPS) as con:
         con.register("wanted", wanted)
         try:
             return con.execute(

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from tracker.store.files import StoreError, db_files, db_path, exists, private_dir, private_files
-from tracker.store.schema import SCHEMA, fill_series, migrate
+from tracker.store.migrations import FIRST, LATEST, check_readable, read_version, upgrade
 
 LOCK_WAIT_SECONDS = 15
 
@@ -85,10 +85,13 @@ def connect(store: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def reading(store: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(store: Path, since: int = FIRST) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the store, of a schema version from ``since`` (the first whose layout the
+    block's queries read as they are) to the latest; else StoreError (migrations.check_readable)."""
     if not exists(store):
         raise StoreError(f"no store at {store}: run `tracker init` first")
     with read_file(db_path(store)) as con:
+        check_readable(con, store, since)
         yield con
 
 
@@ -105,22 +108,30 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 @contextmanager
 def writing(store: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One transaction: committed when the block ends, rolled back on any error. The store's folder and
-    database files are private to their owner (0700, 0600)."""
+    """One transaction: committed when the block ends, rolled back on any error. Before it, in a transaction
+    of its own, the store is brought to the latest schema version (migrations.upgrade; a store of a newer
+    version is refused). The store's folder and database files are private to their owner (0700, 0600)."""
     private_dir(store)
     con = connect(store, read_only=False)
     try:
         private_files(*db_files(store))
-        with transaction(con):  # the schema first, on its own: a crash in the write still leaves it
-            migrate(con)
-            con.execute(SCHEMA)
-            fill_series(con)
+        with transaction(con):  # the schema first, on its own: a crash or a refusal in the write still leaves it
+            upgrade(con, store)
         with transaction(con):
             yield con
     finally:
         private_files(*db_files(store))
         con.close()
         private_files(*db_files(store))
+
+
+def upgrade_store(store: Path) -> None:
+    """Bring an existing store to the latest schema version: a write only when it is older (migrations)."""
+    with read_file(db_path(store)) as con:
+        found = read_version(con)
+    if found != LATEST:  # a newer store is refused by the writer, unchanged
+        with writing(store):
+            pass
 
 
 @contextmanager

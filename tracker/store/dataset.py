@@ -20,11 +20,12 @@ from tracker.errors import InputError
 from tracker.ingest import read_table
 from tracker.reports import Reports
 from tracker.store.commits import record, write
-from tracker.store.connection import reading, writing
+from tracker.store.connection import reading, upgrade_store, writing
 from tracker.store.files import exists, os_user, version
 from tracker.store.intake import PreparedDrop, as_drop
+from tracker.store.migrations import DROPS
 from tracker.store.raw import RawWrite
-from tracker.store.schema import LOAD_ORDER, table_names
+from tracker.store.schema import LOAD_ORDER
 
 
 @dataclass
@@ -89,22 +90,20 @@ def is_empty(store: Path) -> bool:
     """True for a store that has never held a drop (a store whose drops were all undone is not empty)."""
     if not exists(store):
         return True
-    with reading(store) as con:
-        tables = table_names(con)
-        log = "drops" if "drops" in tables else "ingests" if "ingests" in tables else None
-        if log and con.execute(f"SELECT count(*) FROM {log}").fetchall()[0][0]:
-            return False
-        if not set(LOAD_ORDER) <= tables:
-            return True
-        return not any(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in LOAD_ORDER)
+    with reading(store, since=DROPS) as con:
+        held = " OR ".join(f"EXISTS (SELECT 1 FROM {t})" for t in ("drops", *LOAD_ORDER))
+        return not con.execute(f"SELECT {held}").fetchall()[0][0]
 
 
 def init(store: Path, cfg: Config, data_dir: Path | None = None, uploader: str | None = None) -> bool:
     """Fill an empty store from data/ in one transaction (four drops, raw files kept).
 
-    Returns False when the store already holds drops.
+    Returns False when the store already holds drops. An existing store of an older schema version is
+    brought up to date first (the dashboard calls this when it starts).
     """
     data_dir = Path(data_dir or cfg.data_dir)
+    if exists(store):
+        upgrade_store(store)
     if not is_empty(store):
         return False
     info = _dataset_info(data_dir)
@@ -171,13 +170,13 @@ def open_dataset(store: Path) -> Dataset:
     (tracker.reports)."""
     store = Path(store)
     ver = version(store)
-    with reading(store) as con:
+    with reading(store, since=DROPS) as con:
         units = _frame(
             con, "SELECT unit_code, unit_name, unit_type, lat, lon FROM units ORDER BY unit_code", codes=False
         )
         population = _frame(con, "SELECT unit_code, age_band, population FROM population")
-        log = "drops WHERE status = 'active'" if "drops" in table_names(con) else "ingests"
-        sample = bool(con.execute(f"SELECT coalesce(bool_or(sample), false) FROM {log}").fetchall()[0][0])
+        sample = "SELECT coalesce(bool_or(sample), false) FROM drops WHERE status = 'active'"
+        sample = bool(con.execute(sample).fetchall()[0][0])
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
 
     def cases() -> pd.DataFrame:

@@ -20,7 +20,7 @@ from tracker.errors import InputError, ValidationError
 from tracker.ingest import Prepared, ReadOptions, overlaps, population_checks, read_bytes, read_table
 from tracker.store.connection import reading
 from tracker.store.files import exists, safe_name
-from tracker.store.schema import table_names
+from tracker.store.migrations import SERIES
 
 
 @dataclass
@@ -99,8 +99,6 @@ def _lookup_before(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
           ON v.unit_code = s.unit_code AND v.age_band = s.age_band AND v.dose = s.dose AND v.date < s.date {window}
         GROUP BY ALL
     """
-    if "vaccination_series" not in table_names(con):  # a store no writer has opened since the table came
-        return con.execute(scan.format(starts="starts", window="")).df()
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE stored_before AS
@@ -179,8 +177,7 @@ def _check_overlaps(prepared: Prepared, units: pd.DataFrame, cfg: Config, option
         stored = pd.DataFrame({"unit_code": [], "age_band": [], "dose": []})
     else:
         with opener() as con:
-            source = "vaccination_series" if "vaccination_series" in table_names(con) else "vaccinations"
-            stored = con.execute(f"SELECT DISTINCT unit_code, age_band, dose FROM {source}").df()
+            stored = con.execute("SELECT DISTINCT unit_code, age_band, dose FROM vaccination_series").df()
     names = dict(zip(units["unit_code"].astype(str), units["unit_name"].astype(str), strict=True))
     header = {canonical: src for src, canonical in (prepared.detected.get("columns") or {}).items()}
     found, bad = overlaps(prepared.frame, stored, cfg, prepared.rows, names, header.get("age_band", "age_band"))
@@ -234,6 +231,6 @@ def prepare(
         name = safe_name(filename or source.name)
     if not exists(store):
         return as_drop(read_drop(source, name, kind, cfg, options, None, today), options, name)
-    with reading(store) as con:  # one read-only connection for every question the checks ask
+    with reading(store, since=SERIES) as con:  # one read-only connection for every question the checks ask
         prepared = read_drop(source, name, kind, cfg, options, lambda: contextlib.nullcontext(con), today)
     return as_drop(prepared, options, name)

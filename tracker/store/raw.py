@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from tracker.store.connection import reading, writing
 from tracker.store.files import PRIVATE_FILE, StoreError, exists, fsync_dir, private_dir
+from tracker.store.migrations import DROPS
 
 RAW_DIR = "raw"
 RAW_CODEC = "zstd"  # raw files are kept compressed, as raw/<sha[:2]>/<sha256>.zst (old stores: <sha256>, plain)
@@ -185,7 +186,7 @@ def orphans(store: Path) -> list[Path]:
     raw = Path(store) / RAW_DIR
     if not raw.is_dir() or not exists(store):
         return []
-    with reading(store) as con:
+    with reading(store, since=DROPS) as con:
         known = {r[0] for r in con.execute("SELECT sha256 FROM drops").fetchall() if r[0]}
     return sorted(p for p in raw.glob("*/*") if p.is_file() and raw_sha256(p) not in known)
 

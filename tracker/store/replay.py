@@ -15,39 +15,25 @@ import duckdb
 from tracker.config import Config
 from tracker.errors import TrackerError
 from tracker.ingest import KINDS
+from tracker.store import files
 from tracker.store.commits import undo_drop, write
 from tracker.store.connection import connect, reader_ids, reading, sql_text, transaction
-from tracker.store.files import (
-    BACKUP_NAME,
-    DB_NAME,
-    PRIVATE_DIR,
-    PRIVATE_FILE,
-    REBUILD_NAME,
-    StoreError,
-    db_files,
-    db_path,
-    exists,
-    fsync_dir,
-    private_files,
-    safe_name,
-    version,
-)  # fmt: skip
+from tracker.store.files import StoreError, db_path, exists, private_files, version
 from tracker.store.intake import options_from_json, read_drop
+from tracker.store.migrations import create, upgrade
 from tracker.store.raw import copy_raw, orphans, raw_path
-from tracker.store.schema import LOAD_ORDER, SCHEMA, SERIES_OF, UNDONE, fill_series, migrate
+from tracker.store.schema import LOAD_ORDER, SERIES_OF, UNDONE, VERSION_TABLE
 
-# what rebuild makes again from raw/
-REPLAYED = {"drops", "vaccination_series", *LOAD_ORDER, *(f"{t}_history" for t in LOAD_ORDER)}
+# what rebuild makes again from raw/ (and the version, which a new file starts at: the latest)
+REPLAYED = {"drops", "vaccination_series", VERSION_TABLE, *LOAD_ORDER, *(f"{t}_history" for t in LOAD_ORDER)}
 
 
 def drop_records(store: Path) -> list[dict]:
-    """The drop log (after bringing an old store up to date, and a checkpoint)."""
+    """The drop log (after bringing an older store up to date, and a checkpoint)."""
     con = connect(store, read_only=False)
     try:
         with transaction(con):
-            migrate(con)
-            con.execute(SCHEMA)
-            fill_series(con)
+            upgrade(con, store)
         con.execute("CHECKPOINT")
         cursor = con.execute("SELECT * FROM drops ORDER BY id")
         names = [d[0] for d in cursor.description]
@@ -64,7 +50,7 @@ def build(store: Path, cfg: Config, records: list[dict], new: Path) -> None:
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(new))
     try:
-        con.execute(SCHEMA)
+        create(con)
         con.execute(f"ATTACH {sql_text(str(db_path(store)))} AS old (READ_ONLY)")
         kept = [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'"
@@ -111,23 +97,23 @@ def rebuild(store: Path, cfg: Config) -> dict:
     if missing:
         raise StoreError(f"cannot rebuild: no raw file for drop(s) {', '.join(missing)}")
 
-    new = store / REBUILD_NAME
+    new = store / files.REBUILD_NAME
     try:
         build(store, cfg, records, new)
-        wal = db_path(store).with_name(DB_NAME + ".wal")
+        wal = db_path(store).with_name(files.DB_NAME + ".wal")
         if version(store) != token or wal.exists():
             raise StoreError("the store was written while it was being rebuilt; nothing changed, run it again")
-        backup = store / BACKUP_NAME
+        backup = store / files.BACKUP_NAME
         backup.unlink(missing_ok=True)
         try:
             os.link(db_path(store), backup)
         except OSError:
             shutil.copy2(db_path(store), backup)
         os.replace(new, db_path(store))
-        private_files(*db_files(store))
-        fsync_dir(store)
+        private_files(*files.db_files(store))
+        files.fsync_dir(store)
     except BaseException:
-        for leftover in (new, new.with_name(REBUILD_NAME + ".wal")):
+        for leftover in (new, new.with_name(files.REBUILD_NAME + ".wal")):
             leftover.unlink(missing_ok=True)
         raise
     return {"drops": len(records), "undone": sum(r["status"] == UNDONE for r in records)}
@@ -142,20 +128,20 @@ def check(store: Path, cfg: Config) -> list[str]:
     problems = []
     for path in [store, *sorted(p for p in store.rglob("*"))]:
         mode = stat.S_IMODE(path.stat().st_mode)
-        wanted = PRIVATE_DIR if path.is_dir() else PRIVATE_FILE
+        wanted = files.PRIVATE_DIR if path.is_dir() else files.PRIVATE_FILE
         if mode & 0o077:
             problems.append(f"{path}: mode {mode:04o}, readable by others (want {wanted:04o})")
+    records = drop_records(store)  # an older store is brought up to date first
     lost = orphans(store)
     if lost:
         size = sum(p.stat().st_size for p in lost)
         problems.append(f"{len(lost)} orphan raw file(s), {size:,} bytes: `tracker gc` removes them")
-    records = drop_records(store)
     missing = [r["id"] for r in records if not raw_path(store, r["sha256"] or "-").is_file()]
     if missing:
         problems.append(f"no raw file for drop(s) {', '.join(map(str, missing))}: the store cannot be rebuilt")
         return problems
     with tempfile.TemporaryDirectory(prefix="tracker-doctor-") as scratch:
-        rebuilt = Path(scratch) / DB_NAME
+        rebuilt = Path(scratch) / files.DB_NAME
         build(store, cfg, records, rebuilt)
         with reading(store) as con:
             live, other = con.execute("SELECT current_database()").fetchall()[0][0], f"rebuilt_{next(reader_ids)}"
@@ -192,7 +178,7 @@ def _differences(con: duckdb.DuckDBPyConnection, live: str, other: str) -> list[
 def _replay(con: duckdb.DuckDBPyConnection, store: Path, cfg: Config, r: dict) -> None:
     options = options_from_json(r["options"])
     with tempfile.TemporaryDirectory(prefix="tracker-rebuild-") as tmp:
-        path = Path(tmp) / safe_name(r["source"])
+        path = Path(tmp) / files.safe_name(r["source"])
         try:
             copy_raw(store, r["sha256"], path)  # the original bytes, from the compressed (or old plain) raw file
         except StoreError as exc:

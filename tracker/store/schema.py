@@ -1,5 +1,5 @@
-"""The database's tables (SCHEMA), bringing an old store up to date, and the series table kept with the
-vaccination reports."""
+"""The database's tables (SCHEMA: the latest layout, in the pieces the schema versions added), and the series
+table kept with the vaccination reports. Bringing an older store up to date: tracker.store.migrations."""
 
 from __future__ import annotations
 
@@ -10,21 +10,13 @@ ACTIVE, UNDONE = "active", "undone"
 DROP_COLUMNS = [
     "id", "ingested_at", "uploader", "kind", "source", "sha256", "rows", "warnings", "status", "undone_at", "undone_by",
 ]  # fmt: skip
+VERSION_TABLE = "schema_version"
 
-
-SCHEMA = """
+# The layout in the pieces its versions added (tracker.store.migrations): a new store runs them all at once, a step
+# runs the piece of its version. A later change to one of these tables is a step of its own (ALTER TABLE …) whose
+# piece comes last here, so that the earlier pieces stay the layout of their versions.
+LIVE_TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS drops (
-    id INTEGER PRIMARY KEY, ingested_at TIMESTAMP NOT NULL, uploader VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-    source VARCHAR, sha256 VARCHAR NOT NULL, rows BIGINT NOT NULL, warnings INTEGER NOT NULL,
-    status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR, undone_after INTEGER,
-    options VARCHAR, sample BOOLEAN NOT NULL DEFAULT false
-);
-CREATE TABLE IF NOT EXISTS users (
-    name VARCHAR PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL, kdf VARCHAR NOT NULL,
-    n INTEGER NOT NULL, r INTEGER NOT NULL, p INTEGER NOT NULL, dklen INTEGER NOT NULL,
-    created_at TIMESTAMP NOT NULL, disabled BOOLEAN NOT NULL DEFAULT false
-);
 CREATE TABLE IF NOT EXISTS units (
     unit_code VARCHAR PRIMARY KEY, unit_name VARCHAR NOT NULL, unit_type VARCHAR, lat DOUBLE, lon DOUBLE,
     drop_id INTEGER
@@ -41,9 +33,18 @@ CREATE TABLE IF NOT EXISTS cases (
     date DATE NOT NULL, unit_code VARCHAR NOT NULL, community_cases BIGINT NOT NULL,
     imported_cases BIGINT NOT NULL, drop_id INTEGER
 );
-CREATE TABLE IF NOT EXISTS vaccination_series (
-    unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, dose TINYINT NOT NULL,
-    first_date DATE NOT NULL, last_date DATE NOT NULL, last_value BIGINT NOT NULL
+"""
+DROPS_TABLES = """
+CREATE TABLE IF NOT EXISTS drops (
+    id INTEGER PRIMARY KEY, ingested_at TIMESTAMP NOT NULL, uploader VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    source VARCHAR, sha256 VARCHAR NOT NULL, rows BIGINT NOT NULL, warnings INTEGER NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'active', undone_at TIMESTAMP, undone_by VARCHAR, undone_after INTEGER,
+    options VARCHAR, sample BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS users (
+    name VARCHAR PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL, kdf VARCHAR NOT NULL,
+    n INTEGER NOT NULL, r INTEGER NOT NULL, p INTEGER NOT NULL, dklen INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL, disabled BOOLEAN NOT NULL DEFAULT false
 );
 CREATE TABLE IF NOT EXISTS units_history (
     unit_code VARCHAR NOT NULL, unit_name VARCHAR NOT NULL, unit_type VARCHAR, lat DOUBLE, lon DOUBLE,
@@ -62,36 +63,21 @@ CREATE TABLE IF NOT EXISTS cases_history (
     imported_cases BIGINT NOT NULL, drop_id INTEGER NOT NULL, superseded_by INTEGER
 );
 """
+SERIES_TABLE = """
+CREATE TABLE IF NOT EXISTS vaccination_series (
+    unit_code VARCHAR NOT NULL, age_band VARCHAR NOT NULL, dose TINYINT NOT NULL,
+    first_date DATE NOT NULL, last_date DATE NOT NULL, last_value BIGINT NOT NULL
+);
+"""
+# one row: the version of the layout above that the store is at (DuckDB has no PRAGMA user_version)
+VERSION_DDL = f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL);"
+SCHEMA = LIVE_TABLES + DROPS_TABLES + SERIES_TABLE + VERSION_DDL
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The tables of the connection's database (not of others attached beside it)."""
     sql = "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
     return {r[0] for r in con.execute(sql).fetchall()}
-
-
-def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Bring a store made before drops existed up to date (inside the caller's transaction).
-
-    The old ``ingests`` log becomes ``drops`` (uploader 'unknown', no raw file, so such a store
-    cannot be rebuilt) and the ``ingest_id`` columns become ``drop_id``.
-    """
-    tables = table_names(con)
-    if "ingests" not in tables or "drops" in tables:
-        return
-    con.execute(SCHEMA)
-    con.execute(
-        """
-        INSERT INTO drops (id, ingested_at, uploader, kind, source, sha256, rows, warnings, status, sample)
-        SELECT id, ingested_at, 'unknown', kind, source, coalesce(sha256, ''), rows, warnings, 'active', sample
-        FROM ingests
-        """
-    )
-    for table in LOAD_ORDER:
-        columns = {r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall()}
-        if "ingest_id" in columns:
-            con.execute(f"ALTER TABLE {table} RENAME COLUMN ingest_id TO drop_id")
-    con.execute("DROP TABLE ingests")
 
 
 # vaccination_series: one row per series (unit, age label, dose) with its first and last report date and
@@ -106,15 +92,6 @@ SERIES_OF = """
            arg_max(people_cumulative, date) AS last_value
     FROM {source} GROUP BY unit_code, age_band, dose
 """
-
-
-def fill_series(con: duckdb.DuckDBPyConnection) -> None:
-    """Stores made before the series table existed: fill it once (inside the caller's transaction)."""
-    empty = con.execute(
-        "SELECT NOT EXISTS (SELECT 1 FROM vaccination_series) AND EXISTS (SELECT 1 FROM vaccinations)"
-    ).fetchall()[0][0]
-    if empty:
-        con.execute("INSERT INTO vaccination_series " + SERIES_OF.format(source="vaccinations"))
 
 
 def merge_series(con: duckdb.DuckDBPyConnection, incoming: str) -> None:
