@@ -51,8 +51,8 @@ def ensure_active(folder: str) -> str:
 
 def _wait(seconds: int, lang: str) -> str:
     if seconds < 120:
-        return i18n.t("login_guard.wait_seconds", lang, n=fmt.number(seconds, lang))
-    return i18n.t("login_guard.wait_minutes", lang, n=fmt.number(math.ceil(seconds / 60), lang))
+        return i18n.t("login_guard.wait_seconds", lang, n=seconds)
+    return i18n.t("login_guard.wait_minutes", lang, n=math.ceil(seconds / 60))
 
 
 def _previous_login(result: auth.LoginResult, lang: str) -> None:

@@ -42,8 +42,8 @@ def card(ctx: Context, target, row) -> None:
         )
         if row["days_left"] > 0:
             lines = [
-                ctx.t("overview.days_left", days=ctx.number(row["days_left"])),
-                ctx.t("overview.people_needed", people=ctx.number(row["people_needed"])),
+                ctx.t("overview.days_left", days=row["days_left"]),
+                ctx.t("overview.people_needed", people=row["people_needed"]),
                 ctx.t(
                     "overview.pace",
                     pace=ctx.number(row["pace_7d"], decimals=1),
@@ -54,7 +54,7 @@ def card(ctx: Context, target, row) -> None:
         else:
             lines = [
                 ctx.t("overview.deadline_passed", coverage=ctx.percent(row["coverage_at_deadline"])),
-                ctx.t("overview.people_short", people=ctx.number(row["people_needed"])),
+                ctx.t("overview.people_short", people=row["people_needed"]),
             ]
         st.markdown("\n".join(f"- {line}" for line in lines))
 

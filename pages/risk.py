@@ -263,7 +263,7 @@ def render(ctx: Context) -> None:
     left, right = st.columns(2)
     left.metric(ctx.t("risk.province_level"), _name(ctx, legend, total["level"]))
     weeks = _green_weeks(ctx.folder, ctx.version, start, ctx.as_of)
-    right.metric(ctx.t("risk.green_weeks"), ctx.t("risk.weeks_value", n=ctx.number(weeks)))
+    right.metric(ctx.t("risk.green_weeks"), ctx.t("risk.weeks_value", n=weeks))
     left, right = st.columns(2)
     with left:
         level_map(ctx)

@@ -158,7 +158,7 @@ def rejected(ctx: Context, exc: ValidationError) -> None:
     if all(p.row is None for p in errors):  # the file as a whole (not a table, too big, …): say so
         st.error(ctx.t("upload.refused", message=md_escape("; ".join(p.text(ctx.lang) for p in errors))))
         return
-    st.error(ctx.t("upload.rejected", rows=ctx.number(exc.error_rows)))
+    st.error(ctx.t("upload.rejected", rows=exc.error_rows))
     many = [t for t in exc.tallies if t.rows > 1]
     if many:
         st.subheader(ctx.t("upload.tallies"))
@@ -189,19 +189,19 @@ def overlap_choice(ctx: Context, prepared, key: str) -> bool:
         return True
     rows = prepared.overlapping or prepared.skipped
     found = [f"- {md_escape(w.describe(ctx.lang))}" for w in prepared.warnings if w.kind == "overlap"]
-    explain = ctx.t("upload.overlap_explain", rows=ctx.number(rows))
+    explain = ctx.t("upload.overlap_explain", rows=rows)
     st.warning(f"**{ctx.t('upload.overlap_title')}** — {explain}\n" + "\n".join(found))
     picked = st.radio(
         ctx.t("upload.overlap_choice"),
         ("skip", "refuse"),
         index=None,
         key=key,
-        format_func=lambda o: ctx.t(f"upload.overlap_{o}", rows=ctx.number(rows)),
+        format_func=lambda o: ctx.t(f"upload.overlap_{o}", rows=rows),
     )  # fmt: skip  (a choice reruns the page, which reads the file again with it: see upload())
     if picked == "refuse":
         st.error(ctx.t("upload.overlap_refused"))
     if prepared.skipped:
-        st.info(ctx.t("upload.skipped", rows=ctx.number(prepared.skipped)))
+        st.info(ctx.t("upload.skipped", rows=prepared.skipped))
     return picked == "skip" and not prepared.overlapping
 
 
@@ -235,8 +235,8 @@ def upload(ctx: Context, analyst: str) -> None:
     st.success(
         ctx.t(
             "upload.summary",
-            rows=ctx.number(len(prepared.frame)),
-            warnings=ctx.number(len(prepared.warnings)),
+            rows=ctx.t("upload.valid_rows", count=len(prepared.frame)),
+            warnings=ctx.t("upload.warning_count", count=len(prepared.warnings)),
             detected=md_escape(how_read(ctx, prepared.detected or {})),
         )
     )
@@ -253,7 +253,7 @@ def upload(ctx: Context, analyst: str) -> None:
     if st.button(ctx.t("upload.commit"), type="primary", key="commit", disabled=not storable):
         ensure_active(ctx.folder)  # the account may have been disabled since the page ran: then nothing is stored
         drop_id = store.commit(ctx.folder, prepared, analyst, data)
-        st.session_state["last_message"] = ctx.t("upload.committed", drop=drop_id, rows=ctx.number(len(prepared.frame)))
+        st.session_state["last_message"] = ctx.t("upload.committed", drop=drop_id, rows=len(prepared.frame))
         if save_as:
             mappings.save(ctx.folder, save_as, kind, dataclasses.replace(options, overlap=None, sheet=None))
             st.session_state["last_message"] += " " + ctx.t("upload.mapping_saved", name=md_escape(save_as))
@@ -269,7 +269,7 @@ def linked_drop(ctx: Context, listing: pd.DataFrame) -> int | None:
     st.info(
         ctx.t(
             "unavailable.drop_linked", drop=int(value), source=md_escape(r["source"]),
-            kind=ctx.t(f"upload.kind_{r['kind']}"), rows=ctx.number(r["rows"]), uploader=md_escape(r["uploader"]),
+            kind=ctx.t(f"upload.kind_{r['kind']}"), rows=int(r["rows"]), uploader=md_escape(r["uploader"]),
             date=ctx.date(r["ingested_at"]),
             status=ctx.t(f"export.drop_{r['status']}"),
         )

@@ -43,7 +43,7 @@ def test_the_overlap_is_a_warning_before_storing_and_storing_it_as_it_is_is_refu
     assert warning.text("vi").startswith(
         "Thành phố Tuyên Quang: tệp báo cáo Người từ 18 tuổi trở lên trong khi kho đã có số liệu 18-49, 50-64, 65+"
     )
-    with pytest.raises(InputError, match=r"1 row\(s\) overlap .* \(Thành phố Tuyên Quang\); nothing was stored"):
+    with pytest.raises(InputError, match=r"1 row overlaps .* \(Thành phố Tuyên Quang\); nothing was stored"):
         store.commit(folder, prepared, "lan", WIDE_VI)
     assert snapshot(folder) == before
 

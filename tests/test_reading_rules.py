@@ -119,7 +119,7 @@ def test_300_bad_dates_are_300_rows_once_each_without_knock_on_errors():
     rows = [p.row for p in error.problems]
     assert len(rows) == len(set(rows)) == 200  # the first 200 listed, each row once though it has two doses
     text = str(error)
-    assert text.startswith("drop.csv: 300 row(s) with errors; nothing was stored\n")
+    assert text.startswith("drop.csv: 300 rows with errors; nothing was stored\n")
     assert "300 rows with the same problem in column 'Ngày'" in text
     assert "same key" not in text and "NaT" not in text
     assert "… and 250 more" in text  # 50 listed in the text, 300 found

@@ -71,15 +71,15 @@ def _headline(row, target: Target, lang: str) -> Headline:
     ]  # fmt: skip
     if row["days_left"] > 0:
         lines += [
-            t("overview.days_left", days=num(row["days_left"])),
-            t("overview.people_needed", people=num(row["people_needed"])),
+            t("overview.days_left", days=row["days_left"]),
+            t("overview.people_needed", people=row["people_needed"]),
             t("overview.pace", pace=num(row["pace_7d"], decimals=1), required=num(row["required_daily"], decimals=1)),
             t("overview.projected", date=fmt.date(row["projected_date"], lang)),
         ]
     else:
         lines += [
             t("overview.deadline_passed", coverage=pct(row["coverage_at_deadline"])),
-            t("overview.people_short", people=num(row["people_needed"])),
+            t("overview.people_short", people=row["people_needed"]),
         ]
     return Headline(i18n.label(target, lang), str(row["status"]), lines)
 

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from tracker import i18n
 from tracker.figures.common import DATE_TICKS, plotly_text, style
 
 # Fallback colours per level when the frame carries no `hex` column (those of data/risk_rules.toml).
 LEVEL_HEX = {1: "#00A651", 2: "#FFD500", 3: "#FF8C00", 4: "#E00000"}
-_WEEK = {"vi": "Tuần kết thúc {date}", "en": "Week ending {date}"}
 
 
 def risk_history(frame: pd.DataFrame, lang: str, title: str | None) -> go.Figure:
@@ -41,8 +41,10 @@ def risk_history(frame: pd.DataFrame, lang: str, title: str | None) -> go.Figure
     for i, level in enumerate(range(lo, hi + 1)):
         colour = colors.get(level, "#9e9e9e")
         scale += [[i / span, colour], [(i + 1) / span, colour]]
-    week_labels = [pd.Timestamp(w).strftime(DATE_TICKS[lang]) for w in weeks]
-    hover = np.array([[_WEEK[lang].format(date=w) for w in week_labels] for _ in units])
+    week_labels = [
+        i18n.t("risk_figure.week_ending", lang, date=pd.Timestamp(w).strftime(DATE_TICKS[lang])) for w in weeks
+    ]
+    hover = np.array([week_labels for _ in units])
     fig = go.Figure(
         go.Heatmap(
             z=grid.to_numpy(dtype=float),
