@@ -61,9 +61,11 @@ lint: install-test
 	$(BIN)/ruff check .
 
 # docs/cli.md's reference (each command's usage and options) from the parser in tracker/cli/parser.py; the prose
-# around it is hand-written. tests/test_cli_docs.py fails while docs/cli.md is behind the parser.
+# around it is hand-written. tests/test_cli_docs.py fails while docs/cli.md is behind the parser. docs/tables.md,
+# every table with its columns, from the table builders' specs (tests/test_tables.py checks it the same way).
 docs: install
 	$(BIN)/python -m tracker.cli_docs --write
+	$(BIN)/python -m tracker.tables.docs --write
 
 # Re-resolve every dependency to the newest release within pyproject.toml's ranges; commit uv.lock.
 lock: $(UV)

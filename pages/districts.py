@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.downloads import detail_export, ranked_export, table_downloads
+from dashboard import tables
 from dashboard.notices import unavailable_notice
 from dashboard.state import (
     Context,
@@ -16,32 +16,14 @@ from dashboard.state import (
     guarded,
     header,
     md_escape,
-    show_table,
 )
-from tracker import core, i18n
+from tracker import core, i18n, views
 from tracker.figures import maps
 from tracker.figures.common import STATUS_COLORS
-
-# metric -> (table column, translation key, "higher is worse", how to format)
-METRICS = {
-    "coverage": ("coverage", "table.coverage", False, "percent"),
-    "gap_points": ("gap_points", "table.gap", True, "points"),
-    "people_needed": ("people_needed", "table.people_needed", True, "number"),
-    "pace_ratio": ("pace_ratio", "table.pace_ratio", False, "ratio"),
-    "incidence_per_100k": ("incidence_per_100k", "table.incidence", True, "decimal"),
-    "status": ("status", "table.status", False, "status"),
-}
-
-
-def formatter(ctx: Context, kind: str):
-    return {
-        "percent": ctx.percent,
-        "points": lambda v: ctx.number(v, decimals=1),
-        "number": ctx.number,
-        "ratio": lambda v: ctx.number(v, decimals=2),
-        "decimal": lambda v: ctx.number(v, decimals=1),
-        "status": lambda v: i18n.status(v, ctx.lang) if isinstance(v, str) else "—",
-    }[kind]
+from tracker.tables import districts as district_tables
+from tracker.tables.districts import METRICS
+from tracker.tables.render import header as heading
+from tracker.tables.render import write
 
 
 def district_map(ctx: Context, table, metric: str):
@@ -65,10 +47,9 @@ def district_map(ctx: Context, table, metric: str):
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _map_figure(folder: str, version: str, as_of, target_id: str, metric: str, lang: str, _table, _ctx: Context):
     ctx, table = _ctx, _table
-    column, key, worse, kind = METRICS[metric]
+    column, worse = METRICS[metric].column, METRICS[metric].worse_when_higher
     shapes, _problem = boundaries(folder, version)
-    units = table[table["unit_code"] != core.TOTAL]
-    units = units.drop(columns="population").rename(columns={"population_all": "population"})  # circle sizes
+    units = views.map_units(table)
     units = units.assign(
         hover=[
             "<br>".join(
@@ -81,17 +62,13 @@ def _map_figure(folder: str, version: str, as_of, target_id: str, metric: str, l
             for r in units.itertuples()  # one line per district for the tooltip
         ]
     )
-    title = ctx.t(key)  # the target is named in the line above the map
+    title = heading(column, ctx.lang)  # the target is named in the line above the map
+    style = {"lang": ctx.lang, "title": title, "value_label": title, "fmt_value": write(column, ctx.lang)}
     if metric == "status":
         categories = {s: (i18n.status(s, ctx.lang), STATUS_COLORS[s]) for s in core.STATUSES}
-        return maps.district_map(
-            units, column, lang=ctx.lang, title=title, value_label=ctx.t(key), fmt_value=formatter(ctx, kind),
-            boundaries=shapes, categories=categories,
-        )  # fmt: skip
-    return maps.district_map(
-        units, column, lang=ctx.lang, title=title, value_label=ctx.t(key), fmt_value=formatter(ctx, kind),
-        boundaries=shapes, reverse=worse, zrange=(0, 1) if metric == "coverage" else None,
-    )  # fmt: skip
+        return maps.district_map(units, column.id, boundaries=shapes, categories=categories, **style)
+    zrange = (0, 1) if metric == "coverage" else None
+    return maps.district_map(units, column.id, boundaries=shapes, reverse=worse, zrange=zrange, **style)
 
 
 def with_comparison(ctx: Context, table):
@@ -103,47 +80,9 @@ def with_comparison(ctx: Context, table):
 
 
 def ranked_table(ctx: Context, table, metric: str):
-    column, _, worse, _ = METRICS[metric]
-    units = table[table["unit_code"] != core.TOTAL]
-    if metric != "status":
-        units = units.sort_values(column, ascending=not worse, na_position="last")
-    extra = [column] if column not in ("coverage", "gap_points", "people_needed", "status") else []
-    compared = ["compare_coverage"] if "compare_coverage" in units else []
-    shown = units[
-        ["unit_name", "coverage", *compared, "gap_points", "people_needed", *extra, "status", f"risk_name_{ctx.lang}"]
-    ]
-    shown = shown.rename(columns={f"risk_name_{ctx.lang}": "risk_level"}).copy()
-    shown["status"] = shown["status"].map(lambda s: i18n.status(s, ctx.lang))
-    shown["coverage"] = shown["coverage"] * 100  # whole percent on the bar: no decimal mark to localise
-    bars = {"coverage": ctx.t("table.coverage")}
-    if compared:
-        shown["compare_coverage"] = shown["compare_coverage"] * 100
-        bars["compare_coverage"] = ctx.t("compare.column", label=ctx.compare_label())
-    names = {
-        "unit_name": ctx.t("table.district"),
-        "gap_points": ctx.t("table.gap"),
-        "people_needed": ctx.t("table.people_needed"),
-        "pace_ratio": ctx.t("table.pace_ratio"),
-        "status": ctx.t("table.status"),
-        "incidence_per_100k": ctx.t("table.incidence"),
-        "risk_level": ctx.t("table.risk_level"),
-    }
-    formats = {
-        "gap_points": lambda v: ctx.number(v, decimals=1),
-        "people_needed": ctx.number,
-        "pace_ratio": lambda v: ctx.number(v, decimals=2),
-        "incidence_per_100k": lambda v: ctx.number(v, decimals=1),
-    }
-    styled = shown.style.format({k: f for k, f in formats.items() if k in shown})
-    show_table(
-        styled,
-        column_config={name: st.column_config.Column(label) for name, label in names.items() if name in shown}
-        | {
-            name: st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.0f%%")
-            for name, label in bars.items()
-        },
-    )
-    table_downloads(ctx, ranked_export(ctx, units), "districts")
+    compare = ctx.compare_label() if ctx.compare else None
+    ranked = district_tables.ranked(table, ctx.cfg, ctx.as_of, ctx.target, metric, compare=compare)
+    tables.show(ctx, ranked)
 
 
 def detail(ctx: Context, table):
@@ -153,22 +92,8 @@ def detail(ctx: Context, table):
     code = st.selectbox(ctx.t("districts.choose"), codes, index=default, format_func=ctx.names.get, key="detail")
     row = table.set_index("unit_code").loc[code]
     st.markdown(ctx.t("districts.last_report", date=ctx.date(row["last_report_date"])))
-    rows = []
-    for target in ctx.cfg.targets:  # each target on its own group and dose
-        r = district_table(ctx.folder, ctx.version, ctx.as_of, target.id).set_index("unit_code").loc[code]
-        rows.append(
-            {
-                ctx.t("control.target"): i18n.label(target, ctx.lang),
-                ctx.t("table.coverage"): ctx.percent(r["coverage"]),
-                ctx.t("table.people_needed"): ctx.number(r["people_needed"]),
-                ctx.t("table.pace"): ctx.number(r["pace_7d"], decimals=1),
-                ctx.t("table.required"): ctx.number(r["required_daily"], decimals=1),
-                ctx.t("table.projected"): ctx.date(r["projected_date"]),
-                ctx.t("table.status"): i18n.status(r["status"], ctx.lang),
-            }
-        )
-    show_table(rows)
-    table_downloads(ctx, detail_export(ctx, code), "district", place=ctx.names[code])
+    by_target = {t.id: district_table(ctx.folder, ctx.version, ctx.as_of, t.id) for t in ctx.cfg.targets}
+    tables.show(ctx, district_tables.detail(by_target, ctx.cfg, ctx.as_of, code), place=ctx.names[code])
     coverage_chart(ctx, (code,), place=ctx.names[code], height=380)
 
 
@@ -180,7 +105,7 @@ def render(ctx: Context) -> None:
     table = with_comparison(ctx, district_table(ctx.folder, ctx.version, ctx.as_of, ctx.target.id))
     metric = choice(
         st.selectbox, "metric", ctx.t("districts.metric"), list(METRICS), "coverage", ctx.lang,
-        format_func=lambda m: ctx.t(METRICS[m][1]),
+        format_func=lambda m: heading(METRICS[m].column, ctx.lang),
     )  # fmt: skip
     left, right = st.columns(2)
     with left:

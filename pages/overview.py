@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import tables
 from dashboard.briefing_ui import briefing_buttons
-from dashboard.downloads import freshness_export, table_downloads
 from dashboard.notices import unavailable_notice
 from dashboard.state import (
     Context,
@@ -14,11 +14,11 @@ from dashboard.state import (
     guarded,
     header,
     md_escape,
-    show_table,
     target_cards,
 )
 from tracker import core, i18n, views
 from tracker.figures.common import STATUS_COLORS
+from tracker.tables import districts as district_tables
 
 
 def card(ctx: Context, target, row) -> None:
@@ -86,14 +86,7 @@ def render(ctx: Context) -> None:
     else:
         names = ", ".join(md_escape(name) for name in stale["unit_name"])  # from the data: text, not Markdown
         st.warning(ctx.t("overview.stale", count=len(stale), names=names, days=views.STALE_AFTER_DAYS))
-    shown = fresh.assign(
-        last_report_date=fresh["last_report_date"].map(ctx.date),
-        days_since=fresh["days_since"].map(lambda d: ctx.number(d)),
-    )[["unit_name", "last_report_date", "days_since", "stale"]]
-    shown.columns = [ctx.t("table.district"), ctx.t("table.last_report"), ctx.t("table.days_since"), "stale"]
-    styled = shown.style.apply(lambda row: ["background-color: #fde2e1" if row["stale"] else ""] * len(row), axis=1)
-    show_table(styled, column_config={"stale": None})
-    table_downloads(ctx, freshness_export(ctx, fresh), "freshness")
+    tables.show(ctx, district_tables.freshness(fresh, ctx.cfg, ctx.as_of))
 
 
 guarded(render)

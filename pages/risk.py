@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.downloads import table_downloads
+from dashboard import tables
 from dashboard.notices import unavailable_notice
 from dashboard.state import (
     Context,
@@ -27,11 +27,11 @@ from dashboard.state import (
     risk_lower,
     risk_rules,
     risk_weekly,
-    show_table,
 )
 from tracker import core, risk
 from tracker.figures import maps
 from tracker.figures.risk import risk_history
+from tracker.tables import risk as risk_tables
 
 
 def _value(v):
@@ -109,31 +109,6 @@ def map_figure(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, shapes) 
     )  # fmt: skip
 
 
-def level_frames(ctx: Context, table: pd.DataFrame, legend: pd.DataFrame, rs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The levels table as shown (text in the page's language) and as exported (numbers)."""
-    parts = [(f"{p.id}_coverage", _part_label(ctx, p)) for p in rs.parts]
-    yes_no = [ctx.t("risk.yes") if m else ctx.t("risk.no") for m in table["vaccine_criterion_met"]]
-    names = level_names(ctx, legend, table["level"])
-    shown = {
-        ctx.t("table.district"): table["unit_name"].astype(str).tolist(),
-        ctx.t("risk.cases_7d"): formatted(table["community_cases_7d"], ctx.number),
-        ctx.t("risk.incidence"): formatted(table["incidence_per_100k"], partial(ctx.number, decimals=1)),
-    }
-    export = {
-        ctx.t("table.district"): table["unit_name"].astype(str).to_numpy(),
-        ctx.t("risk.cases_7d"): table["community_cases_7d"].astype("Int64").to_numpy(),
-        ctx.t("risk.incidence"): table["incidence_per_100k"].astype(float).round(1).to_numpy(),
-    }
-    for column, label in parts:
-        shown[label] = formatted(table[column], ctx.percent)
-        export[label + " (%)"] = (table[column].astype(float) * 100).round(2).to_numpy()
-    shown[ctx.t("risk.criterion_met")] = yes_no
-    shown[ctx.t("risk.level")] = names
-    export[ctx.t("risk.criterion_met")] = yes_no
-    export[ctx.t("risk.level")] = names
-    return pd.DataFrame(shown), pd.DataFrame(export)
-
-
 def history_figure(ctx: Context, history: pd.DataFrame, legend: pd.DataFrame, start) -> go.Figure:
     # only the columns the strip reads; the colours and names as Python strings (object), which the figure
     # walks a row at a time much faster than Arrow-backed text
@@ -143,38 +118,6 @@ def history_figure(ctx: Context, history: pd.DataFrame, legend: pd.DataFrame, st
     frame["level_name"] = pd.Series(level_names(ctx, legend, frame["level"]), index=frame.index, dtype=object)
     frame.loc[frame["unit_code"] == core.TOTAL, "unit_name"] = ctx.cfg.whole_named(ctx.lang)
     return risk_history(frame.drop(columns="unit_code"), ctx.lang, ctx.t("risk.history", date=ctx.date(start)))
-
-
-def lower_frames(ctx: Context, lower: pd.DataFrame, legend: pd.DataFrame, rs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What would lower each level, as shown (text in the page's language) and as exported (numbers)."""
-    units = lower[lower["unit_code"] != core.TOTAL]
-
-    def level_name(column: str) -> list[str]:
-        return level_names(ctx, legend, units[column], empty="—")
-
-    shown = {
-        ctx.t("table.district"): units["unit_name"].astype(str).tolist(),
-        ctx.t("risk.level"): level_name("level"),
-        ctx.t("risk.max_cases"): [
-            text if b > 0 else ctx.t("risk.no_case")
-            for text, b in zip(formatted(units["max_cases_next_7d"], ctx.number), units["band"], strict=True)
-        ],
-        ctx.t("risk.level_if_lower_band"): level_name("level_if_lower_band"),
-    }
-    export = {
-        ctx.t("table.district"): units["unit_name"].astype(str).to_numpy(),
-        ctx.t("risk.level"): units["level"].astype("Int64").to_numpy(),
-        ctx.t("risk.max_cases"): units["max_cases_next_7d"].astype("Int64").to_numpy(),
-        ctx.t("risk.level_if_lower_band"): units["level_if_lower_band"].astype("Int64").to_numpy(),
-    }
-    for part in rs.parts:
-        label = ctx.t("risk.people_needed", part=_part_label(ctx, part))
-        column = units[f"{part.id}_people_needed"]
-        shown[label] = formatted(column, ctx.number)
-        export[label] = column.astype("Int64").to_numpy()
-    shown[ctx.t("risk.level_if_criterion_met")] = level_name("level_if_criterion_met")
-    export[ctx.t("risk.level_if_criterion_met")] = units["level_if_criterion_met"].astype("Int64").to_numpy()
-    return pd.DataFrame(shown), pd.DataFrame(export)
 
 
 # What the page shows is built once per store version, dates and language; a rerun only sends it again.
@@ -201,9 +144,8 @@ def _map_figure(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Cont
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _level_frames(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Context) -> tuple[pd.DataFrame, ...]:
-    rs = _ruleset(as_of)
-    return level_frames(_ctx, risk_levels(folder, version, as_of), rs.legend(), rs)
+def _inputs_table(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Context):
+    return risk_tables.inputs(risk_levels(folder, version, as_of), _ctx.cfg, _ruleset(as_of), as_of)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -213,9 +155,8 @@ def _history_figure(folder: str, version: str, start: dt.date, as_of: dt.date, l
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _lower_frames(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Context) -> tuple[pd.DataFrame, ...]:
-    rs = _ruleset(as_of)
-    return lower_frames(_ctx, risk_lower(folder, version, as_of), rs.legend(), rs)
+def _lower_table(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Context):
+    return risk_tables.lower(risk_lower(folder, version, as_of), _ctx.cfg, _ruleset(as_of), as_of)
 
 
 def level_map(ctx: Context) -> None:
@@ -228,9 +169,7 @@ def level_map(ctx: Context) -> None:
 
 def level_table(ctx: Context) -> None:
     st.subheader(ctx.t("risk.table"))
-    shown, export = _level_frames(ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx)
-    show_table(shown)
-    table_downloads(ctx, export, "risk_levels")
+    tables.show(ctx, _inputs_table(ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx))
 
 
 def history_strip(ctx: Context, start: dt.date) -> None:
@@ -241,9 +180,7 @@ def history_strip(ctx: Context, start: dt.date) -> None:
 def lower_table(ctx: Context) -> None:
     st.subheader(ctx.t("risk.lower"))
     st.caption(ctx.t("risk.lower_help"))
-    shown, export = _lower_frames(ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx)
-    show_table(shown)
-    table_downloads(ctx, export, "risk_lower")
+    tables.show(ctx, _lower_table(ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx))
 
 
 def render(ctx: Context) -> None:

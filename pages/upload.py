@@ -14,12 +14,13 @@ import re
 import pandas as pd
 import streamlit as st
 
+from dashboard import tables
 from dashboard.access import ensure_active, login_form, logout_button
-from dashboard.downloads import drops_export, table_downloads
 from dashboard.state import Context, choice, config, guarded, header, md_escape, show_table
 from tracker import i18n, mappings, store
 from tracker.errors import MeasureNeeded, Problem, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
+from tracker.tables import drops as drop_tables
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "cp1258")
 DELIMITERS = {"auto": None, ",": ",", ";": ";", "tab": "\t"}
@@ -281,9 +282,7 @@ def drops(ctx: Context, analyst: str) -> None:
     st.subheader(ctx.t("upload.drops"))
     listing = store.drops(ctx.folder).sort_values("id", ascending=False)
     linked = linked_drop(ctx, listing)
-    shown = drops_export(ctx, listing)  # translated headers, kinds and status words, on screen and in the files
-    show_table(shown)
-    table_downloads(ctx, shown, "drops")
+    tables.show(ctx, drop_tables.log(listing))
     active = listing.loc[listing["status"] == "active", "id"].tolist()
     if not active:
         return

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -82,3 +84,18 @@ def _decoded(value):
 def charts(at: AppTest) -> list[dict]:
     """The Plotly figures on the page as dicts ({"data": [...], "layout": {...}}), arrays decoded."""
     return [_decoded(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+
+
+def shown(element) -> pd.DataFrame:
+    """A page's table as a reader sees it: the column_config labels as headers, and each cell as displayed
+    (a Styler's display values where the page formats numbers and dates; the values themselves otherwise).
+    Hidden columns are left out."""
+    frame = element.value
+    display = element.proto.arrow_data.styler.display_values
+    if display:
+        cells = pa.ipc.open_stream(display).read_pandas()
+        frame = cells.set_axis(frame.columns, axis=1).set_axis(frame.index, axis=0)
+    config = json.loads(element.proto.columns or "{}")
+    hidden = [c for c, spec in config.items() if spec.get("hidden") and c in frame.columns]
+    labels = {c: spec["label"] for c, spec in config.items() if "label" in spec}
+    return pd.DataFrame(frame.drop(columns=hidden)).rename(columns=labels).reset_index(drop=True)

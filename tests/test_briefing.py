@@ -149,7 +149,7 @@ def test_pptx_has_editable_slides_text_and_table(made, cfg):
     lam_binh = district.loc["Huyện Lâm Bình"]
     assert rows["Huyện Lâm Bình"][1] == fmt.percent(lam_binh["coverage"], "vi")
     assert rows["Huyện Lâm Bình"][-2] == i18n.status(lam_binh["status"], "vi")
-    assert rows["Huyện Lâm Bình"][-1] == lam_binh["risk_name_vi"].split(" – ")[0]  # e.g. "Cấp 1"
+    assert rows["Huyện Lâm Bình"][-1] == f"Cấp {int(lam_binh['risk_level'])}"  # the short name: "Cấp 1"
     assert len(rows) == len(ds.units) + 1  # and the province
     notes = "\n".join(texts(slides[-1]))
     assert cfg.targets[0].source in notes and "Huyện Lâm Bình: 31/12/2021" in notes

@@ -214,9 +214,9 @@ def test_a_rerun_with_the_same_tables_does_not_build_the_workbooks_again(app_sto
     built: list[str] = []
     real = exports.xlsx_bytes
 
-    def counting(frame, sheet="Sheet1"):
+    def counting(frame, sheet="Sheet1", **about):
         built.append(sheet)
-        return real(frame, sheet=sheet)
+        return real(frame, sheet=sheet, **about)
 
     def districts() -> list[str]:
         return sorted(b for b in built if b.startswith("district"))

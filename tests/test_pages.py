@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import dashboard.briefing_ui
 import dashboard.state
-from tests.apptools import APP, charts, open_app, run_like_a_browser
+from tests.apptools import APP, charts, open_app, run_like_a_browser, shown
 from tracker import briefing, core, fmt, i18n, risk, store, views
 from tracker.config import load_config
 
@@ -63,10 +63,11 @@ def test_overview_cards_show_the_core_figures(open_page, store_dir, lang):
 def test_overview_shows_each_districts_last_report(open_page):
     # Lâm Bình (071) did not report on 15/11/2021 (tracker.sample.MISSING_DAYS): its last report is 14/11
     at = open_page("overview", "vi", as_of=dt.date(2021, 11, 15))
-    table = at.dataframe[0].value
+    table = shown(at.dataframe[0])
     row = table[table.iloc[:, 0] == "Huyện Lâm Bình"].iloc[0]
     assert row.iloc[1] == "14/11/2021"
     assert row.iloc[2] == "1"
+    assert row.iloc[3] == "Không"  # one day: not yet late
 
 
 def test_districts_page_table_matches_the_core(open_page, store_dir):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptools import open_app
+from tests.apptools import open_app, shown
 from tracker import core, fmt, i18n, risk, store
 from tracker.config import load_config
 
@@ -38,8 +37,10 @@ def test_risk_page_renders_with_the_province_level(open_risk, store_dir, lang):
     run = risk.green_streak(weeks)  # counted as tests/test_risk.py checks by hand
     assert metrics[i18n.t("risk.green_weeks", lang)] == i18n.t("risk.weeks_value", lang, n=run)
     assert len(at.dataframe) == 2
-    shown = at.dataframe[0].value
-    assert isinstance(shown, pd.DataFrame) and i18n.t("risk.level", lang) in shown.columns
+    table = shown(at.dataframe[0])
+    assert list(table.columns[:2]) == [i18n.t("table.district", lang), i18n.t("risk.level", lang)]
+    assert table.iloc[-1, 1] == expected  # the province, last, named as a whole
+    assert table.iloc[-1, 0] == load_config().whole_named(lang)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

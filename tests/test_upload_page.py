@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptools import shown
 from tests.clitools import snapshot
 from tracker import auth, core, fmt, i18n, store
 from tracker.config import load_config
@@ -168,7 +169,7 @@ def test_the_preview_is_in_vietnamese_with_formatted_numbers_and_kinds(folder):
     people = preview.iloc[0, -1]
     assert "." in people and people.replace(".", "").isdigit()  # 12.345, as Vietnamese writes it
     assert preview.iloc[0, 0].count("/") == 2  # dd/mm/yyyy
-    drops = at.dataframe[-1].value
+    drops = shown(at.dataframe[-1])
     assert set(drops["Loại số liệu"]) >= {"Tiêm chủng", "Dân số", "Ca mắc", "Danh mục huyện"}
 
 

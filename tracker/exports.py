@@ -84,12 +84,21 @@ def _cell(value):
     return str(value)
 
 
-def xlsx_bytes(frame: pd.DataFrame, sheet: str = "Sheet1") -> bytes:
-    """An .xlsx workbook with one sheet: the headers in row 1 (frozen), typed values (numbers, real dates)."""
+def xlsx_bytes(
+    frame: pd.DataFrame, sheet: str = "Sheet1", about: list[tuple[str, str]] | None = None, about_sheet: str = "About"
+) -> bytes:
+    """An .xlsx workbook: the table's sheet, the headers in row 1 (frozen), typed values (numbers, real
+    dates); and, with `about`, a second sheet of (label, value) rows saying what the table is."""
     safe = neutralise(frame)
     book = Workbook()
     ws = book.active
     ws.title = sheet_name(sheet)
+    if about:
+        info = book.create_sheet(sheet_name(about_sheet) if sheet_name(about_sheet) != ws.title else "about")
+        for label, value in about:
+            info.append([_cell(_safe(label)), _cell(_safe(value))])
+        info.column_dimensions["A"].width = max(10, max(len(label) for label, _ in about) + 2)
+        info.column_dimensions["B"].width = min(80, max(10, max(len(str(value)) for _, value in about) + 2))
     ws.append([_cell(c) if c is not None else "" for c in safe.columns])
     for row in safe.itertuples(index=False, name=None):
         ws.append([_cell(v) for v in row])

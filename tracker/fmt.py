@@ -1,6 +1,7 @@
-"""Numbers and dates the way each language writes them (Babel's CLDR data, not hand-made rules).
+"""Numbers, dates and times the way each language writes them (Babel's CLDR data, not hand-made rules).
 
-Vietnamese: 1.234.567 · 52,3% · 31/12/2021. English: 1,234,567 · 52.3% · 31 Dec 2021.
+Vietnamese: 1.234.567 · 52,3% · 31/12/2021 · 31/12/2021 14:05. English: 1,234,567 · 52.3% · 31 Dec 2021 ·
+31 Dec 2021 14:05. Times are stored in UTC and shown in the province's time zone (Vietnam has one).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
+
+TIME_ZONE = "Asia/Ho_Chi_Minh"  # UTC+7 all year: the time an official reads on the wall clock
 
 LOCALES = {"vi": "vi_VN", "en": "en_GB"}
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
@@ -64,3 +67,26 @@ def _date(value, lang: str) -> str:
         return format_date(value, format=DATE_PATTERNS[lang], locale=LOCALES[lang])
     except (TypeError, ValueError):
         return EMPTY
+
+
+def local_times(values):
+    """UTC times (naive, as the store keeps them, or aware) as naive times in TIME_ZONE, a pandas Series."""
+    import pandas as pd  # late: the CLI's formatting needs no pandas
+
+    times = pd.to_datetime(pd.Series(values))
+    if times.dt.tz is None:
+        times = times.dt.tz_localize("UTC")
+    return times.dt.tz_convert(TIME_ZONE).dt.tz_localize(None)
+
+
+def datetime(value, lang: str = "vi") -> str:
+    """A UTC time as the date and hour:minute in TIME_ZONE: 31/12/2021 14:05 / 31 Dec 2021 14:05."""
+    if _missing(value):
+        return EMPTY
+    try:
+        local = local_times([value]).iloc[0]
+    except (TypeError, ValueError):
+        return EMPTY
+    if local is None or local != local:  # NaT
+        return EMPTY
+    return f"{date(local.date(), lang)} {local.strftime('%H:%M')}"

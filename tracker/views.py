@@ -18,8 +18,6 @@ from tracker.errors import InputError
 STALE_AFTER_DAYS = 2  # a district that has not reported for this many days is highlighted
 FULL_DOSE = 2  # "primary series complete"
 
-MAP_METRICS = ("coverage", "gap_points", "people_needed", "pace_ratio", "incidence_per_100k", "status")
-
 
 def target_cards(ds, cfg: Config, as_of: dt.date) -> pd.DataFrame:
     """One row per target: the province evaluation, plus the full-dose coverage of the same group."""
@@ -67,21 +65,25 @@ def district_table(ds, cfg: Config, as_of: dt.date, target: Target) -> pd.DataFr
     for col in ("lat", "lon"):
         table[col] = units[col]
     table["population_all"] = inc["population"]
-    table["risk_level"], table["risk_name_vi"], table["risk_name_en"] = _risk_columns(ds, cfg, as_of, table.index)
+    table["risk_level"] = _risk_levels(ds, cfg, as_of, table.index)
     return table.reset_index()
 
 
-def _risk_columns(ds, cfg: Config, as_of: dt.date, codes: pd.Index):
-    """The epidemic level of each unit (and TOTAL) and its names, or empty before any rule set applies."""
+def map_units(table: pd.DataFrame) -> pd.DataFrame:
+    """The districts of a district_table as a map draws them: circles sized by the whole population,
+    not the target group's."""
+    units = table[table["unit_code"] != core.TOTAL]
+    return units.drop(columns="population").rename(columns={"population_all": "population"})
+
+
+def _risk_levels(ds, cfg: Config, as_of: dt.date, codes: pd.Index) -> pd.Series:
+    """The epidemic level of each unit (and TOTAL), or empty before any rule set applies (11/10/2021)."""
     rules = risk.load_rules(data_dir=cfg.data_dir)
     try:
-        ruleset = rules.for_date(as_of)
+        rules.for_date(as_of)
     except InputError:  # before 11/10/2021 there was no level to assess
-        empty = pd.Series(np.nan, index=codes)
-        return empty, empty.astype(object), empty.astype(object)
-    levels = risk.levels(ds, cfg, rules, as_of).set_index("unit_code")["level"].reindex(codes)
-    names = ruleset.legend().set_index("level")
-    return levels, levels.map(names["name_vi"]), levels.map(names["name_en"])
+        return pd.Series(np.nan, index=codes)
+    return risk.levels(ds, cfg, rules, as_of).set_index("unit_code")["level"].reindex(codes)
 
 
 def coverage_series(

@@ -7,12 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import pandas as pd
-
-from tracker import core, fmt, geo, i18n, risk, views
+from tracker import fmt, geo, i18n, tables, views
 from tracker.briefing import renderer
 from tracker.config import Config, Target
-from tracker.errors import InputError, TrackerError
+from tracker.errors import TrackerError
 from tracker.figures import maps, trends
 
 TREND_SIZE = (1000, 460)  # CSS pixels; the PNG is SCALE times larger
@@ -93,20 +91,6 @@ def _boundaries(ds, cfg: Config) -> tuple[geo.Boundaries | None, str | None]:
         return None, str(exc)
 
 
-def _level_colors(cfg: Config, as_of: dt.date) -> dict[int, str]:
-    """{level: colour} of the risk rules in force on as_of (data/risk_rules.toml); empty before any applies."""
-    try:
-        legend = risk.load_rules(data_dir=cfg.data_dir).for_date(as_of).legend()
-    except InputError:  # before 11/10/2021 there was no level to assess
-        return {}
-    return dict(zip(legend["level"].astype(int), legend["hex"].astype(str), strict=True))
-
-
-def _short_level(name) -> str:
-    """'Cấp 1 – Nguy cơ thấp (vùng xanh)' → 'Cấp 1' for a narrow table cell; the full names are on the risk page."""
-    return name.split(" – ")[0] if isinstance(name, str) else fmt.EMPTY
-
-
 def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
@@ -147,8 +131,7 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
         headings.append(f"{t('brief.trend')} — {i18n.label(tg, lang)}")
 
     table = views.district_table(ds, cfg, as_of, target)
-    units = table[table["unit_code"] != core.TOTAL]
-    units = units.drop(columns="population").rename(columns={"population_all": "population"})  # circle sizes
+    units = views.map_units(table)
     shapes, problem = _boundaries(ds, cfg)
     fig = maps.district_map(
         units, "coverage", lang=lang, title=t("brief.map"), value_label=t("table.coverage"),
@@ -161,29 +144,10 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
     map_chart = charts.pop()
     map_chart.heading = f"{t('brief.map')} — {i18n.label(target, lang)}"
 
-    columns = [
-        t("table.district"), t("table.coverage"), t("table.gap"), t("table.people_needed"),
-        t("table.pace"), t("table.required"), t("table.status"), t("table.risk_level"),
-    ]  # fmt: skip
-    ordered = pd.concat([units, table[table["unit_code"] == core.TOTAL]])
-    rows, statuses = [], []
-    for r in ordered.itertuples():
-        name = cfg.whole_named(lang) if r.unit_code == core.TOTAL else r.unit_name
-        rows.append(
-            [
-                str(name),
-                fmt.percent(r.coverage, lang),
-                fmt.number(r.gap_points, lang, decimals=1),
-                fmt.number(r.people_needed, lang),
-                fmt.number(r.pace_7d, lang, decimals=1),
-                fmt.number(r.required_daily, lang, decimals=1),
-                i18n.status(r.status, lang) if isinstance(r.status, str) else fmt.EMPTY,
-                _short_level(getattr(r, f"risk_name_{lang}")),
-            ]
-        )
-        statuses.append(r.status if isinstance(r.status, str) else "unavailable")
-    level_colors = ordered["risk_level"].map(_level_colors(cfg, as_of))
-    level_colors = level_colors.astype(object).where(level_colors.notna(), None).tolist()
+    brief_table = tables.districts.briefing(table, cfg, as_of, target)
+    cells = tables.render.texts(brief_table, lang)
+    colors = tables.render.cell_colors(brief_table)
+    statuses = brief_table.values["status"].where(brief_table.values["status"].notna(), "unavailable").tolist()
 
     notes = []
     sources = list(dict.fromkeys(tg.source for tg in cfg.targets if tg.source))
@@ -216,9 +180,9 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
         trends=charts,
         map=map_chart,
         table_heading=f"{t('brief.table')} — {i18n.label(target, lang)}",
-        columns=columns,
-        rows=rows,
+        columns=cells.columns.tolist(),
+        rows=cells.to_numpy().tolist(),
         statuses=statuses,
-        level_colors=level_colors,
+        level_colors=colors["risk_level"],
         notes=notes,
     )

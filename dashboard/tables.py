@@ -1,0 +1,105 @@
+"""A Table (tracker.tables) on a page: st.dataframe with the spec's headers, formats and pinned columns,
+and under it the same table as CSV and Excel downloads (tracker.tables.render).
+
+On screen a number stays a number (sorting a column sorts by value) and is *displayed* as the language
+writes it (a Styler's display values); a percentage drawn as a bar is in whole percent, which needs no
+decimal mark. A flag column marked as the table's highlight colours its true rows.
+
+What is downloaded is the table's rows as shown (same rows, same order) with the headers in the user's
+language, but with real values rather than the on-screen text: numbers stay numbers (coverage in percent
+points, e.g. 52.31, with "(%)" in the header), dates stay dates, words are translated. The workbook has
+an "about" sheet: what the table is, its date, place, target and source.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.state import Context, show_table
+from tracker import exports, i18n
+from tracker.tables import Table, render
+
+HIGHLIGHT = "background-color: #fde2e1"
+NUMERIC = ("count", "number", "percent", "date", "datetime")  # sorted by value, displayed as text
+
+
+def screen(table: Table, lang: str):
+    """What st.dataframe is given for `table` in `lang`: a Styler (or frame) and its column_config."""
+    raw, formats, config = {}, {}, {}
+    for c in table.columns:
+        values = table.values[c.id]
+        label = render.header(c, lang)
+        if c.kind == "percent" and c.bar:
+            raw[c.id] = pd.to_numeric(values).astype(float) * 100
+            config[c.id] = st.column_config.ProgressColumn(
+                label, min_value=0, max_value=100, format="%.0f%%", pinned=c.pinned or None, help=_help(c, lang)
+            )
+            continue
+        texts = render.text_of(c, values, lang)
+        if c.kind in NUMERIC:
+            raw[c.id] = values.to_numpy()
+            shown = dict(zip(values.tolist(), texts, strict=True))
+            formats[c.id] = partial(_shown, shown, render.empty(c, lang))
+        else:
+            raw[c.id] = texts
+        config[c.id] = st.column_config.Column(label, pinned=c.pinned or None, help=_help(c, lang))
+    frame = pd.DataFrame(raw, index=range(len(table.values)))
+    if not formats and not table.highlight:
+        return frame, config
+    styled = frame.style.format(formats)
+    if table.highlight:
+        rows = table.values[table.highlight].fillna(False).astype(bool).to_numpy()
+        css = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        css.loc[rows, :] = HIGHLIGHT
+        styled = styled.apply(lambda _: css, axis=None)
+    return styled, config
+
+
+def _shown(shown: dict, empty: str, value) -> str:
+    """A value's display text (the Styler's formatter): looked up, as every distinct value was written once."""
+    return empty if pd.isna(value) else shown.get(value, str(value))
+
+
+def _help(column, lang: str) -> str | None:
+    return i18n.t(column.help, lang) if column.help else None
+
+
+def show(ctx: Context, table: Table, place: str | None = None) -> None:
+    """The table on the page, then its downloads."""
+    data, config = screen(table, ctx.lang)
+    show_table(data, column_config=config)
+    downloads(ctx, table, place)
+
+
+def downloads(ctx: Context, table: Table, place: str | None = None) -> None:
+    """Two buttons side by side, CSV and Excel, named '<table>_<place>_<as-of date>.<ext>'; `place`
+    defaults to the province, as most tables cover all districts."""
+    place = place or ctx.cfg.province_name_vi
+    frame = render.export_frame(table, ctx.lang)
+    about = tuple(render.about(table, ctx.lang))
+    files = {
+        "csv": lambda: exports.csv_bytes(frame),
+        "xlsx": lambda: _xlsx_bytes(frame, table.name, about, ctx.t("about.sheet")),
+    }
+    with st.container(horizontal=True):
+        for ext, build in files.items():
+            st.download_button(
+                ctx.t(f"export.{ext}"),
+                build(),
+                file_name=exports.file_name(table.name, place, table.as_of or ctx.as_of, ext),
+                mime=exports.MIME[ext],
+                key=f"download_{ext}_{table.name}",
+                help=ctx.t(f"export.{ext}_help"),
+                on_click="ignore",
+                icon=":material/download:",
+            )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _xlsx_bytes(frame: pd.DataFrame, sheet: str, about: tuple, about_sheet: str) -> bytes:
+    """The workbook of a table, made again only when the table changes: openpyxl takes about 0.1 s for
+    the ranked districts at 700 units, on every rerun of the page otherwise."""
+    return exports.xlsx_bytes(frame, sheet=sheet, about=list(about), about_sheet=about_sheet)
