@@ -77,13 +77,7 @@ def dataset(folder: str, version: str) -> store.Dataset:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def boundaries(folder: str, version: str) -> tuple[geo.Boundaries | None, str | None]:
     """The configured boundary file matched to the units, or (None, the reason it could not be used)."""
-    path = config().boundaries
-    if path is None:
-        return None, None
-    try:
-        return geo.load_boundaries(path, dataset(folder, version).units), None
-    except TrackerError as exc:
-        return None, str(exc)
+    return geo.configured_boundaries(config(), dataset(folder, version).units)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -21,7 +21,7 @@ from tests.geofixtures import (
     needs_shared,
     write_districts,
 )
-from tracker import geo
+from tracker import geo, geometry
 from tracker.errors import InputError
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -266,7 +266,7 @@ def test_multipolygons_and_bom_are_read(units):
 def test_label_point_of_a_ring_shaped_district_is_inside_it():
     # A "C" shape whose centroid falls in the gap: the label must move onto the polygon itself.
     ring = [[0, 0], [3, 0], [3, 1], [1, 1], [1, 2], [3, 2], [3, 3], [0, 3], [0, 0]]
-    lon, lat = geo.label_point({"type": "Polygon", "coordinates": [ring]})
+    lon, lat = geometry.label_point({"type": "Polygon", "coordinates": [ring]})
     assert 0 < lon < 1 and 0 < lat < 3
 
 
@@ -332,8 +332,8 @@ def test_units_frame_needs_codes_and_names():
 def _pixel_extent(bounds, zoom):
     lon_min, lat_min, lon_max, lat_max = bounds
     world = 512 * 2**zoom
-    width = (geo._merc_x(lon_max) - geo._merc_x(lon_min)) * world
-    height = (geo._merc_y(lat_min) - geo._merc_y(lat_max)) * world
+    width = (geometry.merc_x(lon_max) - geometry.merc_x(lon_min)) * world
+    height = (geometry.merc_y(lat_min) - geometry.merc_y(lat_max)) * world
     return width, height
 
 
@@ -342,7 +342,7 @@ def _pixel_extent(bounds, zoom):
     [(104.85, 21.5, 105.6, 22.69), (105.2, 21.75, 105.25, 21.8), (102.1, 8.5, 109.5, 23.4), (-10.0, 40.0, 5.0, 45.0)],
 )
 def test_fit_view_centers_and_fits(bounds):
-    center, zoom = geo.fit_view(bounds, 600, 500)
+    center, zoom = geometry.fit_view(bounds, 600, 500)
     lon_min, lat_min, lon_max, lat_max = bounds
     assert lon_min < center["lon"] < lon_max and lat_min < center["lat"] < lat_max
     width, height = _pixel_extent(bounds, zoom)
@@ -353,20 +353,20 @@ def test_fit_view_centers_and_fits(bounds):
 def test_fit_view_zooms_in_more_for_smaller_bounds():
     province = (104.85, 21.5, 105.6, 22.69)
     city = (105.17, 21.74, 105.28, 21.84)
-    assert geo.fit_view(city)[1] > geo.fit_view(province)[1] + 2
-    assert geo.fit_view(province, 600, 1000)[1] > geo.fit_view(province, 600, 500)[1]
+    assert geometry.fit_view(city)[1] > geometry.fit_view(province)[1] + 2
+    assert geometry.fit_view(province, 600, 1000)[1] > geometry.fit_view(province, 600, 500)[1]
 
 
 def test_fit_view_of_a_point_is_a_close_zoom():
-    center, zoom = geo.fit_view((105.2, 21.8, 105.2, 21.8))
+    center, zoom = geometry.fit_view((105.2, 21.8, 105.2, 21.8))
     assert center == pytest.approx({"lat": 21.8, "lon": 105.2})
     assert 10 <= zoom <= 16
 
 
 def test_shift_lat_moves_by_pixels_at_a_zoom():
-    lat = geo.shift_lat(22.0, -100, 8.0)
+    lat = geometry.shift_lat(22.0, -100, 8.0)
     assert lat < 22.0
-    moved = (geo._merc_y(lat) - geo._merc_y(22.0)) * 512 * 2**8
+    moved = (geometry.merc_y(lat) - geometry.merc_y(22.0)) * 512 * 2**8
     assert moved == pytest.approx(100)
 
 

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import pytest
 
 from tests.geofixtures import SHARED_SIMPLIFIED, district_collection, needs_shared, write_districts
-from tracker import fmt, geo
+from tracker import fmt, geo, geometry
 from tracker.figures import maps
 from tracker.figures.common import STATUS_COLORS
 from tracker.i18n import t
@@ -300,9 +300,9 @@ def test_schematic_view_contains_every_unit(table, units):
     fig = coverage_map(table, "vi", None)
     center, zoom = fig.layout.map.center, fig.layout.map.zoom
     world = 512 * 2**zoom
-    cx, cy = geo._merc_x(center.lon) * world, geo._merc_y(center.lat) * world
+    cx, cy = geometry.merc_x(center.lon) * world, geometry.merc_y(center.lat) * world
     for lon, lat in zip(units["lon"], units["lat"], strict=True):
-        dx, dy = geo._merc_x(lon) * world - cx, geo._merc_y(lat) * world - cy
+        dx, dy = geometry.merc_x(lon) * world - cx, geometry.merc_y(lat) * world - cy
         assert abs(dx) < maps.ASSUMED_WIDTH / 2 and abs(dy) < 520 / 2
 
 

@@ -57,7 +57,7 @@ def test_the_sample_does_not_depend_on_the_cpu(tmp_path):
     """The same files with NumPy's SIMD code paths switched off, as on a CPU without them.
 
     The bundled files once differed on a machine whose CPU had other SIMD levels: rounding noise of
-    an FFT changed how many random numbers a Poisson draw took (see sample._noisy).
+    an FFT changed how many random numbers a Poisson draw took (see samplekit._noisy).
     """
     levels = _simd_levels()
     if not levels:

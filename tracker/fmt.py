@@ -30,27 +30,19 @@ _CACHE = 1 << 16
 
 
 def number(value, lang: str = "vi", decimals: int = 0) -> str:
-    if _missing(value):
-        return EMPTY
-    return _number(value, lang, decimals)
-
-
-@lru_cache(maxsize=_CACHE)
-def _number(value, lang: str, decimals: int) -> str:
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=LOCALES[lang])
+    return EMPTY if _missing(value) else _grouped(value, lang, decimals, "")
 
 
 def percent(value, lang: str = "vi", decimals: int = 1) -> str:
-    if _missing(value):
-        return EMPTY
-    return _percent(value, lang, decimals)
+    return EMPTY if _missing(value) else _grouped(value, lang, decimals, "%")
 
 
-@lru_cache(maxsize=_CACHE)
-def _percent(value, lang: str, decimals: int) -> str:
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
-    return format_percent(value, format=pattern, locale=LOCALES[lang])
+@lru_cache(maxsize=2 * _CACHE)  # numbers and percentages
+def _grouped(value, lang: str, decimals: int, suffix: str) -> str:
+    """`value` with grouped thousands and `decimals` decimals; times 100, as a percentage, with suffix "%"."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + suffix
+    babel = format_percent if suffix == "%" else format_decimal
+    return babel(value, format=pattern, locale=LOCALES[lang])
 
 
 def date(value, lang: str = "vi") -> str:

@@ -1,9 +1,9 @@
-"""District boundaries: read a GeoJSON file, match its features to the units, and fit a map view.
+"""District boundaries: read a GeoJSON file and match its features to the units.
 
 The boundary file is data supplied by the department (``[map] boundaries`` in data/config.toml or
 $TRACKER_BOUNDARIES). Features are matched to units by a GSO code property, else by name, with names
 compared through `normalise_name` so that "H. Lâm Bình", "LAM BINH" and "Huyện Lâm Bình" are one unit.
-Nothing here draws; tracker.figures.maps does.
+Nothing here draws (tracker.figures.maps does) or measures polygons (tracker.geometry does).
 """
 
 from __future__ import annotations
@@ -17,11 +17,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from tracker.errors import InputError
+from tracker import geometry as geom
+from tracker.errors import InputError, TrackerError
+
+if TYPE_CHECKING:
+    from tracker.config import Config
 
 # Property keys (compared case-insensitively), in order of preference.
 CODE_KEYS = (
@@ -126,7 +130,7 @@ class Boundaries:
         point = self.label_points.get(code)
         for feature in self.geojson["features"]:
             if feature["id"] == code and point is not None:
-                return _width_at(feature["geometry"], point[1])
+                return geom.width_at(feature["geometry"], point[1])
         return 0.0
 
 
@@ -142,6 +146,17 @@ def load_boundaries(path: str | Path, units: pd.DataFrame) -> Boundaries:
     except OSError as exc:
         raise InputError(f"{path}: cannot read the boundary file: {exc.strerror or exc}") from None
     return parse_boundaries(data, units, source=str(path))
+
+
+def configured_boundaries(cfg: Config, units: pd.DataFrame) -> tuple[Boundaries | None, str | None]:
+    """The configured boundary file (cfg.boundaries) matched to `units`, or (None, the reason it could not
+    be used); (None, None) when no file is configured."""
+    if cfg.boundaries is None:
+        return None, None
+    try:
+        return load_boundaries(cfg.boundaries, units), None
+    except TrackerError as exc:
+        return None, str(exc)
 
 
 def parse_boundaries(data: bytes | str | dict, units: pd.DataFrame, source: str = "upload") -> Boundaries:
@@ -184,7 +199,7 @@ def parse_boundaries(data: bytes | str | dict, units: pd.DataFrame, source: str 
             f"Units: {expected}"
         )
 
-    bounds = _bounds(matched, source)
+    bounds = geom.bounds([f["geometry"] for f in matched], source)
     matched_codes = {f["id"] for f in matched}
     order = {c: i for i, c in enumerate(codes)}
     matched.sort(key=lambda f: order[f["id"]])
@@ -202,63 +217,10 @@ def _label_points(features: list[dict], source: str) -> dict[str, tuple[float, f
     out = {}
     for f in features:
         try:
-            out[f["id"]] = label_point(f["geometry"])
+            out[f["id"]] = geom.label_point(f["geometry"])
         except InputError as exc:
             raise InputError(f"{source}: unit {f['id']}: {exc}") from None
     return out
-
-
-def fit_view(
-    bounds: tuple[float, float, float, float], width_px: int = 600, height_px: int = 500, margin: float = 0.08
-) -> tuple[dict, float]:
-    """Center and zoom of a Plotly map (MapLibre, 512-px tiles) that show `bounds` with a small margin."""
-    lon_min, lat_min, lon_max, lat_max = bounds
-    x0, x1 = _merc_x(lon_min), _merc_x(lon_max)
-    y0, y1 = _merc_y(lat_max), _merc_y(lat_min)  # y grows southwards
-    dx, dy = abs(x1 - x0), abs(y1 - y0)
-    usable_w = max(width_px, 1) * (1 - 2 * margin)
-    usable_h = max(height_px, 1) * (1 - 2 * margin)
-    zooms = [math.log2(usable_w / (dx * 512))] if dx > 0 else []
-    zooms += [math.log2(usable_h / (dy * 512))] if dy > 0 else []
-    zoom = min(zooms) if zooms else 12.0
-    zoom = float(min(max(zoom, 0.0), 16.0))
-    center = {"lat": _merc_lat((y0 + y1) / 2), "lon": (lon_min + lon_max) / 2}
-    return center, round(zoom, 3)
-
-
-def pad_bounds(bounds: tuple[float, float, float, float], fraction: float = 0.1, minimum: float = 0.05):
-    """`bounds` grown on every side by `fraction` of their span (at least `minimum` degrees)."""
-    lon_min, lat_min, lon_max, lat_max = bounds
-    px = max((lon_max - lon_min) * fraction, minimum)
-    py = max((lat_max - lat_min) * fraction, minimum)
-    return (lon_min - px, lat_min - py, lon_max + px, lat_max + py)
-
-
-def label_point(geometry: dict) -> tuple[float, float]:
-    """A point well inside the (largest) polygon, for a label: its centroid when that lies inside and
-    away from the edges, else the sampled interior point farthest from any edge. Returns (lon, lat)."""
-    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
-    rings = [[np.asarray(r, dtype=float)[:, :2] for r in poly if len(r) >= 3] for poly in polygons]
-    rings = [p for p in rings if p]
-    if not rings:
-        raise InputError("a boundary polygon has no coordinates")
-    poly = max(rings, key=lambda p: abs(_ring_area(p[0])))
-    outer = poly[0]
-    scale = math.cos(math.radians(float(outer[:, 1].mean())))  # metres per degree: lon shrinks with lat
-
-    cx, cy = _ring_centroid(outer)
-    lon_min, lat_min = outer.min(axis=0)
-    lon_max, lat_max = outer.max(axis=0)
-    n = 24
-    gx, gy = np.meshgrid(np.linspace(lon_min, lon_max, n + 2)[1:-1], np.linspace(lat_min, lat_max, n + 2)[1:-1])
-    candidates = np.vstack([[cx, cy], np.column_stack([gx.ravel(), gy.ravel()])])
-    inside = _inside(candidates, poly)
-    depth = np.full(len(candidates), -1.0)
-    depth[inside] = _edge_distance(candidates[inside], poly, scale)
-    best = int(np.argmax(depth[1:])) + 1
-    if depth[0] >= 0.5 * depth[best]:
-        return float(cx), float(cy)
-    return float(candidates[best, 0]), float(candidates[best, 1])
 
 
 # --- internals -------------------------------------------------------------------------------------
@@ -346,107 +308,3 @@ def _feature_label(props: dict, index: int) -> str:
     if name is not None or code is not None:
         return str(name if name is not None else code)
     return f"feature #{index + 1}"
-
-
-def _rings(geometry: dict) -> Iterator[np.ndarray]:
-    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
-    for poly in polygons:
-        for ring in poly:
-            yield np.asarray(ring, dtype=float).reshape(-1, np.shape(ring)[-1] if len(ring) else 2)[:, :2]
-
-
-def _bounds(features: list[dict], source: str) -> tuple[float, float, float, float]:
-    try:
-        points = np.vstack([ring for f in features for ring in _rings(f["geometry"]) if len(ring)])
-    except (ValueError, TypeError, IndexError, KeyError):
-        raise InputError(f"{source}: a boundary polygon has malformed coordinates") from None
-    if not np.isfinite(points).all():
-        raise InputError(f"{source}: a boundary polygon has non-numeric coordinates")
-    lon_min, lat_min = points.min(axis=0)
-    lon_max, lat_max = points.max(axis=0)
-    if lon_min < -180 or lon_max > 180 or lat_min < -90 or lat_max > 90:
-        raise InputError(
-            f"{source}: coordinates are not longitude/latitude degrees (WGS 84), e.g. a VN-2000 projection; "
-            "re-project the file to EPSG:4326 (ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson)"
-        )
-    return float(lon_min), float(lat_min), float(lon_max), float(lat_max)
-
-
-def _ring_area(ring: np.ndarray) -> float:
-    x, y = ring[:, 0], ring[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
-
-
-def _ring_centroid(ring: np.ndarray) -> tuple[float, float]:
-    x, y = ring[:, 0], ring[:, 1]
-    x1, y1 = np.roll(x, -1), np.roll(y, -1)
-    cross = x * y1 - x1 * y
-    area = cross.sum() / 2
-    if abs(area) < 1e-15:
-        return float(x.mean()), float(y.mean())
-    return float(((x + x1) * cross).sum() / (6 * area)), float(((y + y1) * cross).sum() / (6 * area))
-
-
-def _inside(points: np.ndarray, poly: list[np.ndarray]) -> np.ndarray:
-    """Even-odd rule over the exterior ring and its holes."""
-    result = np.zeros(len(points), dtype=bool)
-    px, py = points[:, :1], points[:, 1:2]
-    for ring in poly:
-        x0, y0 = ring[:, 0], ring[:, 1]
-        x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
-        crosses = (y0 > py) != (y1 > py)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xs = x0 + (py - y0) * (x1 - x0) / (y1 - y0)
-        result ^= (crosses & (px < xs)).sum(axis=1) % 2 == 1
-    return result
-
-
-def _edge_distance(points: np.ndarray, poly: list[np.ndarray], scale: float) -> np.ndarray:
-    """Distance (in latitude degrees) from each point to the nearest edge of the polygon."""
-    edges_a = np.vstack([ring for ring in poly]) * [scale, 1.0]
-    edges_b = np.vstack([np.roll(ring, -1, axis=0) for ring in poly]) * [scale, 1.0]
-    p = points * [scale, 1.0]
-    ab = edges_b - edges_a
-    length2 = np.maximum((ab**2).sum(axis=1), 1e-18)
-    best = np.full(len(p), np.inf)
-    for start in range(0, len(edges_a), 2048):
-        a, d, n2 = edges_a[start : start + 2048], ab[start : start + 2048], length2[start : start + 2048]
-        ap = p[:, None, :] - a[None, :, :]
-        t = np.clip((ap * d[None, :, :]).sum(axis=2) / n2[None, :], 0, 1)
-        nearest = a[None, :, :] + t[:, :, None] * d[None, :, :]
-        best = np.minimum(best, np.sqrt(((p[:, None, :] - nearest) ** 2).sum(axis=2)).min(axis=1))
-    return best
-
-
-def _width_at(geometry: dict, lat: float) -> float:
-    """Longitude span of the polygon edges crossing the parallel `lat` (the widest piece, roughly)."""
-    crossings = []
-    for ring in _rings(geometry):
-        if len(ring) < 2:
-            continue
-        x0, y0 = ring[:, 0], ring[:, 1]
-        x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
-        hit = (y0 > lat) != (y1 > lat)
-        crossings.extend((x0[hit] + (lat - y0[hit]) * (x1[hit] - x0[hit]) / (y1[hit] - y0[hit])).tolist())
-    crossings.sort()
-    pieces = [b - a for a, b in zip(crossings[::2], crossings[1::2], strict=False)]
-    return max(pieces, default=0.0)
-
-
-def _merc_x(lon: float) -> float:
-    return (lon + 180.0) / 360.0
-
-
-def _merc_y(lat: float) -> float:
-    lat = max(min(lat, 85.05112878), -85.05112878)
-    s = math.sin(math.radians(lat))
-    return 0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)
-
-
-def _merc_lat(y: float) -> float:
-    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y))))
-
-
-def shift_lat(lat: float, pixels: float, zoom: float) -> float:
-    """The latitude `pixels` screen pixels north (negative: south) of `lat` on a map at `zoom`."""
-    return _merc_lat(_merc_y(lat) - pixels / (512 * 2**zoom))

@@ -82,15 +82,6 @@ def _headline(row, target: Target, lang: str) -> Headline:
     return Headline(i18n.label(target, lang), str(row["status"]), lines)
 
 
-def _boundaries(ds, cfg: Config) -> tuple[geo.Boundaries | None, str | None]:
-    if cfg.boundaries is None:
-        return None, None
-    try:
-        return geo.load_boundaries(cfg.boundaries, ds.units), None
-    except TrackerError as exc:
-        return None, str(exc)
-
-
 def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
@@ -132,7 +123,7 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
 
     table = views.district_table(ds, cfg, as_of, target)
     units = views.map_units(table)
-    shapes, problem = _boundaries(ds, cfg)
+    shapes, problem = geo.configured_boundaries(cfg, ds.units)
     fig = maps.district_map(
         units, "coverage", lang=lang, title=t("brief.map"), value_label=t("table.coverage"),
         fmt_value=lambda v: fmt.percent(v, lang), boundaries=shapes, zrange=(0, 1), height=MAP_SIZE[1],

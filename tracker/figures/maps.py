@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.colors as pc
 import plotly.graph_objects as go
 
-from tracker import geo
+from tracker import geo, geometry
 from tracker.figures.common import STATUS_COLORS, plotly_text, style
 from tracker.i18n import t
 
@@ -297,7 +297,7 @@ def _flat(color: str) -> list[list]:
 
 def _draw_choropleth(fig, frame, groups, value, value_label, fmt_value, scale_options, boundaries, labels,
                      map_height, lang):  # fmt: skip
-    center, zoom = geo.fit_view(boundaries.bounds, ASSUMED_WIDTH, map_height)
+    center, zoom = geometry.fit_view(boundaries.bounds, ASSUMED_WIDTH, map_height)
     drawn = set(boundaries.codes)
     in_table = set(frame["unit_code"])
     context = [c for c in boundaries.codes if c not in in_table]
@@ -360,7 +360,7 @@ def _draw_schematic(fig, frame, groups, value, value_label, fmt_value, scale_opt
     if placed.empty:
         raise ValueError("district_map: no unit has a position (lat, lon) for the schematic map")
     extent = (placed["lon"].min(), placed["lat"].min(), placed["lon"].max(), placed["lat"].max())
-    center, zoom = geo.fit_view(geo.pad_bounds(extent, fraction=0.12), ASSUMED_WIDTH, map_height)
+    center, zoom = geometry.fit_view(geometry.pad_bounds(extent, fraction=0.12), ASSUMED_WIDTH, map_height)
     for group in groups:
         rows = group.rows.dropna(subset=["lat", "lon"])
         marker = {"size": rows["size"].tolist(), "opacity": 0.9}
@@ -390,7 +390,7 @@ def _draw_schematic(fig, frame, groups, value, value_label, fmt_value, scale_opt
         # Names just below each circle: shifted south by the circle's radius plus half a line, in pixels
         # at the fitted zoom (the map scale depends on the zoom only, not on the page width).
         points = [
-            (lon, geo.shift_lat(lat, -(size / 2 + LABEL_SIZE * 0.8), zoom))
+            (lon, geometry.shift_lat(lat, -(size / 2 + LABEL_SIZE * 0.8), zoom))
             for lat, lon, size in zip(placed["lat"], placed["lon"], placed["size"], strict=True)
         ]
         fig.add_trace(_text_layer(points, placed["label"].tolist(), LABEL_COLOR))

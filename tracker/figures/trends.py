@@ -28,17 +28,23 @@ def _units(frame: pd.DataFrame, lang: str, whole: str | None = None):
         yield code, part, plotly_text(_name(code, part["unit_name"].iat[0], lang, whole))
 
 
-def _unit_line(code, name, color, x, y, customdata, hovertemplate) -> go.Scatter:
-    """One unit's line; the province's is drawn thicker."""
+def _line(part: pd.DataFrame, column: str, name: str, line: dict, customdata, hovertemplate, **more) -> go.Scatter:
+    """A line of `column` over the dates of the rows `part`, drawn as `line` (Plotly's line dict)."""
     return go.Scatter(
-        x=x,
-        y=y,
+        x=part["date"],
+        y=part[column],
         mode="lines",
         name=name,
-        line={"color": color, "width": 3 if code == core.TOTAL else 2},
+        line=line,
         customdata=customdata,
         hovertemplate=hovertemplate,
+        **more,
     )
+
+
+def _unit_style(code: str, color: str) -> dict:
+    """How a unit's line is drawn: in its colour, the province's thicker."""
+    return {"color": color, "width": 3 if code == core.TOTAL else 2}
 
 
 def _formatters(lang: str):
@@ -82,54 +88,27 @@ def coverage_trend(
     fig = go.Figure()
     colors = _colors(list(dict.fromkeys(series["unit_code"])))
 
-    def points(part, column="coverage"):
-        return [[fmt_date(d), fmt_percent(c)] for d, c in zip(part["date"], part[column], strict=True)]
+    def coverage(part, name, line, hovertemplate, **more) -> go.Scatter:
+        points = [[fmt_date(d), fmt_percent(c)] for d, c in zip(part["date"], part["coverage"], strict=True)]
+        return _line(part, "coverage", name, line, points, hovertemplate, **more)
 
     over = []  # (code, name, row) of each line's highest figure above 100 %
     for code, part, name in _units(series, lang, whole):
-        fig.add_trace(
-            _unit_line(
-                code,
-                name,
-                colors[code],
-                part["date"],
-                part["coverage"],
-                points(part),
-                f"{name}<br>%{{customdata[0]}}: %{{customdata[1]}}<extra></extra>",
-            )
-        )
+        hover = f"{name}<br>%{{customdata[0]}}: %{{customdata[1]}}<extra></extra>"
+        fig.add_trace(coverage(part, name, _unit_style(code, colors[code]), hover))
         over.append((name, part))
         proj = projection[projection["unit_code"] == code]
         if len(proj) == 2:
-            fig.add_trace(
-                go.Scatter(
-                    x=proj["date"],
-                    y=proj["coverage"],
-                    mode="lines",
-                    name=i18n.t("fig.projection_of", lang, name=name),
-                    line={"color": colors[code], "dash": "dash", "width": 2},
-                    showlegend=code == core.TOTAL,
-                    legendgroup="projection",
-                    customdata=points(proj),
-                    hovertemplate=i18n.t("fig.projection_hover", lang, name=name) + "<extra></extra>",
-                )
-            )
+            label = i18n.t("fig.projection_of", lang, name=name)
+            dashed = {"color": colors[code], "dash": "dash", "width": 2}
+            hover = i18n.t("fig.projection_hover", lang, name=name) + "<extra></extra>"
+            fig.add_trace(coverage(proj, label, dashed, hover, showlegend=code == core.TOTAL, legendgroup="projection"))
     if comparison is not None and len(comparison):
         for code, part, name in _units(comparison, lang, whole):
             line = i18n.t("compare.line", lang, name=name, label=comparison_label)
-            fig.add_trace(
-                go.Scatter(
-                    x=part["date"],
-                    y=part["coverage"],
-                    mode="lines",
-                    name=line,
-                    line={"color": colors.get(code, PROVINCE_COLOR), "dash": "dashdot", "width": 1.5},
-                    opacity=0.8,
-                    legendgroup="comparison",
-                    customdata=points(part),
-                    hovertemplate=i18n.t("compare.hover", lang, name=name, label=comparison_label) + "<extra></extra>",
-                )
-            )
+            dashdot = {"color": colors.get(code, PROVINCE_COLOR), "dash": "dashdot", "width": 1.5}
+            hover = i18n.t("compare.hover", lang, name=name, label=comparison_label) + "<extra></extra>"
+            fig.add_trace(coverage(part, line, dashdot, hover, opacity=0.8, legendgroup="comparison"))
             over.append((line, part))
     top = _over_coverage(fig, over, lang)
     for target in targets:
@@ -203,18 +182,10 @@ def daily_doses(frame: pd.DataFrame, *, lang: str, title: str, height: int = 400
                 hovertemplate=f"{label}<br>%{{customdata[0]}}: %{{customdata[1]}}<extra></extra>",
             )
         )
-        fig.add_trace(
-            go.Scatter(
-                x=part["date"],
-                y=part["avg_7d"],
-                mode="lines",
-                name=i18n.t("fig.avg_7d_of", lang, dose=label),
-                line={"color": color, "width": 2},
-                customdata=[[fmt_date(d), fmt_number(v)] for d, v in zip(part["date"], part["avg_7d"], strict=True)],
-                hovertemplate=i18n.t("fig.avg_7d_of", lang, dose=label)
-                + "<br>%{customdata[0]}: %{customdata[1]}<extra></extra>",
-            )
-        )
+        average = i18n.t("fig.avg_7d_of", lang, dose=label)
+        points = [[fmt_date(d), fmt_number(v)] for d, v in zip(part["date"], part["avg_7d"], strict=True)]
+        hover = average + "<br>%{customdata[0]}: %{customdata[1]}<extra></extra>"
+        fig.add_trace(_line(part, "avg_7d", average, {"color": color, "width": 2}, points, hover))
     fig.update_layout(barmode="overlay", bargap=0)
     fig.update_yaxes(title=i18n.t("fig.people_per_day_axis", lang), rangemode="tozero", tickformat=",d")
     fig.update_xaxes(type="date")
@@ -229,20 +200,12 @@ def incidence_trend(
     fig = go.Figure()
     colors = _colors(list(dict.fromkeys(frame["unit_code"])))
     for code, part, name in _units(frame, lang, whole):
-        fig.add_trace(
-            _unit_line(
-                code,
-                name,
-                colors[code],
-                part["date"],
-                part["incidence_per_100k"],
-                [
-                    [fmt_date(d), fmt_number(v), fmt_number(c)]
-                    for d, v, c in zip(part["date"], part["incidence_per_100k"], part["cases_7d"], strict=True)
-                ],
-                i18n.t("fig.incidence_hover", lang, name=name) + "<extra></extra>",
-            )
-        )
+        points = [
+            [fmt_date(d), fmt_number(v), fmt_number(c)]
+            for d, v, c in zip(part["date"], part["incidence_per_100k"], part["cases_7d"], strict=True)
+        ]
+        hover = i18n.t("fig.incidence_hover", lang, name=name) + "<extra></extra>"
+        fig.add_trace(_line(part, "incidence_per_100k", name, _unit_style(code, colors[code]), points, hover))
     fig.update_yaxes(title=i18n.t("fig.incidence_axis", lang), rangemode="tozero")
     fig.update_xaxes(type="date")
     return style(fig, title, height, lang)

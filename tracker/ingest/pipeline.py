@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -22,50 +23,46 @@ from tracker.ingest.source import Input, record_lines
 from tracker.ingest.values import UnitResolver
 
 
-def read_table(
-    path: Path,
-    kind: str,
-    cfg: Config,
-    known_units: KnownUnits,
-    today: dt.date | None = None,
-    base: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-    options: ReadOptions | None = None,
-    limited: bool = True,
-) -> Prepared:
-    """Read and validate one file (CSV/TSV/Unicode Text or .xlsx); raise ValidationError listing every problem.
+class Reading(TypedDict, total=False):
+    """The keyword arguments of read_table and read_bytes, all optional.
 
-    known_units: the units a row may refer to (None for the units table itself): a set of unit codes,
-    or a frame with unit_code and unit_name, with which rows may name a unit instead of giving its code.
+    today: no date may be after it (default: today).
     base: returns the stored cumulative value on the day before each series' first date (columns
     unit_code, age_band, dose, people_cumulative) for the series given (unit_code, age_band, dose, date):
     daily input is added on top of it, and cumulative input below it is warned about.
     options: how to read the file; what is left at None is detected (tracker.ingest: the detection rules).
     limited: apply cfg.limits (size, unpacked size, rows, columns, value length) before and while
-    parsing; False only for a drop already accepted once (rebuild).
+    parsing (default True); False only for a drop already accepted once (rebuild).
+    """
+
+    today: dt.date | None
+    base: Callable[[pd.DataFrame], pd.DataFrame] | None
+    options: ReadOptions | None
+    limited: bool
+
+
+def read_table(path: Path, kind: str, cfg: Config, known_units: KnownUnits, **reading: Unpack[Reading]) -> Prepared:
+    """Read and validate one file (CSV/TSV/Unicode Text or .xlsx); raise ValidationError listing every problem.
+
+    known_units: the units a row may refer to (None for the units table itself): a set of unit codes,
+    or a frame with unit_code and unit_name, with which rows may name a unit instead of giving its code.
+    reading: today, base, options, limited (see Reading).
     Raises MeasureNeeded when cumulative or daily cannot be told from the headers and options.measure is None.
     """
     path = Path(path)
     spec = _spec(kind)
     if not path.is_file():
         raise InputError(code="file.not_found", path=str(path))
-    return _prepare(Input(str(path), path=path), spec, cfg, known_units, today, base, options, limited)
+    return _prepare(Input(str(path), path=path), spec, cfg, known_units, **reading)
 
 
 def read_bytes(
-    data: bytes,
-    filename: str,
-    kind: str,
-    cfg: Config,
-    known_units: KnownUnits,
-    today: dt.date | None = None,
-    base: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-    options: ReadOptions | None = None,
-    limited: bool = True,
+    data: bytes, filename: str, kind: str, cfg: Config, known_units: KnownUnits, **reading: Unpack[Reading]
 ) -> Prepared:
     """`read_table` for a file already in memory (an upload); nothing is written to disk."""
     spec = _spec(kind)
     inp = Input(str(filename), data=bytes(data))
-    return _prepare(inp, spec, cfg, known_units, today, base, options, limited)
+    return _prepare(inp, spec, cfg, known_units, **reading)
 
 
 def _spec(kind: str) -> Kind:
@@ -75,7 +72,9 @@ def _spec(kind: str) -> Kind:
     return spec
 
 
-def _prepare(inp: Input, spec: Kind, cfg, known_units, today, base, options, limited: bool) -> Prepared:
+def _prepare(
+    inp: Input, spec: Kind, cfg, known_units, *, today=None, base=None, options=None, limited: bool = True
+) -> Prepared:
     options = options or ReadOptions()
     options.check()
     limits = cfg.limits if limited else None
