@@ -17,13 +17,11 @@ from dashboard.state import (
     header,
     md_escape,
 )
-from tracker import core, i18n, views
-from tracker.figures import maps
-from tracker.figures.common import STATUS_COLORS
+from tracker import core, i18n
+from tracker.figures import districts as district_figures
 from tracker.tables import districts as district_tables
 from tracker.tables.districts import METRICS
 from tracker.tables.render import header as heading
-from tracker.tables.render import write
 
 
 def district_map(ctx: Context, table, metric: str):
@@ -38,37 +36,16 @@ def district_map(ctx: Context, table, metric: str):
                 units=", ".join(map(md_escape, shapes.unmatched_units)) or "—",
             )
         )
-    fig = _map_figure(ctx.folder, ctx.version, ctx.as_of, ctx.target.id, metric, ctx.lang, table, ctx)
+    fig = _map_figure(ctx.folder, ctx.version, ctx.as_of, ctx.target.id, metric, ctx.lang, table)
     ctx.plot(fig, f"map-{metric}", ctx.cfg.province_name_vi)
 
 
 # built again only when what it shows changes (plotly takes about 0.1 s for this map, on every rerun
 # otherwise); st.plotly_chart only reads the figure, so the cached object itself is shared
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _map_figure(folder: str, version: str, as_of, target_id: str, metric: str, lang: str, _table, _ctx: Context):
-    ctx, table = _ctx, _table
-    column, worse = METRICS[metric].column, METRICS[metric].worse_when_higher
+def _map_figure(folder: str, version: str, as_of, target_id: str, metric: str, lang: str, _table):
     shapes, _problem = boundaries(folder, version)
-    units = views.map_units(table)
-    units = units.assign(
-        hover=[
-            "<br>".join(
-                [
-                    f"{ctx.t('table.coverage')}: {ctx.percent(r.coverage)}",
-                    f"{ctx.t('table.people_needed')}: {ctx.number(r.people_needed)}",
-                    f"{ctx.t('table.status')}: {i18n.status(r.status, ctx.lang)}",
-                ]
-            )
-            for r in units.itertuples()  # one line per district for the tooltip
-        ]
-    )
-    title = heading(column, ctx.lang)  # the target is named in the line above the map
-    style = {"lang": ctx.lang, "title": title, "value_label": title, "fmt_value": write(column, ctx.lang)}
-    if metric == "status":
-        categories = {s: (i18n.status(s, ctx.lang), STATUS_COLORS[s]) for s in core.STATUSES}
-        return maps.district_map(units, column.id, boundaries=shapes, categories=categories, **style)
-    zrange = (0, 1) if metric == "coverage" else None
-    return maps.district_map(units, column.id, boundaries=shapes, reverse=worse, zrange=zrange, **style)
+    return district_figures.metric_map(_table, metric, lang, shapes)  # the target is named above the map
 
 
 def with_comparison(ctx: Context, table):

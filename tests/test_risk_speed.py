@@ -6,29 +6,20 @@ No timing here: speed is measured by bench/run.py, never asserted in tests.
 from __future__ import annotations
 
 import datetime as dt
-import runpy
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
 
-from tests.apptools import charts, open_app
+from tests.apptools import charts, open_app, shown
 from tests.factories import make_config, make_dataset
 from tracker import core, fmt, i18n, risk, store
 from tracker.config import load_config
+from tracker.figures import risk as risk_figures
 
 CFG = make_config()
 RULES = risk.load_rules()
-PAGE = Path(__file__).resolve().parent.parent / "pages" / "risk.py"
-
-
-@pytest.fixture(scope="module")
-def page():
-    """The risk page's functions (its last line draws nothing outside a running app)."""
-    return runpy.run_path(str(PAGE), run_name="risk_page")
 
 
 def legend_name(legend: pd.DataFrame, lang: str, level) -> str:
@@ -97,38 +88,38 @@ def test_levels_and_lower_together_are_levels_and_what_would_lower():
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_level_names_at_once_are_the_names_looked_up_per_row(page, lang):
+def test_level_names_at_once_are_the_names_looked_up_per_row(lang):
     legend = RULES.for_date("2021-11-01").legend()
-    ctx = SimpleNamespace(lang=lang)
     levels = pd.Series([4, 1, 1, 3, 2, 4], index=[10, 11, 12, 13, 14, 15])  # any index
-    assert page["level_names"](ctx, legend, levels) == [legend_name(legend, lang, v) for v in levels]
+    assert risk_figures.level_names(legend, levels, lang) == [legend_name(legend, lang, v) for v in levels]
     missing = pd.Series([1, pd.NA, 3], dtype="Int64")
-    assert page["level_names"](ctx, legend, missing, empty="—") == [
+    assert risk_figures.level_names(legend, missing, lang, empty="—") == [
         legend_name(legend, lang, 1),
         "—",
         legend_name(legend, lang, 3),
     ]
     with pytest.raises(KeyError):  # a level the legend lacks: an error, as the lookup per row was
-        page["level_names"](ctx, legend, pd.Series([1, 9]))
+        risk_figures.level_names(legend, pd.Series([1, 9]), lang)
     with pytest.raises(ValueError):  # a missing level where the table has no empty mark
-        page["level_names"](ctx, legend, missing)
-    assert page["level_names"](ctx, legend, pd.Series([], dtype="int64")) == []
+        risk_figures.level_names(legend, missing, lang)
+    assert risk_figures.level_names(legend, pd.Series([], dtype="int64"), lang) == []
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_formatted_once_per_value_is_formatted_per_row(page, lang):
+def test_each_value_written_once_is_each_row_written(lang):
+    """fmt.each (the tables' and figures' formatting) writes what a call per row writes; a missing value is None."""
     number = lambda v, **kw: fmt.number(v, lang, **kw)  # noqa: E731
     ints = pd.Series([3, 0, 0, 1234567, 3, 0], dtype="int64")
-    assert page["formatted"](ints, number) == [fmt.number(v, lang) for v in ints]
+    assert fmt.each(ints, number) == [fmt.number(v, lang) for v in ints]
     nullable = pd.Series([5, pd.NA, 0, pd.NA, 5], dtype="Int64")
-    assert page["formatted"](nullable, number) == [fmt.number(v, lang) for v in [5, None, 0, None, 5]]
+    assert fmt.each(nullable, number) == [None if v is None else fmt.number(v, lang) for v in [5, None, 0, None, 5]]
     floats = pd.Series([0.0, 12.345, np.nan, 12.345, 150.05])
-    expected = [fmt.number(None if pd.isna(v) else v, lang, decimals=1) for v in floats]
-    assert page["formatted"](floats, lambda v: number(v, decimals=1)) == expected
+    expected = [None if pd.isna(v) else fmt.number(v, lang, decimals=1) for v in floats]
+    assert fmt.each(floats, lambda v: number(v, decimals=1)) == expected
     shares = pd.Series([0.7, 0.69999, np.nan, 1.2])
     percent = lambda v: fmt.percent(v, lang)  # noqa: E731
-    assert page["formatted"](shares, percent) == [fmt.percent(None if pd.isna(v) else v, lang) for v in shares]
-    assert page["formatted"](pd.Series([], dtype="float64"), number) == []
+    assert fmt.each(shares, percent) == [None if pd.isna(v) else fmt.percent(v, lang) for v in shares]
+    assert fmt.each(pd.Series([], dtype="float64"), number) == []
 
 
 @pytest.fixture
@@ -156,16 +147,16 @@ def test_the_page_shows_the_names_and_numbers_of_a_lookup_per_row(open_risk, sto
     rs = RULES.for_date(as_of)
     legend = rs.legend()
     levels = risk.levels(ds, cfg, RULES, as_of)
-    shown = at.dataframe[0].value
+    shown_levels = shown(at.dataframe[0])
     t = lambda key: i18n.t(key, lang)  # noqa: E731
-    assert shown[t("risk.level")].tolist() == [legend_name(legend, lang, v) for v in levels["level"]]
-    assert shown[t("risk.cases_7d")].tolist() == [fmt.number(v, lang) for v in levels["community_cases_7d"]]
-    assert shown[t("risk.incidence")].tolist() == [
+    assert shown_levels[t("risk.level")].tolist() == [legend_name(legend, lang, v) for v in levels["level"]]
+    assert shown_levels[t("risk.cases_7d")].tolist() == [fmt.number(v, lang) for v in levels["community_cases_7d"]]
+    assert shown_levels[t("risk.incidence")].tolist() == [
         fmt.number(v, lang, decimals=1) for v in levels["incidence_per_100k"]
     ]
     lower = risk.what_would_lower(ds, cfg, RULES, as_of)
     lower = lower[lower["unit_code"] != core.TOTAL]
-    lowered = at.dataframe[1].value
+    lowered = shown(at.dataframe[1])
     for column, key in [("level", "risk.level"), ("level_if_lower_band", "risk.level_if_lower_band")]:
         expected = ["—" if pd.isna(v) else legend_name(legend, lang, v) for v in lower[column]]
         assert lowered[t(key)].tolist() == expected
@@ -175,7 +166,7 @@ def test_the_page_shows_the_names_and_numbers_of_a_lookup_per_row(open_risk, sto
     ]
     names = _history_names(at)
     assert names and names == {lv: legend_name(legend, lang, lv) for lv in names}
-    assert len(shown) == len(levels) and len(lowered) == len(lower)
+    assert len(shown_levels) == len(levels) and len(lowered) == len(lower)
 
 
 def _shown(at) -> tuple[list[str], list[pd.DataFrame], list[str]]:

@@ -82,3 +82,14 @@ def datetime(value, lang: str = "vi") -> str:
     if local is None or local != local:  # NaT
         return EMPTY
     return f"{date(local.date(), lang)} {local.strftime('%H:%M')}"
+
+
+def each(values, write) -> list:
+    """`write` of each value, each distinct value written once (a column repeats a few values, and writing
+    one with Babel is far slower than looking it up); a missing value (None, NaN, NA, NaT) is None."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    written = [write(v) for v in uniques.tolist()] + [None]  # code -1 (missing): the last
+    return np.array(written, dtype=object)[codes].tolist()

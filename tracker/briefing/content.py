@@ -11,6 +11,7 @@ from tracker import fmt, geo, i18n, tables, views
 from tracker.briefing import renderer
 from tracker.config import Config, Target
 from tracker.errors import TrackerError
+from tracker.figures import districts as district_figures
 from tracker.figures import maps, trends
 
 TREND_SIZE = (1000, 460)  # CSS pixels; the PNG is SCALE times larger
@@ -122,12 +123,8 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
         headings.append(f"{t('brief.trend')} — {i18n.label(tg, lang)}")
 
     table = views.district_table(ds, cfg, as_of, target)
-    units = views.map_units(table)
     shapes, problem = geo.configured_boundaries(cfg, ds.units)
-    fig = maps.district_map(
-        units, "coverage", lang=lang, title=t("brief.map"), value_label=t("table.coverage"),
-        fmt_value=lambda v: fmt.percent(v, lang), boundaries=shapes, zrange=(0, 1), height=MAP_SIZE[1],
-    )  # fmt: skip
+    fig = district_figures.metric_map(table, "coverage", lang, shapes, title=t("brief.map"), height=MAP_SIZE[1])
     fig.update_layout(width=MAP_SIZE[0])
     figures.append((fig, *MAP_SIZE))
     pngs = renderer.render_png(figures)

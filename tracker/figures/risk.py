@@ -1,4 +1,5 @@
-"""The risk-level history strip: districts (rows) × weeks (columns), one colour per level."""
+"""The risk figures: the map of levels by district, and the history strip (districts × weeks, a colour
+per level), named and coloured by the rule set's legend (RuleSet.legend(): level, hex, name_vi, name_en)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from tracker import i18n
+from tracker import core, fmt, i18n
+from tracker.figures import maps
 from tracker.figures.common import DATE_TICKS, plotly_text, style
 
 # Fallback colours per level when the frame carries no `hex` column (those of data/risk_rules.toml).
@@ -74,3 +76,56 @@ def risk_history(frame: pd.DataFrame, lang: str, title: str | None) -> go.Figure
     fig.update_xaxes(tickformat=DATE_TICKS[lang], showgrid=False)
     fig.update_yaxes(showgrid=False)
     return fig
+
+
+def level_names(legend: pd.DataFrame, levels, lang: str, empty: str | None = None) -> list[str]:
+    """The name of each level in `levels`, in `lang`, mapped at once (not a lookup per row).
+
+    A missing level (None, NA) is `empty` when given; a level the legend lacks is a KeyError, as a lookup is.
+    """
+    names = dict(zip(legend["level"].astype(int), legend[f"name_{lang}"].astype(str), strict=True))
+    levels = pd.Series(levels).reset_index(drop=True)
+    present = levels.notna().to_numpy()
+    codes = levels[present].astype("int64")
+    unknown = sorted(set(codes.unique().tolist()) - names.keys())
+    if unknown:
+        raise KeyError(unknown[0])
+    if empty is None and not present.all():
+        raise ValueError("a risk level is missing")
+    shown = pd.Series(empty, index=levels.index, dtype=object)
+    shown[present] = codes.map(names).to_numpy(dtype=object)
+    return shown.tolist()
+
+
+def level_map(levels: pd.DataFrame, units: pd.DataFrame, legend: pd.DataFrame, lang: str, boundaries=None):
+    """Each district (risk.levels, the province row left out) in its level's colour; the tooltip gives
+    the 7-day cases, the incidence and whether the vaccine criterion is met. `units`: unit_code, lat,
+    lon, population (circle sizes on the schematic map)."""
+    frame = levels[levels["unit_code"] != core.TOTAL].merge(units, on="unit_code", how="left")
+    met = {True: i18n.t("risk.yes", lang), False: i18n.t("risk.no", lang)}
+    cases = fmt.each(frame["community_cases_7d"], lambda v: fmt.number(v, lang))
+    incidence = fmt.each(frame["incidence_per_100k"], lambda v: fmt.number(v, lang, decimals=1))
+    labels = [i18n.t(key, lang) for key in ("risk.cases_7d", "risk.incidence", "risk.criterion_met")]
+    hover = [
+        f"{labels[0]}: {c or fmt.EMPTY}<br>{labels[1]}: {i or fmt.EMPTY}<br>{labels[2]}: {met[bool(m)]}"
+        for c, i, m in zip(cases, incidence, frame["vaccine_criterion_met"], strict=True)
+    ]
+    names = dict(zip(legend["level"].astype(int), legend[f"name_{lang}"].astype(str), strict=True))
+    categories = {int(r.level): (names[int(r.level)], r.hex) for r in legend.itertuples()}
+    return maps.district_map(
+        frame.assign(level=frame["level"].astype(int), hover=hover), "level", lang=lang,
+        title=i18n.t("risk.map", lang), value_label=i18n.t("risk.level", lang),
+        fmt_value=lambda v: names[int(v)], boundaries=boundaries, categories=categories,
+    )  # fmt: skip
+
+
+def history_strip(history: pd.DataFrame, legend: pd.DataFrame, lang: str, title: str, whole: str) -> go.Figure:
+    """risk.weekly's history as the strip, the province's row named `whole`."""
+    # only the columns the strip reads; the colours and names as Python strings (object), which the figure
+    # walks a row at a time much faster than Arrow-backed text
+    frame = history[["unit_code", "unit_name", "week_end", "level"]].merge(
+        legend[["level", "hex"]].astype({"hex": object}), on="level", how="left"
+    )
+    frame["level_name"] = pd.Series(level_names(legend, frame["level"], lang), index=frame.index, dtype=object)
+    frame.loc[frame["unit_code"] == core.TOTAL, "unit_name"] = whole
+    return risk_history(frame.drop(columns="unit_code"), lang, title)

@@ -29,14 +29,6 @@ def header(column: Column, lang: str, export: bool = False) -> str:
     return text + " (%)" if export and column.kind == "percent" else text
 
 
-def _each(values: pd.Series, write) -> list:
-    """`write` of each value, each distinct value written once (a column repeats a few values, and
-    writing one with Babel is far slower than looking it up); a missing value is None."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    written = [write(v) for v in uniques.tolist()] + [None]  # code -1 (missing): the last
-    return np.array(written, dtype=object)[codes].tolist()
-
-
 def _writer(column: Column, lang: str):
     """How one present value of the column is written in `lang`."""
     kind = column.kind
@@ -76,7 +68,7 @@ def write(column: Column, lang: str):
 def text_of(column: Column, values: pd.Series, lang: str) -> list[str]:
     """Each value of the column as text in `lang`; a missing one as the column's `missing` text or "—"."""
     missing = empty(column, lang)
-    return [missing if v is None else v for v in _each(values, _writer(column, lang))]
+    return [missing if v is None else v for v in fmt.each(values, _writer(column, lang))]
 
 
 def texts(table: Table, lang: str) -> pd.DataFrame:
@@ -100,7 +92,7 @@ def export_of(column: Column, values: pd.Series, lang: str) -> np.ndarray:
     if kind == "datetime":
         return fmt.local_times(values).to_numpy()
     if kind in ("status", "level", "term", "flag", "text"):
-        return np.array(_each(values, _writer(column, lang)), dtype=object)
+        return np.array(fmt.each(values, _writer(column, lang)), dtype=object)
     raise ValueError(kind)
 
 
