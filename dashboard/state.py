@@ -413,3 +413,16 @@ def risk_weekly(folder: str, version: str, start: dt.date, end: dt.date) -> pd.D
 
 def risk_lower(folder: str, version: str, as_of: dt.date) -> pd.DataFrame:
     return _risk_day(folder, version, as_of)[1]
+
+
+def risk_start() -> dt.date:
+    """The first day a rule set applies (11/10/2021 under Resolution 128): no level before it."""
+    return min(rs.valid_from for rs in risk_rules().rulesets)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def green_weeks(folder: str, version: str, as_of: dt.date) -> int:
+    """The province's run of weeks at level 1 up to as_of (risk.green_streak)."""
+    from tracker import risk
+
+    return risk.green_streak(risk_weekly(folder, version, risk_start(), as_of))

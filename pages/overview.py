@@ -10,13 +10,19 @@ from dashboard.notices import unavailable_notice
 from dashboard.state import (
     Context,
     comparison_coverage,
+    district_table,
     freshness,
+    green_weeks,
     guarded,
     header,
     md_escape,
+    risk_levels,
+    risk_rules,
+    risk_start,
     target_cards,
 )
-from tracker import core, i18n, views
+from tracker import core, headlines, i18n, views
+from tracker.figures import risk as risk_figures
 from tracker.figures.common import STATUS_COLORS
 from tracker.tables import districts as district_tables
 
@@ -31,7 +37,12 @@ def card(ctx: Context, target, row) -> None:
             unsafe_allow_html=True,
         )
         left, right = st.columns(2)
-        left.metric(ctx.t("overview.coverage", dose=i18n.dose(target.dose, ctx.lang)), ctx.percent(row["coverage"]))
+        left.metric(
+            ctx.t("overview.coverage", dose=i18n.dose(target.dose, ctx.lang)),
+            ctx.percent(row["coverage"]),
+            delta=headlines.change_7d(row, ctx.lang),
+            delta_color="normal",
+        )
         right.metric(ctx.t("overview.full_dose"), ctx.percent(row["full_dose_coverage"]))
         st.caption(
             ctx.t(
@@ -40,23 +51,36 @@ def card(ctx: Context, target, row) -> None:
                 deadline=ctx.date(target.deadline),
             )
         )
-        if row["days_left"] > 0:
-            lines = [
-                ctx.t("overview.days_left", days=row["days_left"]),
-                ctx.t("overview.people_needed", people=row["people_needed"]),
-                ctx.t(
-                    "overview.pace",
-                    pace=ctx.number(row["pace_7d"], decimals=1),
-                    required=ctx.number(row["required_daily"], decimals=1),
-                ),
-                ctx.t("overview.projected", date=ctx.date(row["projected_date"])),
-            ]
-        else:
-            lines = [
-                ctx.t("overview.deadline_passed", coverage=ctx.percent(row["coverage_at_deadline"])),
-                ctx.t("overview.people_short", people=row["people_needed"]),
-            ]
+        lines = headlines.progress(row, target, ctx.lang)
         st.markdown("\n".join(f"- {line}" for line in lines))
+
+
+def lagging(ctx: Context) -> None:
+    """Per target, the districts behind (missed, off track, at risk), the furthest behind first."""
+    st.subheader(ctx.t("lagging.heading"))
+    for target in ctx.cfg.targets:  # each target on its own group and dose
+        table = district_tables.lagging(
+            district_table(ctx.folder, ctx.version, ctx.as_of, target.id), ctx.cfg, ctx.as_of, target
+        )
+        st.markdown(f"**{i18n.label(target, ctx.lang)}**")
+        if table.values.empty:
+            st.success(ctx.t("lagging.none"))
+            continue
+        st.caption(ctx.t("lagging.count", count=len(table.values)))
+        tables.show(ctx, table)
+
+
+def province_risk(ctx: Context) -> None:
+    """The province's epidemic level and its run of weeks at level 1 (from the risk rules' first day)."""
+    if ctx.as_of < risk_start():
+        return
+    levels = risk_levels(ctx.folder, ctx.version, ctx.as_of)
+    level = levels.loc[levels["unit_code"] == core.TOTAL, "level"].iat[0]
+    legend = risk_rules().for_date(ctx.as_of).legend()
+    left, right = st.columns(2)
+    left.metric(ctx.t("risk.province_level"), risk_figures.level_names(legend, [level], ctx.lang)[0])
+    weeks = green_weeks(ctx.folder, ctx.version, ctx.as_of)
+    right.metric(ctx.t("risk.green_weeks"), ctx.t("risk.weeks_value", n=weeks))
 
 
 def render(ctx: Context) -> None:
@@ -76,6 +100,8 @@ def render(ctx: Context) -> None:
             help=ctx.t("compare.help"),
         )
 
+    province_risk(ctx)
+    lagging(ctx)
     briefing_buttons(ctx)
 
     st.subheader(ctx.t("overview.freshness"))

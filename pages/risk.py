@@ -18,15 +18,17 @@ from dashboard.notices import unavailable_notice
 from dashboard.state import (
     Context,
     boundaries,
+    green_weeks,
     guarded,
     header,
     md_escape,
     risk_levels,
     risk_lower,
     risk_rules,
+    risk_start,
     risk_weekly,
 )
-from tracker import core, risk
+from tracker import core
 from tracker.figures import risk as risk_figures
 from tracker.tables import risk as risk_tables
 
@@ -45,11 +47,6 @@ def _name(ctx: Context, legend: pd.DataFrame, level) -> str:
 
 def _ruleset(as_of: dt.date):
     return risk_rules().for_date(as_of)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _green_weeks(folder: str, version: str, start: dt.date, as_of: dt.date) -> int:
-    return risk.green_streak(risk_weekly(folder, version, start, as_of))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -107,7 +104,7 @@ def render(ctx: Context) -> None:
     header(ctx, "risk.title")
     st.markdown(f"**{ctx.t('app.as_of_line', date=ctx.date(ctx.as_of))}**")
     rules = risk_rules()
-    start = min(rs.valid_from for rs in rules.rulesets)
+    start = risk_start()
     if ctx.as_of < start:
         st.info(ctx.t("risk.not_yet", date=ctx.date(start)))
         return
@@ -119,7 +116,7 @@ def render(ctx: Context) -> None:
     total = table[table["unit_code"] == core.TOTAL].iloc[0]
     left, right = st.columns(2)
     left.metric(ctx.t("risk.province_level"), _name(ctx, legend, total["level"]))
-    weeks = _green_weeks(ctx.folder, ctx.version, start, ctx.as_of)
+    weeks = green_weeks(ctx.folder, ctx.version, ctx.as_of)
     right.metric(ctx.t("risk.green_weeks"), ctx.t("risk.weeks_value", n=weeks))
     left, right = st.columns(2)
     with left:

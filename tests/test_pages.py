@@ -49,9 +49,14 @@ def test_overview_cards_show_the_core_figures(open_page, store_dir, lang):
             fmt.percent(cards.loc[target.id, "coverage"], lang),
             fmt.percent(cards.loc[target.id, "full_dose_coverage"], lang),
         ]
-    assert values == expected
-    text = " ".join(m.value for m in at.markdown)
+    assert values[: len(expected)] == expected  # then the province's epidemic level and its green weeks
+    # the week-on-week change beside each coverage, in points: (people - people a week before) / population
     first = cards.loc[cfg.targets[0].id]
+    change = (first["pace_7d"] * 7 / first["population"]) * 100
+    assert at.metric[0].proto.delta == i18n.t(
+        "headline.change_7d", lang, points="+" + fmt.number(change, lang, decimals=1)
+    )
+    text = " ".join(m.value for m in at.markdown)
     assert i18n.status(first["status"], lang) in text
     # before the first deadline: days left, people still needed, pace and projection are shown
     second = cards.loc[cfg.targets[1].id]
@@ -63,7 +68,7 @@ def test_overview_cards_show_the_core_figures(open_page, store_dir, lang):
 def test_overview_shows_each_districts_last_report(open_page):
     # Lâm Bình (071) did not report on 15/11/2021 (tracker.sample.MISSING_DAYS): its last report is 14/11
     at = open_page("overview", "vi", as_of=dt.date(2021, 11, 15))
-    table = shown(at.dataframe[0])
+    table = shown(at.dataframe[-1])  # after the districts behind
     row = table[table.iloc[:, 0] == "Huyện Lâm Bình"].iloc[0]
     assert row.iloc[1] == "14/11/2021"
     assert row.iloc[2] == "1"

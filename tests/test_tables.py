@@ -137,6 +137,7 @@ def built(store_dir) -> list[Table]:
         districts.ranked(compared, cfg, AS_OF, cfg.targets[0], "gap_points", compare="Người từ 18 tuổi — ≥ 1 mũi"),
         districts.detail(by_target, cfg, AS_OF, "071"),
         districts.freshness(views.freshness(ds, AS_OF), cfg, AS_OF),
+        districts.lagging(first, cfg, AS_OF, cfg.targets[0]),
         districts.briefing(first, cfg, AS_OF, cfg.targets[0]),
         risk_tables.inputs(risk.levels(ds, cfg, rules, AS_OF), cfg, rs, AS_OF),
         risk_tables.lower(risk.what_would_lower(ds, cfg, rules, AS_OF), cfg, rs, AS_OF),
@@ -190,7 +191,7 @@ def test_the_pages_display_what_the_tables_write(app_store, lang):
     }
     for page, table in expected.items():
         at = open_app(page, lang, as_of=AS_OF)
-        on_screen = shown(at.dataframe[0])
+        on_screen = shown(at.dataframe[-1 if page is None else 0])  # the overview's last: freshness
         texts = render.texts(table, lang)
         assert list(on_screen.columns) == list(texts.columns), page
         for c, header in zip(table.columns, texts.columns, strict=True):

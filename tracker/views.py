@@ -20,15 +20,36 @@ FULL_DOSE = 2  # "primary series complete"
 
 
 def target_cards(ds, cfg: Config, as_of: dt.date) -> pd.DataFrame:
-    """One row per target: the province evaluation, plus the full-dose coverage of the same group."""
+    """One row per target: the province evaluation, plus the full-dose coverage of the same group, the
+    change of coverage over the last 7 days (a fraction: 0.012 = 1.2 points) and, for a target met, the
+    first day the province reached it (reached_on; NaT otherwise)."""
     report = core.evaluate(ds, cfg, as_of)
     province = report[report["unit_code"] == core.TOTAL].set_index("target_id")
-    full = {}
+    full, reached = {}, {}
     for target in cfg.targets:
         cov = core.coverage(ds, cfg, as_of, target.group, FULL_DOSE)
         full[target.id] = cov.loc[cov["unit_code"] == core.TOTAL, "coverage"].iat[0]
+        met = province.loc[target.id, "status"] == "met"
+        reached[target.id] = reached_on(ds, cfg, target, as_of) if met else pd.NaT
     province["full_dose_coverage"] = pd.Series(full)
+    province["coverage_change_7d"] = province["pace_7d"] * 7 / province["population"]
+    province["reached_on"] = pd.Series(reached, dtype="datetime64[ns]")
     return province.reset_index()
+
+
+def reached_on(ds, cfg: Config, target: Target, as_of: dt.date) -> pd.Timestamp:
+    """The first day, on or before as_of, the province's people reached the target's threshold of its
+    population (exactly: people >= ceil(threshold × population)); NaT if it never did."""
+    end = min(as_of, target.deadline)
+    start = ds.first_date
+    if start is None or start > end:
+        return pd.NaT
+    series = coverage_series(ds, cfg, target.group, target.dose, start, end)
+    total = series[series["unit_code"] == core.TOTAL]
+    population = int(total["population"].iat[0])
+    needed = core.ceil_div(population * target.threshold.numerator, target.threshold.denominator)
+    hit = (total["people"] >= needed).to_numpy()  # a day without the whole province's figure is not a hit
+    return pd.Timestamp(total["date"].to_numpy()[hit.argmax()]) if hit.any() else pd.NaT
 
 
 def freshness(ds, as_of: dt.date) -> pd.DataFrame:
@@ -55,6 +76,7 @@ def district_table(ds, cfg: Config, as_of: dt.date, target: Target) -> pd.DataFr
     units = ds.units.set_index(ds.units["unit_code"].astype(str))
     table = report.set_index("unit_code")
     table["gap_points"] = ((table["threshold"] - table["coverage"]) * 100).clip(lower=0)
+    table["coverage_change_7d"] = table["pace_7d"] * 7 / table["population"]  # the last 7 days, a fraction
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = table["pace_7d"] / table["required_daily"]
     table["pace_ratio"] = ratio.where(table["required_daily"] > 0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from tracker import fmt, geo, i18n, tables, views
+from tracker import fmt, geo, headlines, i18n, tables, views
 from tracker.briefing import renderer
 from tracker.config import Config, Target
 from tracker.errors import TrackerError
@@ -59,7 +59,6 @@ def _plain(text: str) -> str:
 
 def _headline(row, target: Target, lang: str) -> Headline:
     pct = lambda v, **kw: fmt.percent(v, lang, **kw)  # noqa: E731
-    num = lambda v, **kw: fmt.number(v, lang, **kw)  # noqa: E731
     t = lambda key, **kw: _plain(i18n.t(key, lang, **kw))  # noqa: E731
     lines = [
         t("brief.coverage", dose=i18n.dose(target.dose, lang), coverage=pct(row["coverage"])),
@@ -68,18 +67,10 @@ def _headline(row, target: Target, lang: str) -> Headline:
           deadline=fmt.date(target.deadline, lang)),
         t("brief.status", status=i18n.status(row["status"], lang)),
     ]  # fmt: skip
-    if row["days_left"] > 0:
-        lines += [
-            t("overview.days_left", days=row["days_left"]),
-            t("overview.people_needed", people=row["people_needed"]),
-            t("overview.pace", pace=num(row["pace_7d"], decimals=1), required=num(row["required_daily"], decimals=1)),
-            t("overview.projected", date=fmt.date(row["projected_date"], lang)),
-        ]
-    else:
-        lines += [
-            t("overview.deadline_passed", coverage=pct(row["coverage_at_deadline"])),
-            t("overview.people_short", people=row["people_needed"]),
-        ]
+    change = headlines.change_7d(row, lang)
+    if change:
+        lines[0] += f" ({change})"
+    lines += [_plain(line) for line in headlines.progress(row, target, lang)]
     return Headline(i18n.label(target, lang), str(row["status"]), lines)
 
 

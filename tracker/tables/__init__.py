@@ -5,6 +5,7 @@ rendered from that spec alone: on screen (dashboard.tables), as CSV/xlsx and as 
 | table | builder | shown on |
 |---|---|---|
 | ranked districts | districts.ranked | Districts page |
+| districts behind, per target | districts.lagging | Overview |
 | one district against every target | districts.detail | Districts page |
 | report freshness | districts.freshness | Overview |
 | risk inputs and level | risk.inputs | Risk page |

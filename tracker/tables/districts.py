@@ -132,6 +132,33 @@ def detail(tables: Mapping[str, pd.DataFrame], cfg: Config, as_of: dt.date, code
     )
 
 
+LAGGING = ("missed", "off_track", "at_risk")  # the statuses of a district behind, the furthest behind first
+
+
+def lagging(table: pd.DataFrame, cfg: Config, as_of: dt.date, target: Target) -> Table:
+    """The districts behind on the target (missed, off track, at risk; in that order, then by the people
+    they still need, most first), with the change of their coverage over the last 7 days."""
+    units = table[table["status"].isin(LAGGING) & (table["unit_code"] != core.TOTAL)]  # the province is on the card
+    order = units["status"].map({s: i for i, s in enumerate(LAGGING)})
+    units = units.assign(_order=order).sort_values(["_order", "people_needed"], ascending=[True, False])
+    level, colors = _level(cfg, as_of)
+    columns = (
+        DISTRICT,
+        STATUS,
+        Column("people_needed", "table.people_needed", "count"),
+        Column("coverage", "table.coverage", "percent"),
+        Column("coverage_change_7d", "lagging.change_7d", "percent"),
+        level,
+        Column("required_daily", "table.required", "number", decimals=1),
+        Column("pace_7d", "table.pace", "number", decimals=1),
+        Column("last_report_date", "table.last_report", "date"),
+    )
+    return Table(
+        f"lagging_{target.id}", "tables.lagging", columns, units.drop(columns="_order").reset_index(drop=True),
+        as_of=as_of, place=place(cfg), target=label(target), colors={"status": STATUS_COLORS, "risk_level": colors},
+    )  # fmt: skip
+
+
 def freshness(fresh: pd.DataFrame, cfg: Config, as_of: dt.date) -> Table:
     """Each district's last report on or before as_of (views.freshness), late ones highlighted."""
     columns = (

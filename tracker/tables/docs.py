@@ -51,6 +51,7 @@ def examples(folder: Path, cfg: Config, as_of: dt.date = AS_OF) -> list[tuple[st
     return [
         ("districts.ranked", "Districts page", districts.ranked(first, cfg, as_of, cfg.targets[0])),
         ("districts.detail", "Districts page", districts.detail(by_target, cfg, as_of, code)),
+        ("districts.lagging", "Overview (one per target)", districts.lagging(first, cfg, as_of, cfg.targets[0])),
         ("districts.freshness", "Overview", districts.freshness(views.freshness(ds, as_of), cfg, as_of)),
         ("risk.inputs", "Risk page", risk_tables.inputs(risk.levels(ds, cfg, rules, as_of), cfg, rs, as_of)),
         ("risk.lower", "Risk page", risk_tables.lower(risk.what_would_lower(ds, cfg, rules, as_of), cfg, rs, as_of)),
