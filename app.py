@@ -40,5 +40,6 @@ pages = [
     st.Page("pages/trends.py", title=i18n.t("page.trends", ctx.lang), url_path="trends"),
     st.Page("pages/risk.py", title=i18n.t("risk.title", ctx.lang), url_path="risk"),
     st.Page("pages/upload.py", title=i18n.t("upload.title", ctx.lang), url_path="upload"),
+    st.Page("pages/about.py", title=i18n.t("about_page.title", ctx.lang), url_path="about"),
 ]
 st.navigation(pages, position="sidebar").run()

@@ -19,15 +19,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.state import Context, show_table
-from tracker import exports, i18n
+from tracker import about, exports
 from tracker.tables import Table, render
 
 HIGHLIGHT = "background-color: #fde2e1"
 NUMERIC = ("count", "number", "percent", "date", "datetime")  # sorted by value, displayed as text
 
 
-def screen(table: Table, lang: str):
-    """What st.dataframe is given for `table` in `lang`: a Styler (or frame) and its column_config."""
+def screen(table: Table, lang: str, cfg=None):
+    """What st.dataframe is given for `table` in `lang`: a Styler (or frame) and its column_config (a
+    column of a figure has its definition as the header's tooltip; `cfg` fills in configured values)."""
     raw, formats, config = {}, {}, {}
     for c in table.columns:
         values = table.values[c.id]
@@ -35,7 +36,7 @@ def screen(table: Table, lang: str):
         if c.kind == "percent" and c.bar:
             raw[c.id] = pd.to_numeric(values).astype(float) * 100
             config[c.id] = st.column_config.ProgressColumn(
-                label, min_value=0, max_value=100, format="%.0f%%", pinned=c.pinned or None, help=_help(c, lang)
+                label, min_value=0, max_value=100, format="%.0f%%", pinned=c.pinned or None, help=_help(c, lang, cfg)
             )
             continue
         texts = render.text_of(c, values, lang)
@@ -45,7 +46,7 @@ def screen(table: Table, lang: str):
             formats[c.id] = partial(_shown, shown, render.empty(c, lang))
         else:
             raw[c.id] = texts
-        config[c.id] = st.column_config.Column(label, pinned=c.pinned or None, help=_help(c, lang))
+        config[c.id] = st.column_config.Column(label, pinned=c.pinned or None, help=_help(c, lang, cfg))
     frame = pd.DataFrame(raw, index=range(len(table.values)))
     if not formats and not table.highlight:
         return frame, config
@@ -63,13 +64,13 @@ def _shown(shown: dict, empty: str, value) -> str:
     return empty if pd.isna(value) else shown.get(value, str(value))
 
 
-def _help(column, lang: str) -> str | None:
-    return i18n.t(column.help, lang) if column.help else None
+def _help(column, lang: str, cfg) -> str | None:
+    return about.definition(column.help, lang, cfg) if column.help else None
 
 
 def show(ctx: Context, table: Table, place: str | None = None) -> None:
     """The table on the page, then its downloads."""
-    data, config = screen(table, ctx.lang)
+    data, config = screen(table, ctx.lang, ctx.cfg)
     show_table(data, column_config=config)
     downloads(ctx, table, place)
 

@@ -21,7 +21,7 @@ from dashboard.state import (
     risk_start,
     target_cards,
 )
-from tracker import core, headlines, i18n, views
+from tracker import about, core, headlines, i18n, views
 from tracker.figures import risk as risk_figures
 from tracker.figures.common import STATUS_COLORS
 from tracker.tables import districts as district_tables
@@ -42,8 +42,13 @@ def card(ctx: Context, target, row) -> None:
             ctx.percent(row["coverage"]),
             delta=headlines.change_7d(row, ctx.lang),
             delta_color="normal",
+            help=about.definition("coverage", ctx.lang, ctx.cfg),
         )
-        right.metric(ctx.t("overview.full_dose"), ctx.percent(row["full_dose_coverage"]))
+        right.metric(
+            ctx.t("overview.full_dose"),
+            ctx.percent(row["full_dose_coverage"]),
+            help=about.definition("coverage", ctx.lang, ctx.cfg),
+        )
         st.caption(
             ctx.t(
                 "overview.threshold",
@@ -78,7 +83,8 @@ def province_risk(ctx: Context) -> None:
     level = levels.loc[levels["unit_code"] == core.TOTAL, "level"].iat[0]
     legend = risk_rules().for_date(ctx.as_of).legend()
     left, right = st.columns(2)
-    left.metric(ctx.t("risk.province_level"), risk_figures.level_names(legend, [level], ctx.lang)[0])
+    name = risk_figures.level_names(legend, [level], ctx.lang)[0]
+    left.metric(ctx.t("risk.province_level"), name, help=about.definition("risk_level", ctx.lang, ctx.cfg))
     weeks = green_weeks(ctx.folder, ctx.version, ctx.as_of)
     right.metric(ctx.t("risk.green_weeks"), ctx.t("risk.weeks_value", n=weeks))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker import core, fmt, i18n
+from tracker import about, core, fmt, i18n
 from tracker.ingest import KINDS, kinds, options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,9 @@ EXPANSIONS = {
     "upload.date_order_*": [f"upload.date_order_{o}" for o in options.DATE_ORDERS],
     "upload.layout_*": ["upload.layout_wide", "upload.layout_long"],
     "upload.overlap_*": ["upload.overlap_skip", "upload.overlap_refuse"],
+    "metric.*.name": [f"metric.{m}.name" for m in about.METRICS],
+    "metric.*.definition": [f"metric.{m}.definition" for m in about.METRICS],
+    "metric.*.formula": [f"metric.{m}.formula" for m in about.METRICS],
 }
 # f-string keys that are not checked here: the whole key comes from a variable (a table column's `terms`
 # prefix, tracker/tables, and the code)

@@ -26,15 +26,15 @@ class Metric:
     worse_when_higher: bool  # sort (and colour) so that the districts furthest behind come first
 
 
-STATUS = Column("status", "table.status", "status")
+STATUS = Column("status", "table.status", "status", help="status")
 METRICS = {
     m.column.id: m
     for m in (
-        Metric(Column("coverage", "table.coverage", "percent", bar=True), False),
-        Metric(Column("gap_points", "table.gap", "number", decimals=1), True),
-        Metric(Column("people_needed", "table.people_needed", "count"), True),
-        Metric(Column("pace_ratio", "table.pace_ratio", "number", decimals=2), False),
-        Metric(Column("incidence_per_100k", "table.incidence", "number", decimals=1), True),
+        Metric(Column("coverage", "table.coverage", "percent", bar=True, help="coverage"), False),
+        Metric(Column("gap_points", "table.gap", "number", decimals=1, help="gap"), True),
+        Metric(Column("people_needed", "table.people_needed", "count", help="people_needed"), True),
+        Metric(Column("pace_ratio", "table.pace_ratio", "number", decimals=2, help="pace_ratio"), False),
+        Metric(Column("incidence_per_100k", "table.incidence", "number", decimals=1, help="incidence"), True),
         Metric(STATUS, False),
     )
 }
@@ -76,7 +76,7 @@ def _level(cfg: Config, as_of: dt.date, short: bool = False) -> tuple[Column, di
     names, colors = level_legend(cfg, as_of)
     if short:  # 'Cấp 1 – Nguy cơ thấp (vùng xanh)' → 'Cấp 1' for a narrow cell; the full names are on the risk page
         names = {level: Both(*(n.split(" – ")[0] for n in name)) for level, name in names.items()}
-    return Column("risk_level", "table.risk_level", "level", levels=names), colors
+    return Column("risk_level", "table.risk_level", "level", levels=names, help="risk_level"), colors
 
 
 def ranked(
@@ -120,12 +120,12 @@ def detail(tables: Mapping[str, pd.DataFrame], cfg: Config, as_of: dt.date, code
     name = str(rows[0]["unit_name"]) if rows else code
     columns = (
         Column("target", "control.target", pinned=True),
-        Column("coverage", "table.coverage", "percent"),
+        Column("coverage", "table.coverage", "percent", help="coverage"),
         STATUS,
-        Column("people_needed", "table.people_needed", "count"),
-        Column("pace_7d", "table.pace", "number", decimals=1),
-        Column("required_daily", "table.required", "number", decimals=1),
-        Column("projected_date", "table.projected", "date"),
+        Column("people_needed", "table.people_needed", "count", help="people_needed"),
+        Column("pace_7d", "table.pace", "number", decimals=1, help="pace"),
+        Column("required_daily", "table.required", "number", decimals=1, help="required"),
+        Column("projected_date", "table.projected", "date", help="projected"),
     )
     return Table(
         "district", "tables.detail", columns, values, as_of=as_of, place=name, colors={"status": STATUS_COLORS}
@@ -145,13 +145,13 @@ def lagging(table: pd.DataFrame, cfg: Config, as_of: dt.date, target: Target) ->
     columns = (
         DISTRICT,
         STATUS,
-        Column("people_needed", "table.people_needed", "count"),
-        Column("coverage", "table.coverage", "percent"),
-        Column("coverage_change_7d", "lagging.change_7d", "percent"),
+        Column("people_needed", "table.people_needed", "count", help="people_needed"),
+        Column("coverage", "table.coverage", "percent", help="coverage"),
+        Column("coverage_change_7d", "lagging.change_7d", "percent", help="change_7d"),
         level,
-        Column("required_daily", "table.required", "number", decimals=1),
-        Column("pace_7d", "table.pace", "number", decimals=1),
-        Column("last_report_date", "table.last_report", "date"),
+        Column("required_daily", "table.required", "number", decimals=1, help="required"),
+        Column("pace_7d", "table.pace", "number", decimals=1, help="pace"),
+        Column("last_report_date", "table.last_report", "date", help="last_report"),
     )
     return Table(
         f"lagging_{target.id}", "tables.lagging", columns, units.drop(columns="_order").reset_index(drop=True),
@@ -163,8 +163,8 @@ def freshness(fresh: pd.DataFrame, cfg: Config, as_of: dt.date) -> Table:
     """Each district's last report on or before as_of (views.freshness), late ones highlighted."""
     columns = (
         DISTRICT,
-        Column("last_report_date", "table.last_report", "date"),
-        Column("days_since", "table.days_since", "count"),
+        Column("last_report_date", "table.last_report", "date", help="last_report"),
+        Column("days_since", "table.days_since", "count", help="last_report"),
         Column("stale", "export.late", "flag"),
     )
     return Table(
@@ -181,11 +181,11 @@ def briefing(table: pd.DataFrame, cfg: Config, as_of: dt.date, target: Target) -
     level, colors = _level(cfg, as_of, short=True)
     columns = (
         DISTRICT,
-        Column("coverage", "table.coverage", "percent"),
-        Column("gap_points", "table.gap", "number", decimals=1),
-        Column("people_needed", "table.people_needed", "count"),
-        Column("pace_7d", "table.pace", "number", decimals=1),
-        Column("required_daily", "table.required", "number", decimals=1),
+        Column("coverage", "table.coverage", "percent", help="coverage"),
+        Column("gap_points", "table.gap", "number", decimals=1, help="gap"),
+        Column("people_needed", "table.people_needed", "count", help="people_needed"),
+        Column("pace_7d", "table.pace", "number", decimals=1, help="pace"),
+        Column("required_daily", "table.required", "number", decimals=1, help="required"),
         STATUS,
         level,
     )

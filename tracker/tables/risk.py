@@ -34,13 +34,16 @@ def inputs(levels: pd.DataFrame, cfg: Config, rs: RuleSet, as_of: dt.date) -> Ta
     """Per district, then the province (risk.levels): the 7-day cases and incidence, each vaccine part's
     coverage, whether the vaccine criterion is met, and the level."""
     names, colors = _levels(rs)
-    level = Column("level", "risk.level", "level", levels=names)
+    level = Column("level", "risk.level", "level", levels=names, help="risk_level")
     columns = (
         DISTRICT,
         level,
-        Column("community_cases_7d", "risk.cases_7d", "count"),
-        Column("incidence_per_100k", "risk.incidence", "number", decimals=1),
-        *(Column(f"{p.id}_coverage", "tables.part", "percent", args={"part": part_label(p)}) for p in rs.parts),
+        Column("community_cases_7d", "risk.cases_7d", "count", help="cases_7d"),
+        Column("incidence_per_100k", "risk.incidence", "number", decimals=1, help="incidence"),
+        *(
+            Column(f"{p.id}_coverage", "tables.part", "percent", args={"part": part_label(p)}, help="coverage")
+            for p in rs.parts
+        ),
         Column("vaccine_criterion_met", "risk.criterion_met", "flag", terms="risk."),
     )
     return Table(
@@ -57,14 +60,20 @@ def lower(frame: pd.DataFrame, cfg: Config, rs: RuleSet, as_of: dt.date) -> Tabl
     units = frame[frame["unit_code"] != core.TOTAL].reset_index(drop=True)
     columns = (
         DISTRICT,
-        Column("level", "risk.level", "level", levels=names),
-        Column("max_cases_next_7d", "risk.max_cases", "count", missing="risk.no_case"),
-        Column("level_if_lower_band", "risk.level_if_lower_band", "level", levels=names),
+        Column("level", "risk.level", "level", levels=names, help="risk_level"),
+        Column("max_cases_next_7d", "risk.max_cases", "count", missing="risk.no_case", help="max_cases"),
+        Column("level_if_lower_band", "risk.level_if_lower_band", "level", levels=names, help="risk_level"),
         *(
-            Column(f"{p.id}_people_needed", "risk.people_needed", "count", args={"part": part_label(p)})
+            Column(
+                f"{p.id}_people_needed",
+                "risk.people_needed",
+                "count",
+                args={"part": part_label(p)},
+                help="people_needed",
+            )
             for p in rs.parts
         ),
-        Column("level_if_criterion_met", "risk.level_if_criterion_met", "level", levels=names),
+        Column("level_if_criterion_met", "risk.level_if_criterion_met", "level", levels=names, help="risk_level"),
     )
     return Table(
         "risk_lower", "tables.risk_lower", columns, units, as_of=as_of, place=place(cfg), source=_source(rs),

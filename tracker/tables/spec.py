@@ -45,7 +45,7 @@ class Column:
     terms: str = ""  # term and flag: the translation keys' prefix
     missing: str | None = None  # the translation key written for a missing value (default "—")
     levels: Mapping[int, Both] = field(default_factory=dict)  # level: each level's name
-    help: str | None = None  # the header's tooltip on screen (a translation key)
+    help: str | None = None  # a figure of tracker.about: its definition is the header's tooltip on screen
 
     def __post_init__(self):
         if self.kind not in KINDS:
