@@ -2,8 +2,11 @@
 
 The same ingest path as `tracker ingest`: store.prepare validates without writing, store.commit
 stores the drop in one transaction. Nothing is written while a file has errors, or while it
-overlaps age groups already reported and the analyst has not chosen to skip those rows. Every
-message is in the page's language (tracker/messages.toml).
+overlaps age groups already reported and the analyst has not chosen to skip those rows, or while it
+is a file already stored (the same SHA-256 as a drop in the log) and the analyst has not confirmed
+storing it again. A file stored in this session is not offered for storing again; an undo names the
+drop and what will change, and runs only once confirmed. Every message is in the page's language
+(tracker/messages.toml, tracker/i18n.toml).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import streamlit as st
 from dashboard import tables
 from dashboard.access import ensure_active, login_form, logout_button
 from dashboard.state import Context, choice, config, guarded, header, md_escape, show_table
-from tracker import i18n, mappings, store
+from tracker import fmt, i18n, mappings, store
 from tracker.errors import MeasureNeeded, Problem, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
 from tracker.tables import drops as drop_tables
@@ -25,6 +28,8 @@ from tracker.tables import drops as drop_tables
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "cp1258")
 DELIMITERS = {"auto": None, ",": ",", ";": ";", "tab": "\t"}
 MAX_SHOWN = 50
+STORED_KEY = "upload_stored"  # {uploaded file id: drop id}: the files this session stored (not offered again)
+UNDO_KEY = "undo_pending"  # the drop the analyst asked to undo, shown for confirmation
 NO_MAPPING = ""
 WIDE_NAME = re.compile(r"dose([1-4])_(cumulative|daily)")
 
@@ -49,7 +54,9 @@ def options_form(ctx: Context, filename: str, kind: str, overlap: str | None) ->
         left, middle, right = st.columns(3)
         encoding = left.selectbox(ctx.t("upload.encoding"), ENCODINGS, format_func=lambda e: auto if e == "auto" else e)
         delimiter = middle.selectbox(
-            ctx.t("upload.delimiter"), list(DELIMITERS), format_func=lambda d: auto if d == "auto" else d
+            ctx.t("upload.delimiter"),
+            list(DELIMITERS),
+            format_func=lambda d: auto if d == "auto" else delimiter_name(ctx, DELIMITERS[d]),
         )
         sheet = right.text_input(ctx.t("upload.sheet"), disabled=not filename.lower().endswith(".xlsx"))
         left, right = st.columns(2)
@@ -89,8 +96,19 @@ def options_form(ctx: Context, filename: str, kind: str, overlap: str | None) ->
     return mappings.merge(base, given), save_as.strip()
 
 
+def delimiter_name(ctx: Context, delimiter: str) -> str:
+    """A delimiter as words ("comma (,)", "tab"): a bare "," in a list separated by commas reads as ",,"."""
+    names = {
+        ",": ctx.t("upload_safety.delimiter_comma"),
+        ";": ctx.t("upload_safety.delimiter_semicolon"),
+        "\t": ctx.t("upload_safety.delimiter_tab"),
+        "|": ctx.t("upload_safety.delimiter_pipe"),
+    }
+    return names.get(delimiter) or ctx.t("upload_safety.delimiter_other", delimiter=delimiter)
+
+
 def how_read(ctx: Context, detected: dict) -> str:
-    """'CSV, cp1258, delimited by ;, one column per dose, cumulative' in the page's language."""
+    """'CSV, cp1258, delimited by semicolon (;), one column per dose, cumulative' in the page's language."""
     parts = [str(detected.get("format", "")).upper()]
     if detected.get("sheet"):
         parts.append(ctx.t("upload.read_sheet", sheet=detected["sheet"]))
@@ -98,7 +116,7 @@ def how_read(ctx: Context, detected: dict) -> str:
         parts.append(str(detected["encoding"]))
     delimiter = detected.get("delimiter")
     if delimiter:
-        parts.append(ctx.t("upload.read_delimiter", delimiter="tab" if delimiter == "\t" else delimiter))
+        parts.append(ctx.t("upload.read_delimiter", delimiter=delimiter_name(ctx, delimiter)))
     if detected.get("layout"):
         parts.append(ctx.t(f"upload.layout_{detected['layout']}"))
     if detected.get("measure"):
@@ -206,6 +224,52 @@ def overlap_choice(ctx: Context, prepared, key: str) -> bool:
     return picked == "skip" and not prepared.overlapping
 
 
+def drop_text(ctx: Context, r) -> str:
+    """A drop of the log as Markdown: 'Drop 7 (lam_binh.csv, 240 rows, stored by lan on 1 Dec 2021 14:05)',
+    the time in Vietnam time."""
+    return ctx.t(
+        "upload_safety.drop", drop=int(r["id"]), source=md_escape(r["source"]), rows=int(r["rows"]),
+        uploader=md_escape(r["uploader"]), time=fmt.datetime(r["ingested_at"], ctx.lang),
+    )  # fmt: skip
+
+
+def same_file(ctx: Context, prepared, listing: pd.DataFrame, key: str) -> bool:
+    """A file already stored (the SHA-256 the store records for it, prepared.sha256, is that of a drop in the
+    log, active or undone): name those drops, say what storing it again does, and ask. Whether it may be
+    stored: it is new, or the analyst ticked "store it again anyway"."""
+    same = listing[listing["sha256"] == prepared.sha256].sort_values("id", ascending=False)
+    if same.empty:
+        return True
+    lines = []
+    for _, r in same.iterrows():
+        if r["status"] == "active":
+            lines.append(ctx.t("upload_safety.same_active", drop=drop_text(ctx, r)))
+            continue
+        undone_at = fmt.datetime(r["undone_at"], ctx.lang)
+        undone_by = md_escape(r["undone_by"])
+        lines.append(
+            ctx.t("upload_safety.same_undone", drop=drop_text(ctx, r), undone_at=undone_at, undone_by=undone_by)
+        )
+    then = "upload_safety.same_active_then" if (same["status"] == "active").any() else "upload_safety.same_undone_then"
+    st.warning(
+        f"**{ctx.t('upload_safety.same_title')}**\n" + "\n".join(f"- {line}" for line in lines) + f"\n\n{ctx.t(then)}"
+    )
+    return st.checkbox(ctx.t("upload_safety.store_again"), key=key)
+
+
+def stored_already(ctx: Context, uploaded, listing: pd.DataFrame) -> bool:
+    """The uploaded file was stored in this session: show its drop instead of a Store button (a rerun, or a
+    second click, must not store it twice); uploading a file again starts over."""
+    drop_id = st.session_state.get(STORED_KEY, {}).get(uploaded.file_id)
+    found = listing[listing["id"] == drop_id] if drop_id is not None else listing.iloc[:0]
+    if found.empty:  # not stored here (or the store was replaced since)
+        return False
+    r = found.iloc[0]
+    key = "upload_safety.stored" if r["status"] == "active" else "upload_safety.stored_undone"
+    st.info(ctx.t(key, drop=drop_text(ctx, r)))
+    return True
+
+
 def upload(ctx: Context, analyst: str) -> None:
     kind = choice(
         st.selectbox, "upload_kind", ctx.t("upload.kind"), tuple(KINDS), "vaccinations", ctx.lang,
@@ -213,6 +277,9 @@ def upload(ctx: Context, analyst: str) -> None:
     )  # fmt: skip
     uploaded = st.file_uploader(ctx.t("upload.file"), type=["csv", "txt", "tsv", "xlsx"], key="upload_file")
     if uploaded is None:
+        return
+    listing = store.drops(ctx.folder)
+    if stored_already(ctx, uploaded, listing):
         return
     data = uploaded.getvalue()
     size_mb = len(data) / 2**20
@@ -245,15 +312,17 @@ def upload(ctx: Context, analyst: str) -> None:
     if mapping:
         shown = "; ".join(f"{src} → {column_name(ctx, dst)}" for src, dst in mapping.items())
         st.caption(ctx.t("upload.columns", mapping=md_escape(shown)))
-    storable = overlap_choice(ctx, prepared, overlap_key)
+    again = same_file(ctx, prepared, listing, f"upload_again_{uploaded.file_id}_{ctx.lang}")
+    storable = overlap_choice(ctx, prepared, overlap_key) and again
     if prepared.warnings:
         st.subheader(ctx.t("upload.warnings"))
         show_table(problems_table(ctx, prepared.warnings[:MAX_SHOWN]))
     st.subheader(ctx.t("upload.preview"))
     show_table(preview(ctx, prepared.frame.head(MAX_SHOWN)))
-    if st.button(ctx.t("upload.commit"), type="primary", key="commit", disabled=not storable):
+    if st.button(ctx.t("upload.commit"), type="primary", key="commit", disabled=not storable) and storable:
         ensure_active(ctx.folder)  # the account may have been disabled since the page ran: then nothing is stored
         drop_id = store.commit(ctx.folder, prepared, analyst, data)
+        st.session_state[STORED_KEY] = {**st.session_state.get(STORED_KEY, {}), uploaded.file_id: drop_id}
         st.session_state["last_message"] = ctx.t("upload.committed", drop=drop_id, rows=len(prepared.frame))
         if save_as:
             mappings.save(ctx.folder, save_as, kind, dataclasses.replace(options, overlap=None, sheet=None))
@@ -283,18 +352,55 @@ def drops(ctx: Context, analyst: str) -> None:
     listing = store.drops(ctx.folder).sort_values("id", ascending=False)
     linked = linked_drop(ctx, listing)
     tables.show(ctx, drop_tables.log(listing))
-    active = listing.loc[listing["status"] == "active", "id"].tolist()
-    if not active:
+    undo(ctx, analyst, listing, linked)
+
+
+def undo_option(ctx: Context, r) -> str:
+    """A drop in the undo list (plain text): 'Drop 7 · 1 Dec 2021 14:05 · lan · lam_binh.csv · … · Active'."""
+    return ctx.t(
+        "upload_safety.undo_option", drop=int(r["id"]), time=fmt.datetime(r["ingested_at"], ctx.lang),
+        uploader=str(r["uploader"]), source=str(r["source"]), kind=ctx.t(f"upload.kind_{r['kind']}"),
+        rows=int(r["rows"]), status=ctx.t(f"export.drop_{r['status']}"),
+    )  # fmt: skip
+
+
+def undo(ctx: Context, analyst: str, listing: pd.DataFrame, linked: int | None) -> None:
+    """Choose an active drop (the newest, or the one a link points at), ask, then show what will change and
+    undo it only once confirmed; a refusal (the store busy, a units drop still used) is a message."""
+    active = listing[listing["status"] == "active"]
+    if active.empty:
+        st.session_state.pop(UNDO_KEY, None)
         return
-    with st.form("undo"):
-        choices = sorted(active, reverse=True)
-        first = choices.index(linked) if linked in choices else 0
-        chosen = st.selectbox(ctx.t("upload.undo"), choices, index=first, key="undo_drop")
-        if st.form_submit_button(ctx.t("upload.undo_button"), key="undo_submit"):
-            ensure_active(ctx.folder)
-            store.undo(ctx.folder, int(chosen), analyst)
-            st.session_state["last_message"] = ctx.t("upload.undone", drop=chosen)
+    rows = {int(r["id"]): r for _, r in active.iterrows()}
+    choices = list(rows)  # the listing is newest first
+    chosen = st.selectbox(
+        ctx.t("upload.undo"), choices, index=choices.index(linked) if linked in rows else 0, key="undo_drop",
+        format_func=lambda d: undo_option(ctx, rows[d]),
+    )  # fmt: skip
+    if st.session_state.get(UNDO_KEY) != chosen:  # not asked yet, or another drop chosen since: ask first
+        st.session_state.pop(UNDO_KEY, None)
+        if st.button(ctx.t("upload.undo_button"), key="undo_submit"):
+            st.session_state[UNDO_KEY] = chosen
             st.rerun()
+        return
+    st.warning(
+        f"**{ctx.t('upload_safety.undo_title')}** — "
+        + ctx.t("upload_safety.undo_explain", drop=drop_text(ctx, rows[chosen]))
+    )
+    left, right = st.columns(2)
+    if left.button(ctx.t("upload_safety.undo_confirm", drop=chosen), type="primary", key="undo_confirm"):
+        st.session_state.pop(UNDO_KEY, None)
+        ensure_active(ctx.folder)
+        try:
+            store.undo(ctx.folder, chosen, analyst)
+        except TrackerError as exc:  # nothing changed: say why, in the page's language
+            st.error(ctx.t("upload_safety.undo_failed", drop=chosen, message=md_escape(exc.text(ctx.lang))))
+            return
+        st.session_state["last_message"] = ctx.t("upload.undone", drop=chosen)
+        st.rerun()
+    if right.button(ctx.t("upload_safety.undo_cancel"), key="undo_cancel"):
+        st.session_state.pop(UNDO_KEY, None)
+        st.rerun()
 
 
 def render(ctx: Context) -> None:

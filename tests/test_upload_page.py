@@ -4,6 +4,7 @@ refused with its report and nothing stored, and undo restoring the previous figu
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -108,6 +109,7 @@ def test_a_good_drop_is_stored_shown_on_the_overview_and_undone(folder):
     at.run()
     at.selectbox(key="undo_drop").select(int(newest["id"]))
     at.button(key="undo_submit").click().run()
+    at.button(key="undo_confirm").click().run()
     assert not at.exception and not at.error
     assert adults_coverage(folder) == pytest.approx(before)
     assert store.drops(folder).set_index("id").loc[newest["id"], "status"] == "undone"
@@ -243,10 +245,10 @@ def test_a_disabled_account_is_logged_out_and_cannot_commit(folder, lang):
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_a_disabled_account_is_logged_out_and_cannot_undo(folder, lang):
     at = log_in(open_upload(lang))
-    assert at.button(key="undo_submit")
+    at.button(key="undo_submit").click().run()  # asked: the confirmation shows
     auth.disable_user(folder, "lan")
     before = snapshot(folder)
-    at.button(key="undo_submit").click().run()
+    at.button(key="undo_confirm").click().run()
     assert not at.exception
     assert snapshot(folder) == before
     assert set(store.drops(folder)["status"]) == {"active"}
@@ -316,3 +318,158 @@ def test_after_logging_in_the_previous_login_is_shown(folder, monkeypatch):
     assert any(previous in i.value for i in at.info), [i.value for i in at.info]
     at.run()
     assert not any(previous in i.value for i in at.info)  # once, right after logging in
+
+
+# --------------------------------------------------------------------------- upload and undo, safe by design
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader[0].set_value((name, data, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _store_again_box(at: AppTest):
+    return next((c for c in at.checkbox if (c.key or "").startswith("upload_again_")), None)
+
+
+def _has_commit_button(at: AppTest) -> bool:
+    return any(b.key == "commit" for b in at.button)
+
+
+def _warned(at: AppTest) -> str:
+    return "\n".join(w.value for w in at.warning)
+
+
+def _stored_at(folder, drop_id: int, utc: str) -> None:
+    """Set when a drop was stored (UTC, as the store keeps it): the page must show it in Vietnam time."""
+    with store.writing(folder) as con:
+        con.execute("UPDATE drops SET ingested_at = ?::TIMESTAMP WHERE id = ?", [utc, drop_id])
+
+
+def test_the_same_file_twice_is_warned_about_and_stored_again_only_once_confirmed(folder):
+    data = _good_drop(folder)
+    at = _upload(log_in(open_upload("en")), "lam_binh.csv", data)
+    assert _store_again_box(at) is None and "same SHA-256" not in _warned(at)  # a new file: no question
+    at.button(key="commit").click().run()
+    first = store.drops(folder).iloc[-1]
+    assert first["sha256"] == hashlib.sha256(data).hexdigest()  # what the page compares is what the store records
+    _stored_at(folder, int(first["id"]), "2021-12-01 07:05:00")
+    before = store.drops(folder)
+
+    at = _upload(at, "lam_binh (1).csv", data)  # the same bytes again, under another name
+    warned = _warned(at)
+    assert "This file was stored before (same SHA-256)" in warned
+    assert f"Drop {first['id']} (lam_binh.csv, 1 row, stored by lan on 1 Dec 2021 14:05) — active" in warned
+    assert "Storing it again makes another drop with the very same figures" in warned
+    assert at.button(key="commit").disabled and _store_again_box(at).value is False
+    at.run()
+    assert store.drops(folder).equals(before)  # nothing stored until confirmed
+
+    _store_again_box(at).check().run()
+    assert not at.button(key="commit").disabled
+    at.button(key="commit").click().run()
+    assert not at.exception and not at.error
+    after = store.drops(folder)
+    assert len(after) == len(before) + 1
+    second = after.iloc[-1]
+    assert second["id"] > first["id"] and second["sha256"] == first["sha256"]
+    assert second["source"] == "lam_binh (1).csv" and second["status"] == "active"
+
+
+def test_a_file_whose_drop_was_undone_is_named_as_undone_and_needs_the_same_confirmation(folder):
+    data = _good_drop(folder)
+    stored = store.ingest(folder, data, "vaccinations", load_config(), filename="lam_binh.csv", uploader="lan")
+    store.undo(folder, stored.drop_id, "hoa")
+    _stored_at(folder, stored.drop_id, "2021-12-01 07:05:00")
+    before = store.drops(folder)
+    at = _upload(log_in(open_upload("vi")), "lam_binh.csv", data)
+    warned = _warned(at)
+    assert "Tệp này đã được lưu trước đây (cùng mã băm SHA-256)" in warned
+    assert f"Đợt cập nhật số {stored.drop_id} (lam_binh.csv, 1 dòng, lan lưu lúc 01/12/2021 14:05)" in warned
+    assert "đã hoàn tác lúc" in warned and "bởi hoa" in warned and "đưa số liệu của tệp trở lại" in warned
+    assert at.button(key="commit").disabled
+    _store_again_box(at).check().run()
+    at.button(key="commit").click().run()
+    assert not at.exception and not at.error
+    assert len(store.drops(folder)) == len(before) + 1 and store.drops(folder).iloc[-1]["status"] == "active"
+
+
+def test_after_storing_a_file_the_store_button_is_gone_until_another_file_is_uploaded(folder):
+    at = _upload(log_in(open_upload("en")), "lam_binh.csv", _good_drop(folder))
+    at.button(key="commit").click().run()
+    assert not at.exception and not at.error
+    drops = store.drops(folder)
+    newest = int(drops.iloc[-1]["id"])
+    assert any(f"Stored as drop {newest}: 1 row." in s.value for s in at.success)
+    assert not _has_commit_button(at)
+    assert any(f"The file above is stored: Drop {newest} (lam_binh.csv, 1 row" in i.value for i in at.info)
+    at.run()  # the page runs again with the same upload
+    assert not _has_commit_button(at) and not at.exception
+    assert store.drops(folder).equals(drops)
+
+    at = _upload(at, "lam_binh_2.csv", _good_drop(folder))  # another file: a new start
+    assert _has_commit_button(at) and not at.button(key="commit").disabled
+    at.button(key="commit").click().run()
+    assert len(store.drops(folder)) == len(drops) + 1 and not _has_commit_button(at)
+
+
+def test_undo_picks_the_newest_drop_shows_what_will_change_and_waits_for_confirmation(folder):
+    cfg = load_config()
+    older = store.ingest(folder, _good_drop(folder), "vaccinations", cfg, filename="a.csv", uploader="hoa").drop_id
+    newest = store.ingest(folder, _good_drop(folder), "vaccinations", cfg, filename="lam_binh.csv", uploader="lan")
+    newest = newest.drop_id
+    _stored_at(folder, newest, "2021-12-01 07:05:00")
+    at = log_in(open_upload("vi"))
+    box = at.selectbox(key="undo_drop")
+    assert box.value == newest  # the newest by default
+    assert box.options[0] == f"Đợt {newest} · 01/12/2021 14:05 · lan · lam_binh.csv · Tiêm chủng · 1 dòng · Đang dùng"
+    assert not any(b.key == "undo_confirm" for b in at.button)
+
+    at.button(key="undo_submit").click().run()
+    expected = (
+        f"Đợt cập nhật số {newest} (lam_binh.csv, 1 dòng, lan lưu lúc 01/12/2021 14:05) sẽ được hoàn tác: "
+        "các số liệu của đợt này bị gỡ khỏi kho và các số liệu mà chúng đã thay thế được dùng lại."
+    )
+    assert expected in _warned(at)
+    assert set(store.drops(folder)["status"]) == {"active"}  # asked, nothing done yet
+    at.button(key="undo_cancel").click().run()
+    assert expected not in _warned(at) and set(store.drops(folder)["status"]) == {"active"}
+
+    at.button(key="undo_submit").click().run()
+    at.button(key="undo_confirm").click().run()
+    assert not at.exception and not at.error
+    status = store.drops(folder).set_index("id")["status"]
+    assert status[newest] == "undone" and status[older] == "active"
+    assert any(i18n.t("upload.undone", "vi", drop=newest) in s.value for s in at.success)
+    assert at.selectbox(key="undo_drop").value == older  # now the newest active drop
+
+
+def test_an_undo_the_store_refuses_is_a_message_and_changes_nothing(folder):
+    drops = store.drops(folder)
+    units = int(drops.loc[drops["kind"] == "units", "id"].iloc[0])  # the district list the figures refer to
+    at = log_in(open_upload("en"))
+    at.selectbox(key="undo_drop").select(units).run()
+    at.button(key="undo_submit").click().run()
+    before = snapshot(folder)
+    at.button(key="undo_confirm").click().run()
+    assert not at.exception
+    assert any(f"Drop {units} could not be undone; nothing was changed" in e.value for e in at.error)
+    assert snapshot(folder) == before and set(store.drops(folder)["status"]) == {"active"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "data", "name"),
+    [
+        ("vi", b"date,unit_code,age_band,dose,people_cumulative\n2022-03-31,071,18-49,1,100\n", "dấu phẩy (,)"),
+        ("en", b"date,unit_code,age_band,dose,people_cumulative\n2022-03-31,071,18-49,1,100\n", "comma (,)"),
+        ("en", b"date;unit_code;age_band;dose;people_cumulative\n2022-03-31;071;18-49;1;100\n", "semicolon (;)"),
+        ("vi", b"date\tunit_code\tage_band\tdose\tpeople_cumulative\n2022-03-31\t071\t18-49\t1\t100\n", "dấu tab"),
+    ],
+)  # fmt: skip
+def test_the_summary_names_the_delimiter_in_words(folder, lang, data, name):
+    at = _upload(log_in(open_upload(lang)), "lam_binh.csv", data)
+    summary = next(s.value for s in at.success if i18n.t("upload.valid_rows", lang, count=1) in s.value)
+    summary = summary.replace("\\", "")  # as shown: the Markdown escapes of the file's details removed
+    assert i18n.t("upload.read_delimiter", lang, delimiter=name) in summary
+    assert ",," not in summary and ", ," not in summary
