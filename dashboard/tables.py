@@ -81,26 +81,28 @@ def downloads(ctx: Context, table: Table, place: str | None = None) -> None:
     place = place or ctx.cfg.province_name_vi
     frame = render.export_frame(table, ctx.lang)
     about = tuple(render.about(table, ctx.lang))
+    formats = tuple(render.excel_formats(table, ctx.lang).items())
     files = {
-        "csv": lambda: exports.csv_bytes(frame),
-        "xlsx": lambda: _xlsx_bytes(frame, table.name, about, ctx.t("about.sheet")),
+        "csv": ("csv", lambda: exports.csv_bytes(frame)),
+        "csv_vi": ("csv", lambda: exports.csv_bytes(frame, decimal=",")),
+        "xlsx": ("xlsx", lambda: _xlsx_bytes(frame, table.name, about, ctx.t("about.sheet"), formats)),
     }
     with st.container(horizontal=True):
-        for ext, build in files.items():
+        for kind, (ext, build) in files.items():
             st.download_button(
-                ctx.t(f"export.{ext}"),
-                build(),
+                ctx.t(f"export.{kind}"),
+                build,  # made when clicked, not on every run of the page
                 file_name=exports.file_name(table.name, place, table.as_of or ctx.as_of, ext),
                 mime=exports.MIME[ext],
-                key=f"download_{ext}_{table.name}",
-                help=ctx.t(f"export.{ext}_help"),
+                key=f"download_{kind}_{table.name}",
+                help=ctx.t(f"export.{kind}_help"),
                 on_click="ignore",
                 icon=":material/download:",
             )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _xlsx_bytes(frame: pd.DataFrame, sheet: str, about: tuple, about_sheet: str) -> bytes:
+def _xlsx_bytes(frame: pd.DataFrame, sheet: str, about: tuple, about_sheet: str, formats: tuple) -> bytes:
     """The workbook of a table, made again only when the table changes: openpyxl takes about 0.1 s for
-    the ranked districts at 700 units, on every rerun of the page otherwise."""
-    return exports.xlsx_bytes(frame, sheet=sheet, about=list(about), about_sheet=about_sheet)
+    the ranked districts at 700 units."""
+    return exports.xlsx_bytes(frame, sheet=sheet, about=list(about), about_sheet=about_sheet, formats=dict(formats))

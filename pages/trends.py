@@ -6,11 +6,13 @@ sidebar is one more, labelled line per place, never a replacement.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard.notices import unavailable_notice
 from dashboard.state import Context, coverage_chart, daily_doses, guarded, header, incidence_series, md_escape
-from tracker import i18n
+from tracker import exports, i18n, store
 from tracker.figures import trends
 
 
@@ -35,6 +37,17 @@ def render(ctx: Context) -> None:
         incidence, lang=ctx.lang, title=ctx.t("trends.incidence_title"), whole=ctx.cfg.whole(ctx.lang)
     )
     ctx.plot(fig, "incidence")
+
+    st.download_button(
+        ctx.t("export.series"),
+        lambda: store.series_csv(Path(ctx.folder)),  # made when clicked: a country's series is millions of rows
+        file_name=exports.file_name("vaccinations", ctx.cfg.province_name_vi, ctx.ds.latest_date, "csv"),
+        mime=exports.MIME["csv"],
+        key="download_series",
+        help=ctx.t("export.series_help"),
+        on_click="ignore",
+        icon=":material/download:",
+    )
 
 
 guarded(render)

@@ -15,6 +15,9 @@ import streamlit as st
 from tests.apptools import open_app
 from tracker import auth, core, exports, i18n, store, views
 from tracker.config import load_config
+from tracker.store import export as store_export
+from tracker.tables import districts as tables_districts
+from tracker.tables import render
 
 BOM = b"\xef\xbb\xbf"
 DANGEROUS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"]
@@ -110,15 +113,17 @@ def test_file_name_is_ascii_and_dated():
 
 @pytest.fixture
 def exported(app_store, monkeypatch):
-    """Run pages with the store, recording each frame handed to the CSV writer."""
+    """Run pages with the store, recording each table's frame the download buttons are made from (the files
+    themselves are made when a button is clicked: render.csv_bytes and xlsx_bytes of that frame)."""
     frames: list[pd.DataFrame] = []
-    real = exports.csv_bytes
+    real = render.export_frame
 
-    def recording(frame):
+    def recording(table, lang):
+        frame = real(table, lang)
         frames.append(frame)
-        return real(frame)
+        return frame
 
-    monkeypatch.setattr(exports, "csv_bytes", recording)
+    monkeypatch.setattr(render, "export_frame", recording)
     return frames
 
 
@@ -127,14 +132,10 @@ def test_districts_page_offers_both_downloads_for_each_table(exported, lang):
     at = open_app("pages/districts.py", lang)
     buttons = at.get("download_button")
     labels = [b.proto.label for b in buttons]
-    assert labels == [i18n.t("export.csv", lang), i18n.t("export.xlsx", lang)] * 2  # ranked table, then detail
+    kinds = ["csv", "csv_vi", "xlsx"]
+    assert labels == [i18n.t(f"export.{k}", lang) for k in kinds] * 2  # ranked table, then detail
     keys = [b.proto.id.rsplit("-", 1)[-1] for b in buttons]
-    assert keys == [
-        "download_csv_districts",
-        "download_xlsx_districts",
-        "download_csv_district",
-        "download_xlsx_district",
-    ]
+    assert keys == [f"download_{k}_{table}" for table in ("districts", "district") for k in kinds]
     assert all(b.proto.ignore_rerun for b in buttons), "a download does not rerun the page"
 
 
@@ -180,8 +181,8 @@ def test_districts_export_labels_a_comparison_and_keeps_each_target_on_its_own(e
 def test_overview_freshness_download_has_dates_and_numbers(exported):
     exported.clear()
     at = open_app(None, "en", as_of=dt.date(2021, 11, 15))
-    tables = [b.proto.label for b in at.get("download_button") if b.key.startswith("download_")]
-    assert tables == [i18n.t("export.csv", "en"), i18n.t("export.xlsx", "en")]  # besides the briefing buttons
+    tables = [b.proto.label for b in at.get("download_button") if b.key.endswith("_freshness")]
+    assert tables == [i18n.t(f"export.{k}", "en") for k in ("csv", "csv_vi", "xlsx")]
     fresh = exported[-1].set_index(i18n.t("table.district", "en"))
     row = fresh.loc["Huyện Lâm Bình"]  # did not report on 15/11/2021 (tracker.sample.MISSING_DAYS)
     assert row[i18n.t("table.last_report", "en")] == pd.Timestamp("2021-11-14")
@@ -202,31 +203,67 @@ def test_upload_page_offers_the_drop_log(exported, store_dir, tmp_path, monkeypa
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     keys = [b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")]
-    assert keys == ["download_csv_drops", "download_xlsx_drops"]
+    assert keys == ["download_csv_drops", "download_csv_vi_drops", "download_xlsx_drops"]
     log = exported[-1]
     assert log.columns[0] == i18n.t("export.drop_id", "vi")
     assert set(log[i18n.t("export.drop_status", "vi")]) <= {i18n.t("export.drop_active", "vi")}
     assert len(log) == len(store.drops(folder))
 
 
-def test_a_rerun_with_the_same_tables_does_not_build_the_workbooks_again(app_store, monkeypatch):
-    """openpyxl takes about 0.1 s for the ranked table at 700 units: the page reruns on every click."""
+def test_no_file_is_made_until_its_button_is_clicked(app_store, monkeypatch):
+    """openpyxl takes about 0.1 s for the ranked table at 700 units and the page reruns on every click: the
+    buttons are given functions that make the file on the click, never the file on every run."""
     built: list[str] = []
-    real = exports.xlsx_bytes
 
-    def counting(frame, sheet="Sheet1", **about):
-        built.append(sheet)
-        return real(frame, sheet=sheet, **about)
-
-    def districts() -> list[str]:
-        return sorted(b for b in built if b.startswith("district"))
+    def counting(*args, **kwargs):
+        built.append("file")
+        return b""
 
     monkeypatch.setattr(exports, "xlsx_bytes", counting)
+    monkeypatch.setattr(exports, "csv_bytes", counting)
     st.cache_data.clear()
     at = open_app("pages/districts.py", "vi", as_of=dt.date(2021, 11, 20))
-    assert districts() == ["district", "districts"]
     at.run()
-    assert districts() == ["district", "districts"]  # the same tables: the same bytes, not built again
-    at.session_state["lang"] = "en"
-    at.run()
-    assert districts() == ["district", "district", "districts", "districts"]  # English headers: built anew
+    assert len(at.get("download_button")) == 6 and built == []
+
+
+def test_the_vietnamese_csv_has_decimal_commas_and_semicolons():
+    frame = pd.DataFrame({"Huyện": ["Lâm Bình"], "Tỷ lệ (%)": [52.31], "Ngày": [pd.Timestamp("2021-12-01")]})
+    text = exports.csv_bytes(frame, decimal=",").decode("utf-8-sig")
+    assert text == "Huyện;Tỷ lệ (%);Ngày\r\nLâm Bình;52,31;2021-12-01\r\n"
+    assert exports.csv_bytes(frame).decode("utf-8-sig") == "Huyện,Tỷ lệ (%),Ngày\r\nLâm Bình,52.31,2021-12-01\r\n"
+
+
+def test_the_workbook_formats_numbers_as_the_column_kind_says(store_dir):
+    cfg = load_config()
+    table = views.district_table(store.load(store_dir), cfg, dt.date(2021, 12, 1), cfg.targets[0])
+    ranked = tables_districts.ranked(table, cfg, dt.date(2021, 12, 1), cfg.targets[0])
+    sheet = openpyxl.load_workbook(io.BytesIO(render.xlsx_bytes(ranked, "vi"))).worksheets[0]
+    formats = {c.value: sheet.cell(row=2, column=c.column).number_format for c in sheet[1]}
+    assert formats[i18n.t("table.people_needed", "vi")] == "#,##0"
+    assert formats[i18n.t("table.coverage", "vi") + " (%)"] == "0.00"
+    assert formats[i18n.t("table.gap", "vi")] == "#,##0.00"  # one decimal shown, two kept
+    assert formats[i18n.t("table.district", "vi")] == "General"  # text untouched
+
+
+def test_the_whole_series_is_every_stored_report(store_dir):
+    data = store.series_csv(store_dir)
+    assert data.startswith(BOM)
+    frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"unit_code": str})
+    assert list(frame.columns) == list(store_export.COLUMNS)
+    ds = store.load(store_dir)
+    assert len(frame) == len(ds.vaccinations)
+    stored = ds.vaccinations.assign(unit_code=ds.vaccinations["unit_code"].astype(str))
+    one = stored[(stored["unit_code"] == "071") & (stored["dose"] == 1)].sort_values("date").iloc[-1]
+    row = frame[(frame["unit_code"] == "071") & (frame["dose"] == 1) & (frame["age_band"] == one["age_band"])]
+    assert row.sort_values("date").iloc[-1]["people_cumulative"] == one["people_cumulative"]
+    assert set(frame["unit_name"]) == set(ds.units["unit_name"].astype(str))
+
+
+def test_a_formula_like_district_name_is_neutralised_in_the_series(tmp_path):
+    folder = tmp_path / "store"
+    store.init(folder, load_config())
+    with store.writing(folder) as con:
+        con.execute("UPDATE units SET unit_name = '=HYPERLINK(\"x\")' WHERE unit_code = '071'")
+    frame = pd.read_csv(io.BytesIO(store.series_csv(folder)), encoding="utf-8-sig", dtype={"unit_code": str})
+    assert set(frame.loc[frame["unit_code"] == "071", "unit_name"]) == {'\'=HYPERLINK("x")'}

@@ -48,9 +48,14 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV for Excel: UTF-8 with a BOM (so Vietnamese shows right), commas, CRLF line ends."""
-    text = neutralise(frame).to_csv(index=False, lineterminator="\r\n")  # dates as ISO 8601
+def csv_bytes(frame: pd.DataFrame, decimal: str = ".") -> bytes:
+    """CSV for Excel: UTF-8 with a BOM (so Vietnamese shows right), CRLF line ends, dates as ISO 8601.
+
+    decimal ".": commas between fields and 52.31 (any tool, Excel in English). decimal ",": semicolons
+    between fields and 52,31, as Excel set to Vietnamese (decimal comma, list separator ;) opens it.
+    """
+    sep = ";" if decimal == "," else ","
+    text = neutralise(frame).to_csv(index=False, lineterminator="\r\n", sep=sep, decimal=decimal)
     return text.encode("utf-8-sig")
 
 
@@ -85,10 +90,16 @@ def _cell(value):
 
 
 def xlsx_bytes(
-    frame: pd.DataFrame, sheet: str = "Sheet1", about: list[tuple[str, str]] | None = None, about_sheet: str = "About"
+    frame: pd.DataFrame,
+    sheet: str = "Sheet1",
+    about: list[tuple[str, str]] | None = None,
+    about_sheet: str = "About",
+    formats: dict[str, str] | None = None,
 ) -> bytes:
     """An .xlsx workbook: the table's sheet, the headers in row 1 (frozen), typed values (numbers, real
-    dates); and, with `about`, a second sheet of (label, value) rows saying what the table is."""
+    dates), each column's number format from `formats` (header -> Excel format, e.g. "#,##0": Excel
+    groups the digits as the reader's settings do); and, with `about`, a second sheet of (label, value)
+    rows saying what the table is."""
     safe = neutralise(frame)
     book = Workbook()
     ws = book.active
@@ -110,6 +121,12 @@ def xlsx_bytes(
                 cell.number_format = DATE_FORMAT
             if cell.data_type == "f":  # cannot happen after neutralise; belt and braces
                 cell.value, cell.data_type = "'" + str(cell.value), "s"
+    for position, header in enumerate(frame.columns, start=1):
+        number_format = (formats or {}).get(header)
+        if number_format:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=position, max_col=position):
+                if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                    cell.number_format = number_format
     for position, header in enumerate(safe.columns, start=1):
         widest = max([len(str(header))] + [len(str(v)) for v in safe.iloc[:, position - 1].head(200)])
         ws.column_dimensions[get_column_letter(position)].width = min(max(10, widest + 2), 60)

@@ -33,6 +33,7 @@ undoing, the drop log), ``dataset`` (the store as a Dataset, filling it from dat
 from tracker.store.commits import commit, drops, first_drops, ingest, ingests, undo
 from tracker.store.connection import LOCK_WAIT_SECONDS, reading, side_file, writing
 from tracker.store.dataset import Dataset, init, is_empty, load, open_dataset
+from tracker.store.export import series_csv
 from tracker.store.files import (
     BACKUP_NAME,
     DB_NAME,
@@ -56,5 +57,5 @@ __all__ = [
     "RAW_DIR", "RAW_SUFFIX", "REBUILD_NAME", "Dataset", "PreparedDrop", "StoreError", "check", "check_storable",
     "commit", "db_path", "drops", "exists", "first_drops", "gc", "ingest", "ingests", "init", "is_empty",
     "known_units", "load", "open_dataset", "open_raw", "orphans", "os_user", "prepare", "private_dir", "raw_path",
-    "raw_sha256", "read_raw", "rebuild", "reading", "side_file", "undo", "version", "writing",
+    "raw_sha256", "read_raw", "rebuild", "reading", "series_csv", "side_file", "undo", "version", "writing",
 ]  # fmt: skip

@@ -123,6 +123,20 @@ def about(table: Table, lang: str) -> list[tuple[str, str]]:
     return rows
 
 
+def excel_formats(table: Table, lang: str) -> dict[str, str]:
+    """Each number column's Excel format, by its exported header: whole numbers grouped, decimals as many
+    as the file keeps (one more than shown), percent points with two."""
+    formats = {}
+    for c in table.columns:
+        if c.kind == "count":
+            formats[header(c, lang, export=True)] = "#,##0"
+        elif c.kind == "number":
+            formats[header(c, lang, export=True)] = "#,##0." + "0" * ((c.decimals or 0) + 1)
+        elif c.kind == "percent":
+            formats[header(c, lang, export=True)] = "0." + "0" * EXPORT_PERCENT_DECIMALS
+    return formats
+
+
 def csv_bytes(table: Table, lang: str) -> bytes:
     """The table as CSV: the header row and the rows only, so that any tool loads it as it is (what it
     is about is in the file name; the workbook has an "about" sheet)."""
@@ -132,7 +146,11 @@ def csv_bytes(table: Table, lang: str) -> bytes:
 def xlsx_bytes(table: Table, lang: str) -> bytes:
     """The table as a workbook: its sheet, and an "about" sheet saying what it is."""
     return exports.xlsx_bytes(
-        export_frame(table, lang), sheet=table.name, about=about(table, lang), about_sheet=i18n.t("about.sheet", lang)
+        export_frame(table, lang),
+        sheet=table.name,
+        about=about(table, lang),
+        about_sheet=i18n.t("about.sheet", lang),
+        formats=excel_formats(table, lang),
     )
 
 
