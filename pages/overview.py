@@ -23,7 +23,7 @@ from dashboard.state import (
 )
 from tracker import about, core, headlines, i18n, views
 from tracker.figures import risk as risk_figures
-from tracker.figures.common import STATUS_COLORS
+from tracker.figures.common import STATUS_COLORS, STATUS_TEXT_COLOR, status_label
 from tracker.tables import districts as district_tables
 
 
@@ -32,8 +32,8 @@ def card(ctx: Context, target, row) -> None:
     with st.container(border=True):
         st.subheader(i18n.label(target, ctx.lang))
         st.markdown(
-            f"<span style='background:{STATUS_COLORS[status]};color:white;padding:2px 10px;border-radius:10px'>"
-            f"{i18n.status(status, ctx.lang)}</span>",
+            f"<span style='background:{STATUS_COLORS[status]};color:{STATUS_TEXT_COLOR};padding:2px 10px;"
+            f"border-radius:10px'>{status_label(status, ctx.lang)}</span>",  # icon + word, not colour alone
             unsafe_allow_html=True,
         )
         left, right = st.columns(2)

@@ -197,13 +197,26 @@ def test_numeric_categories_such_as_risk_levels(table, shapes):
 # --- colour scale -----------------------------------------------------------------------------------
 
 
-def test_colour_scale_runs_red_to_green_and_reverses(table, shapes):
+def test_colour_scale_is_sequential_light_to_dark_blue_or_orange_when_higher_is_worse(table, shapes):
+    """No red -> green: darker = more, blue where more is better, orange where more is worse (the palettes'
+    colour-blind checks are in tests/test_palettes.py)."""
     (plain,) = traces(coverage_map(table, "vi", shapes), "value")
-    (flipped,) = traces(coverage_map(table, "vi", shapes, reverse=True), "value")
-    first, last = plain.colorscale[0][1], plain.colorscale[-1][1]
-    assert _rgb(first)[0] > _rgb(first)[1] and _rgb(last)[1] > _rgb(last)[0]  # low red, high green
-    assert flipped.colorscale[0][1] == last and flipped.colorscale[-1][1] == first
+    (worse,) = traces(coverage_map(table, "vi", shapes, reverse=True), "value")
+    for tr in (plain, worse):
+        first, last = _rgb(tr.colorscale[0][1]), _rgb(tr.colorscale[-1][1])
+        assert sum(first) > sum(last)  # low values light, high values dark
+    first, last = _rgb(plain.colorscale[0][1]), _rgb(plain.colorscale[-1][1])
+    assert first[2] > first[0] and last[2] > last[0]  # blue at both ends
+    first, last = _rgb(worse.colorscale[0][1]), _rgb(worse.colorscale[-1][1])
+    assert first[0] > first[2] and last[0] > last[2]  # orange at both ends
     assert plain.zmin == pytest.approx(0.55) and plain.zmax == pytest.approx(0.81)
+
+
+def test_a_given_colour_scale_is_flipped_by_reverse(table, shapes):
+    (plain,) = traces(coverage_map(table, "vi", shapes, colorscale="Viridis"), "value")
+    (flipped,) = traces(coverage_map(table, "vi", shapes, colorscale="Viridis", reverse=True), "value")
+    first, last = plain.colorscale[0][1], plain.colorscale[-1][1]
+    assert flipped.colorscale[0][1] == last and flipped.colorscale[-1][1] == first
 
 
 def test_all_zero_values_sit_at_the_low_end_of_the_scale(table, shapes):
@@ -211,7 +224,7 @@ def test_all_zero_values_sit_at_the_low_end_of_the_scale(table, shapes):
     (tr,) = traces(fig, "value")
     assert (tr.zmin, tr.zmax) == (0.0, 1.0)
     assert list(tr.colorbar.ticktext) == ["0,0%"]
-    assert tr.colorscale[0][1] == maps.colorscale_for(reverse=True)[0][1]  # the green end
+    assert tr.colorscale[0][1] == maps.colorscale_for(reverse=True)[0][1]  # the lightest end: nothing to worry about
 
 
 def test_colour_bar_titled_and_ticks_formatted_in_the_language(table, mode):

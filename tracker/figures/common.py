@@ -8,20 +8,46 @@ import unicodedata
 
 import plotly.graph_objects as go
 
-# Status colours: green is good, orange a warning, red a miss; grey when there is no figure.
+from tracker import i18n
+
+# Status colours, in the order of the statuses: a blue -> orange -> dark red diverging scheme that survives
+# red-green colour blindness (blue against orange is the axis deuteranopes and protanopes keep; the steps
+# also differ in lightness), with dark grey when there is no figure. Good on the blue side: met the darkest
+# blue, on track a lighter one (the Okabe-Ito blue); behind on the warm side, darker the worse: at risk a
+# dark orange, off track a dark red, missed a wine red. Every colour takes white text at >= 4.5:1 (WCAG AA):
+# the overview badge, the status cells of the briefing's PDF and PowerPoint tables and the map labels write
+# white on them. tests/test_palettes.py checks all of this, under simulated deuteranopia and protanopia.
+# Never shown by colour alone: STATUS_ICONS gives each status a symbol to write before its word.
 STATUS_COLORS = {
-    "met": "#1a9850",
-    "on_track": "#66bd63",
-    "at_risk": "#f39c12",
-    "off_track": "#d73027",
-    "missed": "#a50026",
-    "unavailable": "#9e9e9e",
+    "met": "#08306b",
+    "on_track": "#0072b2",
+    "at_risk": "#c05400",
+    "off_track": "#931500",
+    "missed": "#5a0f1c",
+    "unavailable": "#707070",
 }
+# Plain text symbols (no emoji presentation, in DejaVu Sans): usable in Streamlit markdown, Plotly legends and
+# tooltips and the briefing's fonts. Status labels are written icon + word: status_label().
+STATUS_ICONS = {
+    "met": "✓",
+    "on_track": "▲",
+    "at_risk": "!",
+    "off_track": "▼",
+    "missed": "✕",
+    "unavailable": "?",
+}
+STATUS_TEXT_COLOR = "#ffffff"  # text written on a status colour
+
 PROVINCE_COLOR = "#1f4e79"
 OVER_COLOR = "#7b3294"  # a reported coverage above 100 %: a data problem to look at, not an achievement
 SERIES_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 DOSE_COLORS = {1: "#4c9be8", 2: "#1f4e79", 3: "#f39c12", 4: "#8e44ad"}
 FONT = "Be Vietnam Pro, Source Sans Pro, Arial, sans-serif"
+
+
+def status_label(code: str, lang: str) -> str:
+    """A status as icon + word, e.g. "✓ Đạt" / "✓ Met": the colour is never its only sign."""
+    return f"{STATUS_ICONS[code]} {i18n.status(code, lang)}"
 
 
 def slug(text: str) -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from tracker import core, fmt, i18n, views
 from tracker.figures import maps
-from tracker.figures.common import STATUS_COLORS
+from tracker.figures.common import STATUS_COLORS, status_label
 from tracker.tables.districts import METRICS
 from tracker.tables.render import header, write
 
@@ -31,7 +31,7 @@ def metric_map(table: pd.DataFrame, metric: str, lang: str, boundaries=None, tit
     style = {"lang": lang, "title": title or name, "value_label": name, "fmt_value": write(column, lang), **layout}
     units = units.assign(hover=hover)
     if metric == "status":
-        categories = {s: (i18n.status(s, lang), STATUS_COLORS[s]) for s in core.STATUSES}
+        categories = {s: (status_label(s, lang), STATUS_COLORS[s]) for s in core.STATUSES}  # icon + word
         return maps.district_map(units, column.id, boundaries=boundaries, categories=categories, **style)
     zrange = (0, 1) if metric == "coverage" else None
     return maps.district_map(

@@ -30,9 +30,13 @@ LIGHT_LABEL_COLOR = "#ffffff"  # on dark fills
 CONTEXT_LABEL_COLOR = "#8a8a8a"
 NOTE_COLOR = "#555555"
 NOTE_LINE = 15  # px per line of note above the map
-# Low red, high green for coverage-like metrics (reverse=True for "higher is worse"): ColorBrewer RdYlGn
-# without its two darkest ends, so that the district names written over it stay readable.
-DEFAULT_COLORSCALE = pc.make_colorscale(pc.diverging.RdYlGn[1:-1])
+# Sequential single-hue scales, light to dark (darker = more, as on the UK, OWID and CDC dashboards): lightness
+# alone carries the value, so they read the same to the colour blind and in greyscale. Blue for a metric where
+# more is better (coverage), orange where more is worse (reverse=True: people still needed, incidence): the
+# blue/orange sides of STATUS_COLORS. ColorBrewer Blues / Oranges without their two palest steps, which are
+# hard to tell from the white background and from CONTEXT_COLOR; both stay clear of NO_DATA_COLOR (grey).
+DEFAULT_COLORSCALE = pc.make_colorscale(pc.sequential.Blues[2:])
+WORSE_COLORSCALE = pc.make_colorscale(pc.sequential.Oranges[2:])
 # The base map: Plotly's "white-bg" (a white background, no tiles) given inline, minus the `glyphs`
 # URL that Plotly's built-in copy carries (https://fonts.openmaptiles.org/...). Without that URL
 # MapLibre draws the district names with a local font and the map makes no request at all; with it,
@@ -71,8 +75,9 @@ def district_map(
 
     `table` has one row per unit: unit_code, unit_name, lat, lon, population, `value` and optionally
     `hover` (pre-formatted lines in `lang`: a string with "<br>" or "\\n" breaks, or a list of lines).
-    Continuous values get a colour scale (default RdYlGn, low = red; `reverse=True` when higher is worse)
-    over `zrange` (default: the data's range), with colour-bar ticks formatted by `fmt_value`.
+    Continuous values get a colour scale over `zrange` (default: the data's range), with colour-bar ticks
+    formatted by `fmt_value`: by default light to dark blue, darker = higher; `reverse=True` when higher is
+    worse (light to dark orange, see colorscale_for).
     `categories` = {value: (label, colour)} draws a categorical map instead, one legend entry per category
     present; NaN is the grey "no data" entry; a value that is not a category is a ValueError.
     With `boundaries` (tracker.geo.Boundaries) the districts are filled polygons; without, an offline
@@ -133,10 +138,15 @@ def map_label(name: str, lang: str) -> str:
 
 
 def colorscale_for(colorscale: str | list | None = None, reverse: bool = False) -> list[list]:
-    """An explicit [[position, colour], ...] scale, flipped when `reverse`."""
+    """An explicit [[position, colour], ...] scale.
+
+    Without `colorscale`, the sequential default: light to dark blue (DEFAULT_COLORSCALE), or light to dark
+    orange when `reverse` says higher is worse (WORSE_COLORSCALE); darker is always more. A given
+    `colorscale` (a Plotly name or a list) is flipped when `reverse`.
+    """
     if colorscale is None:
-        scale = DEFAULT_COLORSCALE
-    elif isinstance(colorscale, str):
+        return [[float(p), c] for p, c in (WORSE_COLORSCALE if reverse else DEFAULT_COLORSCALE)]
+    if isinstance(colorscale, str):
         scale = pc.get_colorscale(colorscale)
     else:
         scale = colorscale
@@ -243,7 +253,7 @@ def _scale(values, value_label, fmt_value, colorscale=None, reverse=False, zrang
     lo, hi = zrange if zrange is not None else (float(min(values)), float(max(values)))
     ticks = nice_ticks(lo, hi)
     if hi == lo == 0:
-        hi = 1.0  # all zero: zero sits at the low end (red for coverage, green when higher is worse)
+        hi = 1.0  # all zero: zero sits at the low (lightest) end of the scale
     colorbar = {
         "title": {"text": value_label, "side": "right"},
         "thickness": 12,
