@@ -23,7 +23,7 @@ LOG = logging.getLogger("tracker.dashboard")
 @st.cache_data(max_entries=8, show_spinner=False)
 def _build(folder: str, version: str, as_of: dt.date, lang: str, target_id: str) -> dict:
     target = config().target(target_id)  # as configured: never evaluated for another group or dose
-    return briefing.build(dataset(folder, version), config(), as_of, briefing.FORMATS, lang, target)
+    return briefing.build(dataset(folder, version), config(), as_of, briefing.FORMATS, lang, target, origin="dashboard")
 
 
 def _maker(ctx: Context, fmt: str):

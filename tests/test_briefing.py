@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -14,6 +15,7 @@ import pytest
 from tests.clitools import run
 from tracker import briefing, fmt, i18n, risk, store, views
 from tracker.config import load_config
+from tracker.errors import TrackerError
 from tracker.figures.common import STATUS_COLORS
 
 AS_OF = dt.date(2021, 12, 31)
@@ -170,7 +172,7 @@ def test_cli_brief_offline_in_english(sample_store, tmp_path):
     assert out.read_bytes()[:5] == b"%PDF-"
     pypdf = pytest.importorskip("pypdf")
     text = _flat("\n".join(p.extract_text() for p in pypdf.PdfReader(out).pages))
-    assert "COVID-19 vaccination progress, Tuyen Quang province — data as of 31 Dec 2021" in text
+    assert "COVID-19 vaccination progress, Tuyên Quang province — data as of 31 Dec 2021" in text
     assert "Huyện Lâm Bình" in text
 
 
@@ -324,3 +326,21 @@ def _pdf_cell_fills(pdf: bytes) -> dict[str, tuple[str, str]]:
 
 def test_pdf_colours_the_status_by_status_and_the_level_by_level(level_briefing, expected_colours):
     assert _pdf_cell_fills(level_briefing[2]) == expected_colours
+
+
+def test_the_pdf_says_what_made_it_and_leaves_the_administrators_hint_out(made):
+    """An official briefing: the footer names `tracker brief` or the dashboard, and the schematic map is
+    explained (what it is) without the note on configuring boundary files, in the notes and above the map."""
+    pypdf = pytest.importorskip("pypdf")
+    _, b, pdf, _ = made
+    text = _flat(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages))
+    assert i18n.t("brief.generated_cli", "vi") in text
+    assert i18n.t("brief.generated_dashboard", "vi") not in text
+    hint = i18n.t("map.schematic_hint", "vi")
+    assert hint[:40] not in text and not any(hint[:40] in note for note in b.notes)
+    assert any(i18n.t("map.schematic_note", "vi")[:40] in note for note in b.notes)
+    page = dataclasses.replace(b, origin="dashboard")
+    text = _flat(pypdf.PdfReader(io.BytesIO(briefing.to_pdf(page))).pages[0].extract_text())
+    assert i18n.t("brief.generated_dashboard", "vi") in text
+    with pytest.raises(TrackerError, match="origin"):
+        briefing.collect(None, load_config(), AS_OF, "vi", origin="email")

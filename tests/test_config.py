@@ -53,13 +53,13 @@ def test_the_sample_configuration_loads_to_what_its_files_say():
     assert load_config(DATA_DIR) == Config(
         province_code="08",
         province_name_vi="Tuyên Quang",
-        province_name_en="Tuyen Quang",
+        province_name_en="Tuyên Quang",
         place_vi="tỉnh Tuyên Quang",
-        place_en="Tuyen Quang province",
+        place_en="Tuyên Quang province",
         whole_vi="Toàn tỉnh",
         whole_en="Province",
         plan_vi="Theo Kế hoạch 174/KH-UBND ngày 12/10/2021 của UBND tỉnh Tuyên Quang",
-        plan_en="Under Plan 174/KH-UBND of 12/10/2021 of the Tuyen Quang People's Committee",
+        plan_en="Under Plan 174/KH-UBND of 12/10/2021 of the Tuyên Quang People's Committee",
         campaign_start=dt.date(2021, 3, 8),
         bands=BANDS,
         groups={
@@ -74,7 +74,7 @@ def test_the_sample_configuration_loads_to_what_its_files_say():
             Target(
                 id="adults_50pct_2021",
                 label_vi="≥ 50% người từ 18 tuổi trở lên được tiêm vắc xin trước 31/12/2021",
-                label_en="≥ 50% of people aged 18+ vaccinated by 31/12/2021",
+                label_en="≥ 50% of people aged 18+ vaccinated by 31 Dec 2021",
                 group="adults",
                 dose=1,
                 threshold=Fraction(1, 2),
@@ -84,7 +84,7 @@ def test_the_sample_configuration_loads_to_what_its_files_say():
             Target(
                 id="all_70pct_2022q1",
                 label_vi="≥ 70% dân số được tiêm vắc xin trước 31/03/2022",
-                label_en="≥ 70% of the population vaccinated by 31/03/2022",
+                label_en="≥ 70% of the population vaccinated by 31 Mar 2022",
                 group="all",
                 dose=1,
                 threshold=Fraction(7, 10),

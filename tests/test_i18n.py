@@ -43,6 +43,7 @@ EXPANSIONS = {
     "upload.date_order_*": [f"upload.date_order_{o}" for o in options.DATE_ORDERS],
     "upload.layout_*": ["upload.layout_wide", "upload.layout_long"],
     "upload.overlap_*": ["upload.overlap_skip", "upload.overlap_refuse"],
+    "brief.generated_*": ["brief.generated_cli", "brief.generated_dashboard"],
     "metric.*.name": [f"metric.{m}.name" for m in about.METRICS],
     "metric.*.definition": [f"metric.{m}.definition" for m in about.METRICS],
     "metric.*.formula": [f"metric.{m}.formula" for m in about.METRICS],

@@ -155,7 +155,8 @@ def _briefing_targets(monkeypatch) -> tuple[list, list]:
         makers.append(real(ctx, fmt))
         return makers[-1]
 
-    def build(ds, cfg, as_of, formats, lang, target):
+    def build(ds, cfg, as_of, formats, lang, target, origin="cli"):
+        assert origin == "dashboard"  # the footer says where the file came from
         built.append(target)
         return dict.fromkeys(formats, b"")
 

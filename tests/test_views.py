@@ -166,3 +166,14 @@ def test_a_reported_figure_above_100_percent_extends_the_axis_and_is_flagged(lan
     assert mark.name.startswith({"vi": "Vượt 100% dân số", "en": "Above 100% of the population"}[lang])
     projections = [trace for trace in fig.data if trace.line.dash == "dash" and max(trace.y) > 1]
     assert not projections, "nothing is projected past the population"
+
+
+@pytest.mark.parametrize(
+    "lang, deadline, as_of", [("vi", "Hạn chót 31/12/2021", "Số liệu đến 08/10/2021"),
+                              ("en", "Deadline 31 Dec 2021", "Data as of 8 Oct 2021")],
+)  # fmt: skip
+def test_the_deadline_and_as_of_lines_are_labelled(lang, deadline, as_of):
+    series = _series([("2021-10-01", "070", "18-49", 1, 10), ("2021-10-08", "070", "18-49", 1, 12)])
+    fig = _coverage_chart(series, dt.date(2021, 10, 8), dt.date(2021, 12, 31), lang)
+    labels = {a.text: pd.Timestamp(a.x, unit="ms").date() for a in fig.layout.annotations if a.x is not None}
+    assert labels[deadline] == dt.date(2021, 12, 31) and labels[as_of] == dt.date(2021, 10, 8)

@@ -103,11 +103,11 @@ class Config:
         return getattr(self, f"{field_name}_{lang}", "") or getattr(self, f"{field_name}_vi", "")
 
     def name(self, lang: str) -> str:
-        """The area's name: "Tuyên Quang" / "Tuyen Quang" (the TOTAL row of every table)."""
+        """The area's name: "Tuyên Quang" in both languages (the TOTAL row of every table)."""
         return self._pick("province_name", lang)
 
     def place(self, lang: str) -> str:
-        """The area as titles name it: "tỉnh Tuyên Quang" / "Tuyen Quang province"."""
+        """The area as titles name it: "tỉnh Tuyên Quang" / "Tuyên Quang province"."""
         return self._pick("place", lang)
 
     def whole(self, lang: str) -> str:
@@ -115,7 +115,7 @@ class Config:
         return self._pick("whole", lang)
 
     def whole_named(self, lang: str) -> str:
-        """The whole area named: "Toàn tỉnh Tuyên Quang" / "Tuyen Quang province"."""
+        """The whole area named: "Toàn tỉnh Tuyên Quang" / "Tuyên Quang province"."""
         return f"{self.whole('vi')} {self.name('vi')}" if lang == "vi" else self.place(lang)
 
     def plan(self, lang: str) -> str:

@@ -12,7 +12,7 @@ from tracker.briefing import renderer
 from tracker.config import Config, Target
 from tracker.errors import TrackerError
 from tracker.figures import districts as district_figures
-from tracker.figures import maps, trends
+from tracker.figures import trends
 
 TREND_SIZE = (1000, 460)  # CSS pixels; the PNG is SCALE times larger
 MAP_SIZE = (800, 600)
@@ -48,6 +48,7 @@ class Briefing:
     statuses: list[str]  # per row: the status, which colours the status cell
     level_colors: list[str | None] = field(default_factory=list)  # per row: the level's colour (rules file), or none
     notes: list[str] = field(default_factory=list)
+    origin: str = "cli"  # made by `tracker brief` ("cli") or from the dashboard's overview ("dashboard")
 
     def t(self, key: str, **values) -> str:
         return i18n.t(key, self.lang, **values)
@@ -78,7 +79,9 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | None = None) -> Briefing:
+def collect(
+    ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | None = None, origin: str = "cli"
+) -> Briefing:
     """Everything a briefing shows, formatted in `lang`, with the charts rendered.
 
     `target` (default: the first configured) is the one the map and the district table are about; the
@@ -86,6 +89,8 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
     and the trends cover every configured target. In the district table the status cell has the
     status colour and the risk-level cell the level's colour from data/risk_rules.toml.
     """
+    if origin not in ("cli", "dashboard"):
+        raise TrackerError(f"unknown briefing origin {origin!r}")
     if lang not in i18n.LANGS:
         raise TrackerError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
     if ds.latest_date is None:
@@ -115,7 +120,9 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
 
     table = views.district_table(ds, cfg, as_of, target)
     shapes, problem = geo.configured_boundaries(cfg, ds.units)
-    fig = district_figures.metric_map(table, "coverage", lang, shapes, title=t("brief.map"), height=MAP_SIZE[1])
+    fig = district_figures.metric_map(
+        table, "coverage", lang, shapes, title=t("brief.map"), height=MAP_SIZE[1], hints=False
+    )
     fig.update_layout(width=MAP_SIZE[0])
     figures.append((fig, *MAP_SIZE))
     pngs = renderer.render_png(figures)
@@ -141,8 +148,8 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
         notes.append(t("brief.sample", label=sample))
     if problem:
         notes.append(t("brief.boundaries_problem", problem=problem))
-    elif shapes is None:
-        notes.append(maps.schematic_note(lang))
+    elif shapes is None:  # what the schematic is; how an administrator configures boundaries is not for this file
+        notes.append(t("map.schematic_note"))
     notes.append(t("brief.last_reports"))
     fresh = views.freshness(ds, as_of)
     notes += [
@@ -163,5 +170,6 @@ def collect(ds, cfg: Config, as_of: dt.date, lang: str = "vi", target: Target | 
         rows=cells.to_numpy().tolist(),
         statuses=statuses,
         level_colors=colors["risk_level"],
+        origin=origin,
         notes=notes,
     )

@@ -24,13 +24,22 @@ def render(b: content.Briefing, fmt_: str) -> bytes:
     raise TrackerError(f"unknown briefing format {fmt_!r}; use {' or '.join(FORMATS)}")
 
 
-def build(ds, cfg: Config, as_of: dt.date, formats=FORMATS, lang: str = "vi", target: Target | None = None) -> dict:
-    """{format: bytes} for each of `formats`, the charts rendered once for all of them."""
+def build(
+    ds,
+    cfg: Config,
+    as_of: dt.date,
+    formats=FORMATS,
+    lang: str = "vi",
+    target: Target | None = None,
+    origin: str = "cli",
+) -> dict:
+    """{format: bytes} for each of `formats`, the charts rendered once for all of them. `origin` ("cli" or
+    "dashboard") is what the footer says the file was made by."""
     if isinstance(formats, str):
         formats = (formats,)
     if "pdf" in formats:
         renderer.find_fonts()  # fail before the (slow) chart rendering
-    b = content.collect(ds, cfg, as_of, lang, target)
+    b = content.collect(ds, cfg, as_of, lang, target, origin=origin)
     return {f: render(b, f) for f in formats}
 
 

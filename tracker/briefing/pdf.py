@@ -18,7 +18,8 @@ def to_pdf(b: Briefing) -> bytes:
     from fpdf.fonts import FontFace
 
     regular, bold = renderer.find_fonts()
-    footer_text = f"{b.t('brief.generated')} · {fmt.date(b.as_of, b.lang)}" + (f" · {b.sample}" if b.sample else "")
+    made = b.t(f"brief.generated_{b.origin}")
+    footer_text = f"{made} · {fmt.date(b.as_of, b.lang)}" + (f" · {b.sample}" if b.sample else "")
 
     class Doc(FPDF):
         def footer(self):
@@ -36,7 +37,7 @@ def to_pdf(b: Briefing) -> bytes:
     pdf.add_font("DejaVu", "B", str(bold))
     pdf.set_title(b.title)
     pdf.set_lang(b.lang)
-    pdf.set_creator("tracker brief")
+    pdf.set_creator("tracker brief" if b.origin == "cli" else "tracker dashboard")
     width = pdf.epw
 
     def heading(text: str, size: float = 13) -> None:

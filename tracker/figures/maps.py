@@ -70,6 +70,7 @@ def district_map(
     zrange: tuple[float, float] | None = None,
     tiles: str | None = None,
     labels: bool = True,
+    hints: bool = True,
 ) -> go.Figure:
     """A map of `table[value]` per district.
 
@@ -84,7 +85,8 @@ def district_map(
     schematic of circles at the unit positions, sized by population, with a note saying so.
     `tiles` (e.g. "open-street-map") puts a tile base map under the districts: it needs the internet;
     the default None draws on plain white (OFFLINE_STYLE) and makes no request.
-    `labels=False` leaves district names off the map.
+    `labels=False` leaves district names off the map; `hints=False` leaves off how an administrator
+    configures boundaries (an official briefing says what the schematic is, not how to set it up).
     """
     frame = _prepare(table, value, boundaries is None)
     frame["label"] = [map_label(n, lang) for n in frame["unit_name"]]
@@ -92,7 +94,7 @@ def district_map(
     frame["tooltip"] = _tooltips(frame, value, value_label, fmt_value, categories, lang)
     groups = _groups(frame, value, categories, lang)
 
-    notes = _notes(frame, boundaries, lang)
+    notes = _notes(frame, boundaries, lang, hints)
     top = (50 if title else 10) + NOTE_LINE * len(notes)
     legend = any(g.color is not None for g in groups)
     map_height = max(height - top - (40 if legend else 0), 150)
@@ -441,10 +443,11 @@ def _subset(boundaries: geo.Boundaries, codes) -> dict:
     return {"type": "FeatureCollection", "features": [f for f in boundaries.geojson["features"] if f["id"] in wanted]}
 
 
-def _notes(frame: pd.DataFrame, boundaries: geo.Boundaries | None, lang: str) -> list[str]:
-    """Lines written above the map: what a schematic is, or which districts have no boundary."""
+def _notes(frame: pd.DataFrame, boundaries: geo.Boundaries | None, lang: str, hints: bool = True) -> list[str]:
+    """Lines written above the map: what a schematic is (and how to get boundaries), or which districts
+    have no boundary."""
     if boundaries is None:
-        return _wrap(t("map.schematic_note", lang)) + _wrap(t("map.schematic_hint", lang))
+        return _wrap(t("map.schematic_note", lang)) + (_wrap(t("map.schematic_hint", lang)) if hints else [])
     drawn = set(boundaries.codes)
     absent = [plotly_text(n) for c, n in zip(frame["unit_code"], frame["unit_name"], strict=True) if c not in drawn]
     return _wrap(t("map.missing_boundaries", lang, names=", ".join(absent))) if absent else []

@@ -124,8 +124,20 @@ def coverage_trend(
             ),  # fmt: skip
             annotation_position="top left",
         )
-        fig.add_vline(x=pd.Timestamp(target.deadline).timestamp() * 1000, line={"color": "#a50026", "width": 1})
-    fig.add_vline(x=pd.Timestamp(as_of).timestamp() * 1000, line={"color": "#555", "width": 1, "dash": "dot"})
+        fig.add_vline(
+            x=pd.Timestamp(target.deadline).timestamp() * 1000,
+            line={"color": "#a50026", "width": 1},
+            annotation_text=i18n.t("fig.deadline_line", lang, date=fmt_date(target.deadline)),
+            annotation_position="top left",  # inside the plot, left of the line: never cut at the right edge
+            annotation_font={"size": 11, "color": "#a50026"},
+        )
+    fig.add_vline(
+        x=pd.Timestamp(as_of).timestamp() * 1000,
+        line={"color": "#555", "width": 1, "dash": "dot"},
+        annotation_text=i18n.t("fig.as_of_line", lang, date=fmt_date(as_of)),
+        annotation_position="bottom left",  # low on the line: the curves rise from 0 %, labels stay off them
+        annotation_font={"size": 11, "color": "#555"},
+    )
     fig.update_yaxes(title=i18n.t("fig.coverage_axis", lang), tickformat=".0%", range=[0, top])
     fig.update_xaxes(title=None, type="date")
     return style(fig, title, height, lang)
