@@ -16,7 +16,7 @@ from tests.clitools import run
 from tracker import briefing, fmt, i18n, risk, store, views
 from tracker.config import load_config
 from tracker.errors import TrackerError
-from tracker.figures.common import STATUS_COLORS
+from tracker.figures.common import STATUS_COLORS, status_label
 
 AS_OF = dt.date(2021, 12, 31)
 ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -150,7 +150,7 @@ def test_pptx_has_editable_slides_text_and_table(made, cfg):
     district = views.district_table(ds, cfg, AS_OF, cfg.targets[0]).set_index("unit_name")
     lam_binh = district.loc["Huyện Lâm Bình"]
     assert rows["Huyện Lâm Bình"][1] == fmt.percent(lam_binh["coverage"], "vi")
-    assert rows["Huyện Lâm Bình"][-2] == i18n.status(lam_binh["status"], "vi")
+    assert rows["Huyện Lâm Bình"][-2] == status_label(lam_binh["status"], "vi")  # icon + word, and its colour
     assert rows["Huyện Lâm Bình"][-1] == f"Cấp {int(lam_binh['risk_level'])}"  # the short name: "Cấp 1"
     assert len(rows) == len(ds.units) + 1  # and the province
     notes = "\n".join(texts(slides[-1]))

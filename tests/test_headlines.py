@@ -120,7 +120,7 @@ def test_the_districts_behind_come_first_by_status_then_people_needed():
     behind = districts.lagging(table, load_config(), dt.date(2021, 12, 1), TARGET)
     assert behind.values["unit_name"].tolist() == ["E", "D", "B", "A"]  # missed; off track most needed first
     texts = render.texts(behind, "vi")
-    assert texts.iloc[0].tolist()[:3] == ["E", "Không đạt", "1"]
+    assert texts.iloc[0].tolist()[:3] == ["E", "✕ Không đạt", "1"]
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

@@ -15,6 +15,7 @@ import dashboard.state
 from tests.apptools import APP, charts, open_app, run_like_a_browser, shown
 from tracker import briefing, core, fmt, i18n, risk, store, views
 from tracker.config import load_config
+from tracker.figures.common import status_label
 
 PAGES = {"overview": "pages/overview.py", "districts": "pages/districts.py", "trends": "pages/trends.py"}
 TITLES = {"overview": "page.overview", "districts": "page.districts", "trends": "page.trends"}
@@ -240,7 +241,7 @@ def test_a_comparison_is_labelled_and_never_judged(open_page, store_dir):
     shown = at.dataframe[0].value
     units = report.drop(index=core.TOTAL).sort_values("coverage")  # ranked by the target's coverage
     assert shown["coverage"].tolist() == pytest.approx((units["coverage"] * 100).tolist())
-    assert shown["status"].tolist() == [i18n.status(s, "en") for s in units["status"]]
+    assert shown["status"].tolist() == [status_label(s, "en") for s in units["status"]]  # icon + word
     assert shown["compare_coverage"].tolist() == pytest.approx((other[units.index] * 100).tolist())
     config = json.loads(at.dataframe[0].proto.columns)
     assert config["compare_coverage"]["label"] == i18n.t("compare.column", "en", label=label)

@@ -60,14 +60,14 @@ def kinds() -> Table:
 def test_each_kind_is_written_as_each_language_writes_it(kinds):
     vi = render.texts(kinds, "vi").to_numpy().tolist()
     assert vi == [
-        ["Huyện Lâm Bình", "1.234.567", "1.234,6", "52,3%", "31/12/2021", "01/01/2022 03:30", "Đúng tiến độ",
+        ["Huyện Lâm Bình", "1.234.567", "1.234,6", "52,3%", "31/12/2021", "01/01/2022 03:30", "▲ Đúng tiến độ",
          "Cấp 1 – Nguy cơ thấp", "Đang dùng", "Đạt"],
-        ["Toàn tỉnh", "Không có ca", "0,0", "100,0%", "—", "01/01/2022 08:00", "Chậm tiến độ",
+        ["Toàn tỉnh", "Không có ca", "0,0", "100,0%", "—", "01/01/2022 08:00", "▼ Chậm tiến độ",
          "Cấp 3 – Nguy cơ cao", "Đã hoàn tác", "Chưa đạt"],
     ]  # fmt: skip
     en = render.texts(kinds, "en").to_numpy().tolist()
     assert en[0] == ["Huyện Lâm Bình", "1,234,567", "1,234.6", "52.3%", "31 Dec 2021", "1 Jan 2022 03:30",
-                     "On track", "Level 1 – Low", "Active", "Yes"]  # fmt: skip
+                     "▲ On track", "Level 1 – Low", "Active", "Yes"]  # fmt: skip
     assert en[1][0] == "Province"
 
 

@@ -22,7 +22,7 @@ def metric_map(table: pd.DataFrame, metric: str, lang: str, boundaries=None, tit
     labels = [i18n.t(key, lang) for key in ("table.coverage", "table.people_needed", "table.status")]
     coverage = fmt.each(units["coverage"], lambda v: fmt.percent(v, lang))
     people = fmt.each(units["people_needed"], lambda v: fmt.number(v, lang))
-    status = fmt.each(units["status"], lambda v: i18n.status(v, lang))
+    status = fmt.each(units["status"], lambda v: status_label(v, lang))
     hover = [
         f"{labels[0]}: {c or fmt.EMPTY}<br>{labels[1]}: {p or fmt.EMPTY}<br>{labels[2]}: {s or fmt.EMPTY}"
         for c, p, s in zip(coverage, people, status, strict=True)

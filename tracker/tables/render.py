@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tracker import exports, fmt, i18n
+from tracker.figures.common import status_label
 from tracker.tables.spec import Column, Table
 
 PERCENT_DECIMALS = 1  # shown
@@ -43,8 +44,8 @@ def _writer(column: Column, lang: str):
         return lambda v: fmt.date(v, lang)
     if kind == "datetime":
         return lambda v: fmt.datetime(v, lang)
-    if kind == "status":
-        return lambda v: i18n.status(v, lang)
+    if kind == "status":  # on screen and in briefings with its icon: never told by colour alone
+        return lambda v: status_label(v, lang)
     if kind == "level":
         return lambda v: pick(column.levels[int(v)], lang)
     if kind == "term":  # a code without a translation (a newer store's kind) is written as it is
@@ -91,7 +92,9 @@ def export_of(column: Column, values: pd.Series, lang: str) -> np.ndarray:
         return pd.to_datetime(values).dt.normalize().to_numpy()
     if kind == "datetime":
         return fmt.local_times(values).to_numpy()
-    if kind in ("status", "level", "term", "flag", "text"):
+    if kind == "status":  # the word alone: a spreadsheet filters and counts by it
+        return np.array(fmt.each(values, lambda v: i18n.status(v, lang)), dtype=object)
+    if kind in ("level", "term", "flag", "text"):
         return np.array(fmt.each(values, _writer(column, lang)), dtype=object)
     raise ValueError(kind)
 

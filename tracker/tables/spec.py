@@ -26,7 +26,7 @@ KINDS = {
     "percent": "a fraction shown as a percentage (52,3%); exported as percent points with 2 decimals, header + (%)",
     "date": "a date: 31/12/2021 / 31 Dec 2021; exported as a real date",
     "datetime": "a time (UTC in the store) shown in the province's time zone; exported as such",
-    "status": "a target status code (met, on_track, …) written as its status word",
+    "status": "a target status code (met, on_track, …) written as its icon and word (✓ Đạt); exported as the word",
     "level": "an epidemic level number written as its name in the rules in force (`levels`)",
     "term": "a code written as the translation `terms` + code (e.g. export.drop_ + active)",
     "flag": "true/false written as the translations `terms` + yes / no",
