@@ -14,7 +14,7 @@ import pytest
 
 from tests.geofixtures import SHARED_SIMPLIFIED, district_collection, needs_shared, write_districts
 from tracker import fmt, geo, geometry
-from tracker.figures import maps
+from tracker.figures import maps, scales
 from tracker.figures.common import STATUS_COLORS
 from tracker.i18n import t
 
@@ -224,7 +224,7 @@ def test_all_zero_values_sit_at_the_low_end_of_the_scale(table, shapes):
     (tr,) = traces(fig, "value")
     assert (tr.zmin, tr.zmax) == (0.0, 1.0)
     assert list(tr.colorbar.ticktext) == ["0,0%"]
-    assert tr.colorscale[0][1] == maps.colorscale_for(reverse=True)[0][1]  # the lightest end: nothing to worry about
+    assert tr.colorscale[0][1] == scales.colorscale_for(reverse=True)[0][1]  # the lightest end: nothing to worry about
 
 
 def test_colour_bar_titled_and_ticks_formatted_in_the_language(table, mode):

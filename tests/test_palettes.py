@@ -30,7 +30,7 @@ import plotly.colors as pc
 import pytest
 
 from tracker import core, i18n
-from tracker.figures import maps
+from tracker.figures import maps, scales
 from tracker.figures.common import STATUS_COLORS, STATUS_ICONS, STATUS_TEXT_COLOR, status_label
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -233,7 +233,7 @@ def test_the_old_red_to_green_palette_fails_these_checks():
 def test_badge_text_is_readable_on_every_status_colour(status):
     """The overview badge, the briefing's PDF/PPTX status cells and the map labels write white on them."""
     assert contrast(STATUS_TEXT_COLOR, STATUS_COLORS[status]) >= MIN_CONTRAST
-    assert maps._is_dark(STATUS_COLORS[status])  # so the map writes district names in white on them too
+    assert scales.is_dark(STATUS_COLORS[status])  # so the map writes district names in white on them too
 
 
 def test_the_old_palette_failed_the_contrast_check():
@@ -267,11 +267,11 @@ def lightness_along(scale, points: int = 101) -> np.ndarray:
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["more-is-better", "more-is-worse"])
 def test_the_default_scales_are_sequential_light_to_dark(reverse):
-    lightness = lightness_along(maps.colorscale_for(reverse=reverse))
+    lightness = lightness_along(scales.colorscale_for(reverse=reverse))
     assert np.all(np.diff(lightness) < 0)  # strictly darker as the value grows: the order is read from lightness
     assert lightness[0] - lightness[-1] > 50  # and over a wide range
     for vision in CVD:  # the same for the colour blind: lightness is kept by the simulation
-        seen_l = [seen(c, vision)[0] for c in pc.sample_colorscale(maps.colorscale_for(reverse=reverse), 51)]
+        seen_l = [seen(c, vision)[0] for c in pc.sample_colorscale(scales.colorscale_for(reverse=reverse), 51)]
         assert np.all(np.diff(seen_l) < 0)
 
 
@@ -284,7 +284,7 @@ def test_the_old_red_to_green_scale_was_not_sequential():
 @pytest.mark.parametrize("reverse", [False, True], ids=["more-is-better", "more-is-worse"])
 def test_no_data_grey_is_not_a_colour_of_the_scale(vision, reverse):
     grey = seen(maps.NO_DATA_COLOR, vision)
-    colors = pc.sample_colorscale(maps.colorscale_for(reverse=reverse), 101)
+    colors = pc.sample_colorscale(scales.colorscale_for(reverse=reverse), 101)
     assert min(de00(grey, seen(c, vision)) for c in colors) >= MIN_DE00
 
 

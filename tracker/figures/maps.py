@@ -9,17 +9,16 @@ Plotly's geo traces (Choropleth, Scattergeo) load a world base map from a CDN an
 from __future__ import annotations
 
 import copy
-import math
 import textwrap
 from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
-import plotly.colors as pc
 import plotly.graph_objects as go
 
 from tracker import geo, geometry
 from tracker.figures.common import STATUS_COLORS, plotly_text, style
+from tracker.figures.scales import colors_at, continuous, flat, is_dark
 from tracker.i18n import t
 
 NO_DATA_COLOR = STATUS_COLORS["unavailable"]
@@ -30,13 +29,6 @@ LIGHT_LABEL_COLOR = "#ffffff"  # on dark fills
 CONTEXT_LABEL_COLOR = "#8a8a8a"
 NOTE_COLOR = "#555555"
 NOTE_LINE = 15  # px per line of note above the map
-# Sequential single-hue scales, light to dark (darker = more, as on the UK, OWID and CDC dashboards): lightness
-# alone carries the value, so they read the same to the colour blind and in greyscale. Blue for a metric where
-# more is better (coverage), orange where more is worse (reverse=True: people still needed, incidence): the
-# blue/orange sides of STATUS_COLORS. ColorBrewer Blues / Oranges without their two palest steps, which are
-# hard to tell from the white background and from CONTEXT_COLOR; both stay clear of NO_DATA_COLOR (grey).
-DEFAULT_COLORSCALE = pc.make_colorscale(pc.sequential.Blues[2:])
-WORSE_COLORSCALE = pc.make_colorscale(pc.sequential.Oranges[2:])
 # The base map: Plotly's "white-bg" (a white background, no tiles) given inline, minus the `glyphs`
 # URL that Plotly's built-in copy carries (https://fonts.openmaptiles.org/...). Without that URL
 # MapLibre draws the district names with a local font and the map makes no request at all; with it,
@@ -139,35 +131,6 @@ def map_label(name: str, lang: str) -> str:
     return t(f"map.{kind}", lang, name=short) if kind in ("city", "town") else short
 
 
-def colorscale_for(colorscale: str | list | None = None, reverse: bool = False) -> list[list]:
-    """An explicit [[position, colour], ...] scale.
-
-    Without `colorscale`, the sequential default: light to dark blue (DEFAULT_COLORSCALE), or light to dark
-    orange when `reverse` says higher is worse (WORSE_COLORSCALE); darker is always more. A given
-    `colorscale` (a Plotly name or a list) is flipped when `reverse`.
-    """
-    if colorscale is None:
-        return [[float(p), c] for p, c in (WORSE_COLORSCALE if reverse else DEFAULT_COLORSCALE)]
-    if isinstance(colorscale, str):
-        scale = pc.get_colorscale(colorscale)
-    else:
-        scale = colorscale
-    scale = [[float(p), c] for p, c in scale]
-    return [[round(1 - p, 6), c] for p, c in reversed(scale)] if reverse else scale
-
-
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi]."""
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        return [lo] if math.isfinite(lo) else []
-    raw = (hi - lo) / max(count - 1, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.ceil(lo / step - 1e-9) * step
-    ticks = np.arange(start, hi + step * 1e-9, step)
-    return [float(round(v, 12)) for v in ticks]
-
-
 # --- building blocks --------------------------------------------------------------------------------
 
 
@@ -250,61 +213,10 @@ def _groups(frame, value, categories, lang) -> list[_Group]:
     return groups
 
 
-def _scale(values, value_label, fmt_value, colorscale=None, reverse=False, zrange=None) -> dict:
-    """Colour scale, range and colour bar (ticks written by fmt_value) of a continuous trace."""
-    lo, hi = zrange if zrange is not None else (float(min(values)), float(max(values)))
-    ticks = nice_ticks(lo, hi)
-    if hi == lo == 0:
-        hi = 1.0  # all zero: zero sits at the low (lightest) end of the scale
-    colorbar = {
-        "title": {"text": value_label, "side": "right"},
-        "thickness": 12,
-        "len": 0.75,
-        "outlinewidth": 0,
-        "x": 1.0,
-        "xanchor": "right",
-        "xpad": 8,
-    }
-    if ticks:
-        colorbar.update(tickmode="array", tickvals=ticks, ticktext=[fmt_value(v) for v in ticks])
-    scale = {"colorscale": colorscale_for(colorscale, reverse), "colorbar": colorbar}
-    if hi > lo:
-        scale.update(zmin=lo, zmax=hi)
-    return scale
-
-
-def _colors_at(z: list[float], scale: dict) -> list[str]:
-    """The fill colour of each value on the trace's scale."""
-    lo, hi = scale.get("zmin"), scale.get("zmax")
-    if lo is None or hi is None:
-        return pc.sample_colorscale(scale["colorscale"], [0.5] * len(z))
-    where = [min(max((v - lo) / (hi - lo), 0.0), 1.0) for v in z]
-    return pc.sample_colorscale(scale["colorscale"], where)
-
-
-def _is_dark(color: str) -> bool:
-    """True when white text reads better than near-black text on `color` (WCAG relative luminance)."""
-    if color.startswith("#"):
-        rgb = pc.hex_to_rgb(color)
-    else:
-        rgb = pc.unlabel_rgb(color)
-
-    def channel(c: float) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.2
-
-
 def _fits(text: str, width_deg: float, zoom: float) -> bool:
     """Whether a label of `text` is narrower than a polygon `width_deg` degrees of longitude wide."""
     width_px = width_deg / 360 * 512 * 2**zoom
     return len(text) * LABEL_SIZE * 0.55 <= 0.95 * width_px
-
-
-def _flat(color: str) -> list[list]:
-    return [[0.0, color], [1.0, color]]
 
 
 def _draw_choropleth(fig, frame, groups, value, value_label, fmt_value, scale_options, boundaries, labels,
@@ -318,7 +230,7 @@ def _draw_choropleth(fig, frame, groups, value, value_label, fmt_value, scale_op
         fig.add_trace(
             go.Choroplethmap(
                 geojson=_subset(boundaries, context), featureidkey="id", locations=context, z=[0] * len(context),
-                colorscale=_flat(CONTEXT_COLOR), showscale=False, marker=border, hoverinfo="skip",
+                colorscale=flat(CONTEXT_COLOR), showscale=False, marker=border, hoverinfo="skip",
                 showlegend=False, name="", meta="context",
             )
         )  # fmt: skip
@@ -336,13 +248,13 @@ def _draw_choropleth(fig, frame, groups, value, value_label, fmt_value, scale_op
         }
         if group.color is None:
             z = rows[value].astype(float).tolist()
-            scale = _scale(group.rows[value], value_label, fmt_value, **scale_options)
+            scale = continuous(group.rows[value], value_label, fmt_value, **scale_options)
             fig.add_trace(go.Choroplethmap(z=z, name=value_label, showlegend=False, **scale, **common))
-            fills.update(zip(rows["unit_code"], _colors_at(z, scale), strict=True))
+            fills.update(zip(rows["unit_code"], colors_at(z, scale), strict=True))
         else:
             fig.add_trace(
                 go.Choroplethmap(
-                    z=[0] * len(rows), colorscale=_flat(group.color), showscale=False, showlegend=True,
+                    z=[0] * len(rows), colorscale=flat(group.color), showscale=False, showlegend=True,
                     name=group.name, legendgroup=group.key, **common,
                 )
             )  # fmt: skip
@@ -356,7 +268,7 @@ def _draw_choropleth(fig, frame, groups, value, value_label, fmt_value, scale_op
             text = names[code]
             if code in context:
                 color = CONTEXT_LABEL_COLOR
-            elif _is_dark(fills.get(code, CONTEXT_COLOR)) and _fits(text, boundaries.feature_width(code), zoom):
+            elif is_dark(fills.get(code, CONTEXT_COLOR)) and _fits(text, boundaries.feature_width(code), zoom):
                 color = LIGHT_LABEL_COLOR  # white on a dark fill, unless the name spills over the neighbours
             else:
                 color = LABEL_COLOR
@@ -377,7 +289,7 @@ def _draw_schematic(fig, frame, groups, value, value_label, fmt_value, scale_opt
         rows = group.rows.dropna(subset=["lat", "lon"])
         marker = {"size": rows["size"].tolist(), "opacity": 0.9}
         if group.color is None:
-            scale = _scale(group.rows[value], value_label, fmt_value, **scale_options)
+            scale = continuous(group.rows[value], value_label, fmt_value, **scale_options)
             marker.update(
                 color=rows[value].astype(float).tolist(),
                 colorscale=scale["colorscale"],
