@@ -55,13 +55,16 @@ TITLE_MS = 15_000  # after a finished run, how long the title may still take
 CHART_MS = 30_000
 
 # page -> URL path; the overview is the default page, served at the root (there is no /overview).
-PATHS = {"overview": "", "districts": "districts", "trends": "trends", "risk": "risk", "upload": "upload"}
+PATHS = {
+    "overview": "", "districts": "districts", "trends": "trends", "risk": "risk", "upload": "upload", "about": "about",
+}  # fmt: skip
 TITLES = {
     "overview": {"vi": "Tổng quan", "en": "Overview"},
     "districts": {"vi": "Bản đồ", "en": "Districts"},
     "trends": {"vi": "Xu hướng", "en": "Trends"},
     "risk": {"vi": "Cấp độ dịch", "en": "Risk level"},
     "upload": {"vi": "Cập nhật dữ liệu", "en": "Upload"},
+    "about": {"vi": "Về số liệu", "en": "About this data"},
 }
 SAMPLE_LABEL = {"vi": "Số liệu mẫu minh họa", "en": "Illustrative sample data"}
 DRAWN = "g.trace, canvas"  # a Plotly chart has drawn: SVG traces, or a WebGL / MapLibre canvas
