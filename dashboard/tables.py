@@ -36,7 +36,13 @@ def screen(table: Table, lang: str, cfg=None):
         if c.kind == "percent" and c.bar:
             raw[c.id] = pd.to_numeric(values).astype(float) * 100
             config[c.id] = st.column_config.ProgressColumn(
-                label, min_value=0, max_value=100, format="%.0f%%", pinned=c.pinned or None, help=_help(c, lang, cfg)
+                label,
+                min_value=0,
+                max_value=100,
+                format="%.0f%%",
+                pinned=c.pinned or None,
+                help=_help(c, lang, cfg),
+                width=c.width,
             )
             continue
         texts = render.text_of(c, values, lang)
@@ -46,7 +52,7 @@ def screen(table: Table, lang: str, cfg=None):
             formats[c.id] = partial(_shown, shown, render.empty(c, lang))
         else:
             raw[c.id] = texts
-        config[c.id] = st.column_config.Column(label, pinned=c.pinned or None, help=_help(c, lang, cfg))
+        config[c.id] = st.column_config.Column(label, pinned=c.pinned or None, help=_help(c, lang, cfg), width=c.width)
     frame = pd.DataFrame(raw, index=range(len(table.values)))
     if not formats and not table.highlight:
         return frame, config

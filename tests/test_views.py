@@ -145,7 +145,7 @@ def test_coverage_chart_stops_at_100_percent():
     series = _series([("2021-10-01", "070", "18-49", 1, 23), ("2021-10-08", "070", "18-49", 1, 26)])
     fig = _coverage_chart(series, dt.date(2021, 10, 8), dt.date(2022, 3, 31))
     assert tuple(fig.layout.yaxis.range) == (0, 1)
-    assert max(max(trace.y) for trace in fig.data) == 1.0
+    assert max(y for trace in fig.data for y in trace.y if y is not None) == 1.0  # the legend-only target: None
     dashed = [trace for trace in fig.data if trace.line.dash == "dash"]
     ends = {trace.name: (pd.Timestamp(trace.x[-1]).date(), trace.y[-1]) for trace in dashed}
     assert (dt.date(2021, 10, 18), 1.0) in ends.values()

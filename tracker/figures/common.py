@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 import unicodedata
 
 import plotly.graph_objects as go
@@ -88,6 +89,7 @@ def plotly_text(text) -> str:
 SEPARATORS = {"vi": ",.", "en": ".,"}
 DATE_TICKS = {"vi": "%d/%m/%Y", "en": "%d %b %Y"}
 MONTH_TICKS = {"vi": "%m/%Y", "en": "%b %Y"}
+TITLE_WIDTH = 44  # characters of a chart title per line: what fits a phone's chart (390 px screen)
 
 
 def style(fig: go.Figure, title: str | None = None, height: int = 420, lang: str | None = None) -> go.Figure:
@@ -99,12 +101,13 @@ def style(fig: go.Figure, title: str | None = None, height: int = 420, lang: str
     if lang:
         fig.update_layout(separators=SEPARATORS[lang])
         fig.update_xaxes(tickformat=MONTH_TICKS[lang], hoverformat=DATE_TICKS[lang], selector={"type": "date"})
+    lines = textwrap.wrap(title, TITLE_WIDTH) if title else []  # a phone's chart is ~360 px: wrap, never clip
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
+        title={"text": "<br>".join(lines), "x": 0, "xanchor": "left"} if title else None,
         template="plotly_white",
         font={"family": FONT, "size": 13},
         height=height,
-        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        margin={"l": 10, "r": 10, "t": 30 + 20 * len(lines) if title else 20, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
         hoverlabel={"font": {"family": FONT}},
     )

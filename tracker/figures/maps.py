@@ -365,5 +365,5 @@ def _notes(frame: pd.DataFrame, boundaries: geo.Boundaries | None, lang: str, hi
     return _wrap(t("map.missing_boundaries", lang, names=", ".join(absent))) if absent else []
 
 
-def _wrap(text: str, width: int = 100) -> list[str]:
+def _wrap(text: str, width: int = 60) -> list[str]:  # about 75 characters fit a phone's map: 60 leaves room
     return textwrap.wrap(text, width) or [""]

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from tracker import core, fmt, i18n
 from tracker.figures import maps
-from tracker.figures.common import DATE_TICKS, plotly_text, style
+from tracker.figures.common import DATE_TICKS, MONTH_TICKS, plotly_text, style
 
 # Fallback colours per level when the frame carries no `hex` column (those of data/risk_rules.toml).
 LEVEL_HEX = {1: "#00A651", 2: "#FFD500", 3: "#FF8C00", 4: "#E00000"}
@@ -73,7 +73,9 @@ def risk_history(frame: pd.DataFrame, lang: str, title: str | None) -> go.Figure
         )  # fmt: skip
     fig.update_yaxes(autorange="reversed", type="category")
     style(fig, title=title, height=max(260, 60 + 34 * len(units)), lang=lang)
-    fig.update_xaxes(tickformat=DATE_TICKS[lang], showgrid=False)
+    # month ticks, level and few: whole dates rotated at a phone's width ran into the legend
+    fig.update_xaxes(tickformat=MONTH_TICKS[lang], tickangle=0, nticks=4, showgrid=False)
+    fig.update_layout(legend={"y": -0.1, "yanchor": "top"})
     fig.update_yaxes(showgrid=False)
     return fig
 

@@ -113,17 +113,14 @@ def coverage_trend(
     top = _over_coverage(fig, over, lang)
     for target in targets:
         level = float(target.threshold)
-        fig.add_hline(
-            y=level,
-            line={"color": "#a50026", "dash": "dot", "width": 1.5},
-            annotation_text=i18n.t(
-                "fig.target_line",
-                lang,
-                threshold=fmt.percent(level, lang, decimals=_decimals(level)),
-                date=fmt_date(target.deadline),
-            ),  # fmt: skip
-            annotation_position="top left",
-        )
+        line = {"color": "#a50026", "dash": "dot", "width": 1.5}
+        fig.add_hline(y=level, line=line)
+        # named in the legend, not written on the chart: on a phone any place on the line covers a curve
+        name = i18n.t(
+            "fig.target_line", lang, threshold=fmt.percent(level, lang, decimals=_decimals(level)),
+            date=fmt_date(target.deadline),
+        )  # fmt: skip
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name, line=line, hoverinfo="skip"))
         fig.add_vline(
             x=pd.Timestamp(target.deadline).timestamp() * 1000,
             line={"color": "#a50026", "width": 1},

@@ -38,7 +38,7 @@ METRICS = {
         Metric(STATUS, False),
     )
 }
-DISTRICT = Column("unit_name", "table.district", pinned=True)
+DISTRICT = Column("unit_name", "table.district", pinned=True, width="medium")
 
 
 def label(entry) -> Both:
@@ -119,7 +119,7 @@ def detail(tables: Mapping[str, pd.DataFrame], cfg: Config, as_of: dt.date, code
     values.insert(0, "target", [label(t) for t in cfg.targets])
     name = str(rows[0]["unit_name"]) if rows else code
     columns = (
-        Column("target", "control.target", pinned=True),
+        Column("target", "control.target", pinned=True, width="medium"),  # a long label: not a phone's whole width
         Column("coverage", "table.coverage", "percent", help="coverage"),
         STATUS,
         Column("people_needed", "table.people_needed", "count", help="people_needed"),

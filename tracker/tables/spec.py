@@ -42,6 +42,7 @@ class Column:
     decimals: int | None = None  # number: places shown; percent: 1 unless given
     bar: bool = False  # percent: drawn as a bar on screen (whole percent, no decimal mark to localise)
     pinned: bool = False  # kept in view when the table scrolls sideways on screen
+    width: str | None = None  # on screen: "small", "medium" or "large" (a long pinned column on a phone)
     terms: str = ""  # term and flag: the translation keys' prefix
     missing: str | None = None  # the translation key written for a missing value (default "—")
     levels: Mapping[int, Both] = field(default_factory=dict)  # level: each level's name
