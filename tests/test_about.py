@@ -22,7 +22,7 @@ def test_every_figure_has_a_name_definition_and_formula(lang):
         assert "{" not in text, (metric, text)  # every placeholder filled
     ratio = fmt.percent(float(cfg.at_risk_ratio), lang, decimals=0)
     assert ratio in about.definition("status", lang, cfg)  # the configured at-risk ratio, not a number in the text
-    assert "still in time" in about.definition("status", "en", cfg)
+    assert "reports dated that day still count" in about.definition("status", "en", cfg)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

@@ -173,12 +173,45 @@ def server(tmp_path_factory):
         yield started
 
 
+SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+# Text that ends cut off: a heading, a metric, a caption or a chart title wider than its box. Plotly's titles
+# are SVG text: measured against the chart's own width.
+CLIPPED_JS = """() => {
+  const out = [];
+  const main = document.querySelector('[data-testid="stMain"]');
+  for (const el of main.querySelectorAll('h1, h2, h3, [data-testid="stMetricValue"], [data-testid="stMetricLabel"]')) {
+    if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1) out.push(el.innerText.trim());
+  }
+  for (const plot of main.querySelectorAll('.js-plotly-plot')) {
+    const svg = plot.querySelector('svg.main-svg');
+    const width = svg ? svg.getBoundingClientRect().width : 0;
+    for (const t of plot.querySelectorAll('.gtitle, .annotation-text')) {
+      const box = t.getBoundingClientRect(), left = svg.getBoundingClientRect().left;
+      if (box.width > 0 && (box.right - left > width + 1 || box.left < left - 1)) out.push(t.textContent);
+    }
+  }
+  return out;
+}"""
+
+
 @pytest.fixture(scope="module")
-def context(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, service_workers="block")
-    ctx.set_default_timeout(FIRST_LOAD_MS)
-    yield ctx
-    ctx.close()
+def contexts(browser):
+    """A browser context per screen size: a desktop (1440 x 900) and a phone (390 x 844, touch)."""
+    made = {}
+    for size, viewport in SIZES.items():
+        phone = size == "phone"
+        made[size] = browser.new_context(
+            viewport=viewport, service_workers="block", is_mobile=phone, has_touch=phone, device_scale_factor=1
+        )
+        made[size].set_default_timeout(FIRST_LOAD_MS)
+    yield made
+    for ctx in made.values():
+        ctx.close()
+
+
+@pytest.fixture(scope="module")
+def context(contexts):
+    return contexts["desktop"]
 
 
 class Visit:
@@ -211,6 +244,20 @@ class Visit:
                 radio = self.page.get_by_test_id("stSidebar").get_by_test_id("stRadio").filter(has_text=LANGUAGE_RADIO)
                 radio.get_by_text(LANGUAGE_OPTION[lang], exact=True).click()
                 self.wait_for_run(TITLES[page_name][lang], where, started=True)
+            self.wait_for_charts()
+            return self
+        except PlaywrightError as exc:
+            problem = str(exc)
+        shot = self.last_screenshot(f"{page_name}-{lang}-failed")
+        pytest.fail(f"{where}: {problem}\n(screenshot {shot})\n{self.server.state()}", pytrace=False)
+
+    def open_link(self, page_name: str, lang: str) -> Visit:
+        """Open the page by a link carrying the language (?lang=en), as a shared link would; wait for the charts."""
+        where = f"{page_name} ({lang}, by link)"
+        query = "" if lang == "vi" else "?lang=en"
+        try:
+            self.page.goto(f"{self.server.base}/{PATHS[page_name]}{query}", wait_until="domcontentloaded")
+            self.wait_for_run(TITLES[page_name][lang], where)
             self.wait_for_charts()
             return self
         except PlaywrightError as exc:
@@ -318,22 +365,44 @@ def visit(context, app):
     opened.close()
 
 
+@pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("lang", ["vi", "en"])
 @pytest.mark.parametrize("page_name", list(PATHS))
-def test_page_renders_offline_without_errors(visit, page_name, lang):
-    visit.open(page_name, lang)
-    shot = visit.screenshot(f"{page_name}-{lang}")  # before the checks: a failing page is worth seeing too
-    where = f"{page_name} ({lang}, screenshot {shot.relative_to(ROOT)})"
-    visit.check_no_errors(where)
+def test_page_renders_offline_without_errors(contexts, app, page_name, lang, size):
+    """Every page, both languages, a desktop and a phone: it renders with no error and no request out, its
+    title and the sample label show, no heading, metric or chart title is cut off, and the page says its
+    language (<html lang>). Screenshots: test-output/browser/<page>-<lang>-<size>.png."""
+    visit = Visit(contexts[size], app)
+    try:
+        visit.open_link(page_name, lang)
+        shot = visit.screenshot(f"{page_name}-{lang}-{size}")  # before the checks: a failing page is worth seeing
+        where = f"{page_name} ({lang}, {size}, screenshot {shot.relative_to(ROOT)})"
+        visit.check_no_errors(where)
 
-    main = visit.page.get_by_test_id("stMain")
-    titles = [t.strip() for t in main.locator("h1").all_inner_texts()]
-    assert TITLES[page_name][lang] in titles, f"{where}: page titles {titles}"
-    assert SAMPLE_LABEL[lang] in main.inner_text(), f"{where}: the sample data must be labelled '{SAMPLE_LABEL[lang]}'"
-    if page_name in ("districts", "trends", "risk"):
-        assert visit.wait_for_charts() > 0, f"{where}: no Plotly chart"
-    if page_name == "upload":  # the login form, before anything else
-        assert main.locator('input[type="password"]').count() == 1, f"{where}: no login form"
+        main = visit.page.get_by_test_id("stMain")
+        titles = [t.strip() for t in main.locator("h1").all_inner_texts()]
+        assert TITLES[page_name][lang] in titles, f"{where}: page titles {titles}"
+        text = main.inner_text()
+        assert SAMPLE_LABEL[lang] in text, f"{where}: the sample data must be labelled '{SAMPLE_LABEL[lang]}'"
+        assert visit.page.evaluate("() => document.documentElement.lang") == lang, f"{where}: <html lang>"
+        clipped = visit.page.evaluate(CLIPPED_JS)
+        assert not clipped, f"{where}: cut off: {clipped}"
+        if page_name in ("districts", "trends", "risk"):
+            assert visit.wait_for_charts() > 0, f"{where}: no Plotly chart"
+        if page_name == "upload":  # the login form, before anything else
+            assert main.locator('input[type="password"]').count() == 1, f"{where}: no login form"
+        if page_name == "overview":  # which districts are behind, without a click
+            assert i18n.t("lagging.heading", lang) in text, f"{where}: no districts-behind section"
+            cfg, ds = load_config(), store.load(app.folder)
+            report = core.evaluate(ds, cfg, ds.latest_date)
+            lagging = report["status"].isin(["missed", "off_track", "at_risk"]) & (report["unit_code"] != core.TOTAL)
+            counts = report[lagging].groupby("target_id").size()
+            assert counts.sum() > 0  # the sample data has districts behind on its last day
+            for target_id, count in counts.items():  # the table is drawn on a canvas: its caption is text
+                said = i18n.t("lagging.count", lang, count=int(count))
+                assert said in text, f"{where}: {target_id}: '{said}' not on the overview"
+    finally:
+        visit.close()
 
 
 def test_overview_card_shows_the_core_figure(visit, app):
@@ -398,7 +467,9 @@ def test_a_target_is_judged_on_its_own_group_in_the_browser(visit):
         visit.wait_for_charts()
         title = page.get_by_test_id("stPlotlyChart").first.locator(".gtitle")
         expected = i18n.t("trends.coverage_title", "vi", group=group, dose=dose)
-        title.filter(has_text=expected).wait_for(timeout=CHART_MS)
+        title.wait_for(timeout=CHART_MS)
+        shown_title = title.evaluate("e => Array.from(e.querySelectorAll('tspan.line')).map(t => t.textContent)")
+        assert " ".join(shown_title or [title.text_content()]) == expected  # wrapped in lines for a phone
     except PlaywrightError as exc:
         shot = visit.last_screenshot("target-group-failed")
         pytest.fail(f"the 70 % target on its own group: {exc}\n(screenshot {shot})", pytrace=False)

@@ -47,10 +47,10 @@ def test_a_met_target_says_since_when_not_a_projection():
 
 def test_the_deadline_day_is_still_in_time():
     lines = headlines.progress(row(status="missed", days_left=0, required_daily=float("nan")), TARGET, "vi")
-    assert lines == ["Hôm nay là **hạn chót** (vẫn trong hạn)", "Cần tiêm thêm **10** người"]
+    assert lines == ["Hôm nay là **hạn chót**: báo cáo của ngày hôm nay vẫn được tính", "Cần tiêm thêm **10** người"]
     assert not any("Đã qua hạn" in line for line in lines)
     met = headlines.progress(row(status="met", days_left=0, people_needed=0), TARGET, "en")
-    assert met == ["**Target met**", "Today is **the deadline** (still in time)"]
+    assert met == ["**Target met**", "Today is **the deadline**: reports dated today still count"]
 
 
 def test_after_the_deadline_the_coverage_then_and_the_people_short():

@@ -2,8 +2,8 @@
 
 Before the deadline: the days left, the people still needed, the pace against the pace needed and the
 projected day; a target already met says so and since when, instead of a projection. On the deadline day
-itself the target is still in time: "today is the deadline", with what is still needed. After it: the
-coverage on the deadline, and the people it was short of.
+itself its reports still count: "today is the deadline", with what is still needed (not "deadline passed").
+After it: the coverage on the deadline, and the people it was short of.
 """
 
 from __future__ import annotations
