@@ -13,7 +13,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.access import analyst, login_form
-from dashboard.state import config, md_escape, sidebar
+from dashboard.controls import sidebar
+from dashboard.loaders import config
+from dashboard.state import md_escape
 from tracker import auth, i18n
 from tracker.errors import TrackerError
 

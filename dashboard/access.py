@@ -12,7 +12,8 @@ import math
 
 import streamlit as st
 
-from dashboard.state import config, md_escape
+from dashboard.loaders import config
+from dashboard.state import md_escape
 from tracker import auth, fmt, i18n
 
 SESSION_KEY = "analyst"

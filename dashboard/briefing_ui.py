@@ -13,7 +13,8 @@ import logging
 
 import streamlit as st
 
-from dashboard.state import Context, config, dataset, md_escape
+from dashboard.loaders import config, dataset
+from dashboard.state import Context, md_escape
 from tracker import briefing
 from tracker.errors import TrackerError
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.state import Context, md_escape, unavailable
+from dashboard.loaders import unavailable
+from dashboard.state import Context, md_escape
 from tracker import i18n, views
 
 

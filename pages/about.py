@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.state import Context, guarded, header, md_escape, risk_rules, risk_start
+from dashboard.loaders import risk_rules, risk_start
+from dashboard.state import Context, guarded, header, md_escape
 from tracker import about, fmt, i18n, store
 
 

@@ -5,18 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import tables
+from dashboard.charts import coverage_chart, map_alternative
+from dashboard.controls import choice
+from dashboard.loaders import boundaries, comparison_coverage, district_table
 from dashboard.notices import unavailable_notice
-from dashboard.state import (
-    Context,
-    boundaries,
-    choice,
-    comparison_coverage,
-    coverage_chart,
-    district_table,
-    guarded,
-    header,
-    md_escape,
-)
+from dashboard.state import Context, guarded, header, md_escape
 from tracker import core, i18n
 from tracker.figures import districts as district_figures
 from tracker.tables import districts as district_tables
@@ -37,7 +30,7 @@ def district_map(ctx: Context, table, metric: str):
             )
         )
     fig = _map_figure(ctx.folder, ctx.version, ctx.as_of, ctx.target.id, metric, ctx.lang, table)
-    ctx.plot(fig, f"map-{metric}", ctx.cfg.province_name_vi)
+    ctx.plot(fig, f"map-{metric}", ctx.cfg.province_name_vi, **map_alternative(ctx, table, metric))
 
 
 # built again only when what it shows changes (plotly takes about 0.1 s for this map, on every rerun

@@ -6,21 +6,18 @@ import streamlit as st
 
 from dashboard import tables
 from dashboard.briefing_ui import briefing_buttons
-from dashboard.notices import unavailable_notice
-from dashboard.state import (
-    Context,
+from dashboard.loaders import (
     comparison_coverage,
     district_table,
     freshness,
     green_weeks,
-    guarded,
-    header,
-    md_escape,
     risk_levels,
     risk_rules,
     risk_start,
     target_cards,
 )
+from dashboard.notices import unavailable_notice
+from dashboard.state import Context, guarded, header, md_escape
 from tracker import about, core, headlines, i18n, views
 from tracker.figures import risk as risk_figures
 from tracker.figures.common import STATUS_COLORS, STATUS_TEXT_COLOR, status_label

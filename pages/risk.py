@@ -13,21 +13,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import tables
+from dashboard import charts, tables
+from dashboard.loaders import boundaries, green_weeks, risk_levels, risk_lower, risk_rules, risk_start, risk_weekly
 from dashboard.notices import unavailable_notice
-from dashboard.state import (
-    Context,
-    boundaries,
-    green_weeks,
-    guarded,
-    header,
-    md_escape,
-    risk_levels,
-    risk_lower,
-    risk_rules,
-    risk_start,
-    risk_weekly,
-)
+from dashboard.state import Context, guarded, header, md_escape
 from tracker import core
 from tracker.figures import risk as risk_figures
 from tracker.tables import risk as risk_tables
@@ -41,8 +30,8 @@ def _name(ctx: Context, legend: pd.DataFrame, level) -> str:
 # The arguments before `_ctx` are the cache key: the store (folder, version), the dates and the language.
 # `_ctx` (a leading underscore: not hashed) is the page's context for that same store, date and language,
 # and only words and formats. A figure is one object shared by every session (st.cache_resource:
-# st.plotly_chart only reads it); the tables are copies (st.cache_data). The history strip holds a cell
-# per unit and week, hence few of them kept.
+# st.plotly_chart only reads it); the tables and the figures' text alternatives (dashboard.charts) are copies
+# (st.cache_data). The history strip holds a cell per unit and week, hence few of them kept.
 
 
 def _ruleset(as_of: dt.date):
@@ -60,6 +49,11 @@ def _map_figure(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Cont
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
+def _map_alternative(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Context) -> dict:
+    return charts.risk_map_alternative(_ctx, risk_levels(folder, version, as_of), _ruleset(as_of).legend())
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
 def _inputs_table(folder: str, version: str, as_of: dt.date, lang: str, _ctx: Context):
     return risk_tables.inputs(risk_levels(folder, version, as_of), _ctx.cfg, _ruleset(as_of), as_of)
 
@@ -69,6 +63,11 @@ def _history_figure(folder: str, version: str, start: dt.date, as_of: dt.date, l
     history = risk_weekly(folder, version, start, as_of)
     title = _ctx.t("risk.history", date=_ctx.date(start))
     return risk_figures.history_strip(history, _ruleset(as_of).legend(), lang, title, _ctx.cfg.whole_named(lang))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _history_alternative(folder: str, version: str, start: dt.date, as_of: dt.date, lang: str, _ctx: Context) -> dict:
+    return charts.history_alternative(_ctx, risk_weekly(folder, version, start, as_of), _ruleset(as_of).legend())
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -81,7 +80,8 @@ def level_map(ctx: Context) -> None:
     if problem:
         st.warning(ctx.t("districts.boundaries_problem", problem=md_escape(problem)))
     fig = _map_figure(ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx)
-    ctx.plot(fig, "risk-map", ctx.cfg.province_name_vi)
+    alternative = _map_alternative(ctx.folder, ctx.version, ctx.as_of, ctx.lang, ctx)
+    ctx.plot(fig, "risk-map", ctx.cfg.province_name_vi, **alternative)
 
 
 def level_table(ctx: Context) -> None:
@@ -91,7 +91,8 @@ def level_table(ctx: Context) -> None:
 
 def history_strip(ctx: Context, start: dt.date) -> None:
     fig = _history_figure(ctx.folder, ctx.version, start, ctx.as_of, ctx.lang, ctx)
-    ctx.plot(fig, "risk-history", ctx.cfg.province_name_vi)
+    alternative = _history_alternative(ctx.folder, ctx.version, start, ctx.as_of, ctx.lang, ctx)
+    ctx.plot(fig, "risk-history", ctx.cfg.province_name_vi, **alternative)
 
 
 def lower_table(ctx: Context) -> None:

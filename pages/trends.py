@@ -10,8 +10,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.charts import coverage_chart, doses_alternative, incidence_alternative
+from dashboard.loaders import daily_doses, incidence_series
 from dashboard.notices import unavailable_notice
-from dashboard.state import Context, coverage_chart, daily_doses, guarded, header, incidence_series, md_escape
+from dashboard.state import Context, guarded, header, md_escape
 from tracker import exports, i18n, store
 from tracker.figures import trends
 
@@ -29,14 +31,14 @@ def render(ctx: Context) -> None:
     doses = daily_doses(ctx.folder, ctx.version, ctx.target.group, ctx.units)
     doses = doses[doses["date"] <= str(ctx.as_of)]
     fig = trends.daily_doses(doses, lang=ctx.lang, title=ctx.t("trends.doses_title", group=group_label))
-    ctx.plot(fig, "daily-doses")
+    ctx.plot(fig, "daily-doses", **doses_alternative(ctx, doses, group_label))
 
     incidence = incidence_series(ctx.folder, ctx.version, ctx.units)
     incidence = incidence[incidence["date"] <= str(ctx.as_of)]
     fig = trends.incidence_trend(
         incidence, lang=ctx.lang, title=ctx.t("trends.incidence_title"), whole=ctx.cfg.whole(ctx.lang)
     )
-    ctx.plot(fig, "incidence")
+    ctx.plot(fig, "incidence", **incidence_alternative(ctx, incidence))
 
     st.download_button(
         ctx.t("export.series"),

@@ -19,7 +19,9 @@ import streamlit as st
 
 from dashboard import tables
 from dashboard.access import ensure_active, login_form, logout_button
-from dashboard.state import Context, choice, config, guarded, header, md_escape, show_table
+from dashboard.controls import choice
+from dashboard.loaders import config
+from dashboard.state import Context, guarded, header, md_escape, show_table
 from tracker import fmt, i18n, mappings, store
 from tracker.errors import MeasureNeeded, Problem, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions

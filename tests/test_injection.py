@@ -24,6 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import dashboard.loaders
 import dashboard.state
 from tests.apptools import charts, open_app
 from tracker import i18n, store
@@ -129,13 +130,13 @@ def app_injected(injected, monkeypatch, tmp_path):
             monkeypatch.setenv("TRACKER_BOUNDARIES", str(boundary_file(tmp_path / "districts.geojson")))
         else:
             monkeypatch.delenv("TRACKER_BOUNDARIES", raising=False)
-        dashboard.state._config.clear()  # the configuration (and the boundaries it names) is cached per folder
-        dashboard.state.boundaries.clear()
+        dashboard.loaders._config.clear()  # the configuration (and the boundaries it names) is cached per folder
+        dashboard.loaders.boundaries.clear()
         return folder, drop_id
 
     yield use
-    dashboard.state._config.clear()
-    dashboard.state.boundaries.clear()
+    dashboard.loaders._config.clear()
+    dashboard.loaders.boundaries.clear()
 
 
 def markdown_texts(at) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import dashboard.briefing_ui
-import dashboard.state
+import dashboard.loaders
 from tests.apptools import APP, charts, open_app, run_like_a_browser, shown
 from tracker import briefing, core, fmt, i18n, risk, store, views
 from tracker.config import load_config
@@ -298,7 +298,7 @@ def test_a_bug_in_a_page_shows_a_message_not_a_traceback(open_page, monkeypatch)
     def broken(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr(dashboard.state, "incidence_series", broken)  # the trends page's last chart
+    monkeypatch.setattr(dashboard.loaders, "incidence_series", broken)  # the trends page's last chart
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page(PAGES["trends"])

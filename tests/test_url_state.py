@@ -1,7 +1,7 @@
 """A view lives in the page's address: a link (or a reload) opens it, a control writes it, a bad value is ignored.
 
 The sidebar's choices, the language and the districts page's map metric are query parameters (see
-dashboard.state: VIEW_PARAMS). AppTest runs each test's first run as a new session opened from that address;
+dashboard.controls: VIEW_PARAMS). AppTest runs each test's first run as a new session opened from that address;
 tests/test_browser_views.py does the same in a browser, with a reload and a page switch.
 """
 
@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.state import VIEW_PARAMS, view_from_link
+from dashboard.controls import VIEW_PARAMS, view_from_link
 from tests.apptools import APP, charts, run_like_a_browser
 from tracker import fmt, i18n, store
 from tracker.config import load_config
