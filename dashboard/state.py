@@ -114,7 +114,7 @@ class Context:
         `alt`, a sentence or two saying what the chart shows, is its accessible name (what a screen reader
         says for it); under the chart, "view as table" holds `alt` again, `note` (how the table is cut, if it
         is) and `data`: the chart's figures as text under translated headers (built by dashboard.charts)."""
-        config = download_config(metric, place or self.place(), self.as_of)
+        config = download_config(metric, place or self.place(), self.as_of, self.lang)  # toolbar in the language
         config["toImageButtonOptions"]["format"] = self.image_format
         st.plotly_chart(fig, config=config, width="stretch", alt=alt)
         if data is None and not alt:

@@ -389,6 +389,10 @@ def test_page_renders_offline_without_errors(contexts, app, page_name, lang, siz
         assert not clipped, f"{where}: cut off: {clipped}"
         if page_name in ("districts", "trends", "risk"):
             assert visit.wait_for_charts() > 0, f"{where}: no Plotly chart"
+            buttons = visit.page.eval_on_selector_all(".modebar-btn", "els => els.map(e => e.dataset.title)")
+            english = {"Zoom in", "Zoom out", "Reset axes", "Download plot as a PNG", "Download plot as a png"}
+            if lang == "vi":  # the chart toolbar speaks the page's language (Streamlit's own Fullscreen aside)
+                assert not english & set(buttons), f"{where}: toolbar in English: {buttons}"
         if page_name == "upload":  # the login form, before anything else
             assert main.locator('input[type="password"]').count() == 1, f"{where}: no login form"
         if page_name == "overview":  # which districts are behind, without a click

@@ -282,3 +282,14 @@ def test_the_risk_history_tooltip_comes_from_the_catalog():
         fig = risk_history(frame, lang, None)
         week = pd.Timestamp("2021-11-14").strftime(DATE_TICKS[lang])
         assert i18n.t("risk_figure.week_ending", lang, date=week) in fig.data[0].customdata[0].tolist()
+
+
+def test_the_chart_toolbar_speaks_vietnamese():
+    """Plotly's locale mechanism: config.locale and a dictionary from Plotly's English texts (tracker/i18n.toml)."""
+    from tracker.figures.common import download_config
+
+    vi = download_config("coverage", "Toàn tỉnh", "2021-12-01", "vi")
+    assert vi["locale"] == "vi"
+    words = vi["locales"]["vi"]["dictionary"]
+    assert words["Zoom in"] == "Phóng to" and words["Download plot as a png"].startswith("Tải biểu đồ")
+    assert "locale" not in download_config("coverage", "Province", "2021-12-01", "en")

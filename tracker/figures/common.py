@@ -58,10 +58,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def download_config(metric: str, place: str, as_of: dt.date | str) -> dict:
-    """Plotly `config` for st.plotly_chart: PNG at 2x by default, SVG one click away, a telling file name."""
+def download_config(metric: str, place: str, as_of: dt.date | str, lang: str | None = None) -> dict:
+    """Plotly `config` for st.plotly_chart: PNG at 2x by default, SVG one click away, a telling file name;
+    with `lang` "vi", the chart toolbar's tooltips in Vietnamese (Plotly's own locale mechanism: a
+    dictionary from its English texts, the [plotly] entries of tracker/i18n.toml)."""
     day = as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)
-    return {
+    config = {
         "displaylogo": False,
         "toImageButtonOptions": {
             "format": "png",
@@ -70,6 +72,16 @@ def download_config(metric: str, place: str, as_of: dt.date | str) -> dict:
         },
         "modeBarButtonsToAdd": ["toImage"],
     }
+    if lang and lang != "en":
+        config["locale"] = lang
+        config["locales"] = {lang: {"dictionary": plotly_dictionary(lang)}}
+    return config
+
+
+def plotly_dictionary(lang: str) -> dict[str, str]:
+    """Plotly's English interface texts (toolbar tooltips, notices) -> `lang`, from the [plotly] entries."""
+    entries = {k: v for k, v in i18n.table().items() if k.startswith("plotly.")}
+    return {entry["en"]: entry[lang] for entry in entries.values()}
 
 
 # Plotly draws its texts (hover labels, legend entries, axis labels, annotations, titles) from a subset of HTML
