@@ -74,14 +74,15 @@ def _help(column, lang: str, cfg) -> str | None:
     return about.definition(column.help, lang, cfg) if column.help else None
 
 
-def show(ctx: Context, table: Table, place: str | None = None) -> None:
-    """The table on the page, then its downloads."""
+def show(ctx: Context, table: Table, place: str | None = None, downloads: bool = True) -> None:
+    """The table on the page, then (unless `downloads` is False: a preview, a tally) its downloads."""
     data, config = screen(table, ctx.lang, ctx.cfg)
     show_table(data, column_config=config)
-    downloads(ctx, table, place)
+    if downloads:
+        download_buttons(ctx, table, place)
 
 
-def downloads(ctx: Context, table: Table, place: str | None = None) -> None:
+def download_buttons(ctx: Context, table: Table, place: str | None = None) -> None:
     """Two buttons side by side, CSV and Excel, named '<table>_<place>_<as-of date>.<ext>'; `place`
     defaults to the province, as most tables cover all districts."""
     place = place or ctx.cfg.province_name_vi

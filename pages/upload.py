@@ -12,7 +12,6 @@ drop and what will change, and runs only once confirmed. Every message is in the
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import pandas as pd
 import streamlit as st
@@ -21,11 +20,12 @@ from dashboard import tables
 from dashboard.access import ensure_active, login_form, logout_button
 from dashboard.controls import choice
 from dashboard.loaders import config
-from dashboard.state import Context, guarded, header, md_escape, show_table
-from tracker import fmt, i18n, mappings, store
-from tracker.errors import MeasureNeeded, Problem, TrackerError, ValidationError
+from dashboard.state import Context, guarded, header, md_escape
+from tracker import fmt, mappings, store
+from tracker.errors import MeasureNeeded, TrackerError, ValidationError
 from tracker.ingest import KINDS, ReadOptions
 from tracker.tables import drops as drop_tables
+from tracker.tables import upload as upload_tables
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "cp1258")
 DELIMITERS = {"auto": None, ",": ",", ";": ";", "tab": "\t"}
@@ -33,7 +33,6 @@ MAX_SHOWN = 50
 STORED_KEY = "upload_stored"  # {uploaded file id: drop id}: the files this session stored (not offered again)
 UNDO_KEY = "undo_pending"  # the drop the analyst asked to undo, shown for confirmation
 NO_MAPPING = ""
-WIDE_NAME = re.compile(r"dose([1-4])_(cumulative|daily)")
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -126,53 +125,6 @@ def how_read(ctx: Context, detected: dict) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def column_name(ctx: Context, name: str | None) -> str:
-    """A canonical column in the page's language ("dose1_cumulative" too); a file's own header as it is."""
-    if not name:
-        return ""
-    key = f"column.{name}"
-    if key in _column_keys():
-        return ctx.t(key)
-    wide = WIDE_NAME.fullmatch(name)
-    if wide:
-        return f"{i18n.dose(int(wide.group(1)), ctx.lang)} ({ctx.t(f'upload.measure_{wide.group(2)}')})"
-    return name
-
-
-@st.cache_data(show_spinner=False)
-def _column_keys() -> set[str]:
-    return {k for k in i18n.table() if k.startswith("column.")}
-
-
-def preview(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
-    """What will be stored as the page's language writes it: translated headers, dates, numbers, names."""
-    shown = pd.DataFrame(index=frame.index)
-    for col in frame.columns:
-        values = frame[col]
-        if col == "date":
-            shown[col] = values.map(ctx.date)
-        elif col in ("people_cumulative", "community_cases", "imported_cases", "population", "doses"):
-            shown[col] = values.map(ctx.number)
-        elif col == "age_band":  # a group by its name, a band as written
-            names = {g.id: i18n.label(g, ctx.lang) for g in ctx.cfg.groups.values()}
-            shown[col] = values.astype(str).map(lambda a, names=names: names.get(a, a))
-        else:
-            shown[col] = values.astype(str)
-        if col == "unit_code" and "unit_name" not in frame:
-            shown["unit_name"] = values.astype(str).map(ctx.names)
-    return shown.rename(columns=lambda c: column_name(ctx, c))
-
-
-def problems_table(ctx: Context, problems: list[Problem]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            ctx.t("upload.row"): [ctx.number(p.row) if p.row is not None else "" for p in problems],
-            ctx.t("upload.column"): [column_name(ctx, p.column) for p in problems],
-            ctx.t("upload.message"): [p.text(ctx.lang) for p in problems],
-        }
-    )
-
-
 def rejected(ctx: Context, exc: ValidationError) -> None:
     """Why a file was refused: how many rows, the rows per problem, then the first problems themselves."""
     errors = [p for p in exc.problems if p.severity == "error"]
@@ -183,16 +135,9 @@ def rejected(ctx: Context, exc: ValidationError) -> None:
     many = [t for t in exc.tallies if t.rows > 1]
     if many:
         st.subheader(ctx.t("upload.tallies"))
-        tallies = pd.DataFrame(
-            {
-                ctx.t("upload.column"): [column_name(ctx, t.column) for t in many],
-                ctx.t("upload.tally_rows"): [ctx.number(t.rows) for t in many],
-                ctx.t("upload.tally_example"): [t.first.describe(ctx.lang) for t in many],
-            }
-        )
-        show_table(tallies)
+        tables.show(ctx, upload_tables.tallies(many), downloads=False)
     st.subheader(ctx.t("upload.problems"))
-    show_table(problems_table(ctx, errors[:MAX_SHOWN]))
+    tables.show(ctx, upload_tables.problems(errors[:MAX_SHOWN]))  # downloadable: the list to fix the file by
     total = sum(t.rows for t in exc.tallies)
     if total > MAX_SHOWN:
         st.caption(ctx.t("upload.shown_of", shown=ctx.number(MAX_SHOWN), total=ctx.number(total)))
@@ -312,15 +257,15 @@ def upload(ctx: Context, analyst: str) -> None:
     )
     mapping = (prepared.detected or {}).get("columns") or {}
     if mapping:
-        shown = "; ".join(f"{src} → {column_name(ctx, dst)}" for src, dst in mapping.items())
+        shown = "; ".join(f"{src} → {upload_tables.column_label(dst, ctx.lang)}" for src, dst in mapping.items())
         st.caption(ctx.t("upload.columns", mapping=md_escape(shown)))
     again = same_file(ctx, prepared, listing, f"upload_again_{uploaded.file_id}_{ctx.lang}")
     storable = overlap_choice(ctx, prepared, overlap_key) and again
     if prepared.warnings:
         st.subheader(ctx.t("upload.warnings"))
-        show_table(problems_table(ctx, prepared.warnings[:MAX_SHOWN]))
+        tables.show(ctx, upload_tables.problems(prepared.warnings[:MAX_SHOWN], name="warnings"))
     st.subheader(ctx.t("upload.preview"))
-    show_table(preview(ctx, prepared.frame.head(MAX_SHOWN)))
+    tables.show(ctx, upload_tables.preview(prepared.frame.head(MAX_SHOWN), ctx.cfg, ctx.names), downloads=False)
     if st.button(ctx.t("upload.commit"), type="primary", key="commit", disabled=not storable) and storable:
         ensure_active(ctx.folder)  # the account may have been disabled since the page ran: then nothing is stored
         drop_id = store.commit(ctx.folder, prepared, analyst, data)

@@ -16,7 +16,7 @@ from tests.apptools import open_app, shown
 from tracker import core, i18n, risk, store, views
 from tracker.config import load_config
 from tracker.i18n import Both
-from tracker.tables import Column, Table, districts, drops, render
+from tracker.tables import Column, Table, districts, docs, drops, render
 from tracker.tables import risk as risk_tables
 
 AS_OF = dt.date(2021, 12, 1)
@@ -142,6 +142,7 @@ def built(store_dir) -> list[Table]:
         risk_tables.inputs(risk.levels(ds, cfg, rules, AS_OF), cfg, rs, AS_OF),
         risk_tables.lower(risk.what_would_lower(ds, cfg, rules, AS_OF), cfg, rs, AS_OF),
         drops.log(store.drops(store_dir)),
+        *(table for _builder, _where, table in docs.examples(store_dir, cfg, AS_OF) if _builder.startswith("upload.")),
     ]
 
 
@@ -224,6 +225,5 @@ def test_ranked_puts_the_key_columns_first_and_the_furthest_behind_on_top(built)
 
 def test_docs_tables_md_is_what_the_generator_writes():
     """docs/tables.md lists every table and its columns from the builders' specs; `make docs` rewrites it."""
-    from tracker.tables import docs
 
     assert docs.DOCS.read_text(encoding="utf-8") == docs.generate(), "docs/tables.md is stale: run make docs"

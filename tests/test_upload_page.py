@@ -123,7 +123,7 @@ def test_a_bad_drop_is_refused_with_its_rows_and_nothing_is_stored(folder):
     at.file_uploader[0].set_value(("bad.csv", bad, "text/csv")).run()
     assert not at.exception
     assert any("File refused: 1 row with errors. Nothing was stored." in e.value for e in at.error)
-    problems = at.dataframe[0].value
+    problems = shown(at.dataframe[0])
     assert list(problems.iloc[0]) == ["3", "Unit code", "unknown unit '099'"]
     assert len(at.button) == 1 or all(b.key != "commit" for b in at.button)
     assert snapshot(folder) == files_before
@@ -151,7 +151,7 @@ def test_a_refused_file_is_explained_in_vietnamese(folder):
     at.file_uploader[0].set_value(("xau.csv", bad, "text/csv")).run()
     assert not at.exception
     assert [e.value for e in at.error] == ["Tệp bị từ chối: 3 dòng có lỗi. Chưa có gì được lưu."]
-    problems = at.dataframe[0].value
+    problems = shown(at.dataframe[0])
     assert list(problems.columns) == ["Dòng", "Cột", "Nội dung"]
     assert problems.values.tolist() == [
         ["2", "Ngày", "'31/02/2021' không phải ngày (tháng 2021-02 không có ngày 31)"],
@@ -166,7 +166,7 @@ def test_a_refused_file_is_explained_in_vietnamese(folder):
 def test_the_preview_is_in_vietnamese_with_formatted_numbers_and_kinds(folder):
     at = log_in(open_upload("vi"))
     at.file_uploader[0].set_value(("lam_binh.csv", _good_drop(folder), "text/csv")).run()
-    preview = at.dataframe[0].value
+    preview = shown(at.dataframe[0])
     assert list(preview.columns) == ["Ngày", "Mã đơn vị", "Đơn vị", "Nhóm tuổi", "Mũi", "Số người đã tiêm (lũy tích)"]
     people = preview.iloc[0, -1]
     assert "." in people and people.replace(".", "").isdigit()  # 12.345, as Vietnamese writes it
@@ -183,7 +183,7 @@ def test_an_overlapping_file_is_warned_about_before_storing_and_the_headline_kee
     warned = " ".join(w.value for w in at.warning)
     assert "Tệp chồng lên số liệu theo nhóm tuổi đã có" in warned and "1 dòng" in warned
     assert at.button(key="commit").disabled  # nothing chosen yet: it cannot be stored as it is
-    assert 'sẽ thành "không có số liệu"' in at.dataframe[0].value.iloc[0, 2]  # the warning itself, in Vietnamese
+    assert 'sẽ thành "không có số liệu"' in shown(at.dataframe[0]).iloc[0, 2]  # the warning itself, in Vietnamese
 
     radio = next(r for r in at.radio if r.key and r.key.startswith("upload_overlap_"))
     radio.set_value("refuse").run()
@@ -217,7 +217,7 @@ def test_a_saved_mapping_reads_a_file_that_needs_it(folder):
     assert at.error  # without the mapping: no age column, and month 13
     at.selectbox(key="_upload_mapping_en").select("bao_cao_my").run()
     assert not at.error, [e.value for e in at.error]
-    preview = next(df.value for df in at.dataframe if "Age group" in df.value.columns)
+    preview = next(t for t in (shown(df) for df in at.dataframe) if "Age group" in t.columns)
     assert preview.iloc[0]["Date"] == "13 Oct 2021" and preview.iloc[0]["Age group"] == "18-49"
 
 

@@ -11,6 +11,7 @@ rendered from that spec alone: on screen (dashboard.tables), as CSV/xlsx and as 
 | risk inputs and level | risk.inputs | Risk page |
 | what would lower the level | risk.lower | Risk page |
 | the drop log | drops.log | Upload page |
+| a file read, its problems, the rows per check | upload.preview, upload.problems, upload.tallies | Upload page |
 | the briefing's table | districts.briefing | PDF and PPTX briefings |
 """
 

@@ -14,9 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from tracker import i18n, risk, store, views
 from tracker.config import Config, load_config
-from tracker.tables import districts, drops, render
+from tracker.errors import Problem, tally
+from tracker.tables import districts, drops, render, upload
 from tracker.tables import risk as risk_tables
 from tracker.tables.spec import KINDS, Table
 
@@ -56,8 +59,33 @@ def examples(folder: Path, cfg: Config, as_of: dt.date = AS_OF) -> list[tuple[st
         ("risk.inputs", "Risk page", risk_tables.inputs(risk.levels(ds, cfg, rules, as_of), cfg, rs, as_of)),
         ("risk.lower", "Risk page", risk_tables.lower(risk.what_would_lower(ds, cfg, rules, as_of), cfg, rs, as_of)),
         ("drops.log", "Upload page", drops.log(store.drops(folder))),
+        ("upload.preview", "Upload page (a file read)", upload.preview(_file(ds), cfg, _names(ds))),
+        ("upload.problems", "Upload page (a file's problems or warnings)", upload.problems([_problem()])),
+        ("upload.tallies", "Upload page (a refused file)", upload.tallies(tally([_problem()]))),
         ("districts.briefing", "PDF and PPTX briefings", districts.briefing(first, cfg, as_of, cfg.targets[0])),
     ]
+
+
+def _file(ds) -> pd.DataFrame:
+    """A file's first rows as read (the preview's input): a district's dose-1 count for adults."""
+    code = str(ds.units["unit_code"].iloc[0])
+    return pd.DataFrame(
+        {
+            "date": [pd.Timestamp(AS_OF)],
+            "unit_code": [code],
+            "age_band": ["adults"],
+            "dose": [1],
+            "people_cumulative": [1234],
+        }
+    )
+
+
+def _names(ds) -> dict[str, str]:
+    return dict(zip(ds.units["unit_code"].astype(str), ds.units["unit_name"].astype(str), strict=True))
+
+
+def _problem() -> Problem:
+    return Problem.of(3, "date", "value.not_a_date", value="31/02/2021", formats=i18n.Term("term.date_formats_dmy"))
 
 
 def _options(column) -> str:
