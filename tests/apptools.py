@@ -25,6 +25,11 @@ def open_app(page: str | None, lang: str, **state) -> AppTest:
     if page:
         at.switch_page(page)
         at.run()
+    return checked(at)
+
+
+def checked(at: AppTest) -> AppTest:
+    """`at` after a run that showed no exception and no error element."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at

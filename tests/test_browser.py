@@ -247,9 +247,7 @@ class Visit:
             self.wait_for_charts()
             return self
         except PlaywrightError as exc:
-            problem = str(exc)
-        shot = self.last_screenshot(f"{page_name}-{lang}-failed")
-        pytest.fail(f"{where}: {problem}\n(screenshot {shot})\n{self.server.state()}", pytrace=False)
+            self._failed(where, f"{page_name}-{lang}", exc)
 
     def open_link(self, page_name: str, lang: str) -> Visit:
         """Open the page by a link carrying the language (?lang=en), as a shared link would; wait for the charts."""
@@ -261,9 +259,11 @@ class Visit:
             self.wait_for_charts()
             return self
         except PlaywrightError as exc:
-            problem = str(exc)
-        shot = self.last_screenshot(f"{page_name}-{lang}-failed")
-        pytest.fail(f"{where}: {problem}\n(screenshot {shot})\n{self.server.state()}", pytrace=False)
+            self._failed(where, f"{page_name}-{lang}", exc)
+
+    def _failed(self, where: str, name: str, exc: Exception) -> None:
+        shot = self.last_screenshot(f"{name}-failed")
+        pytest.fail(f"{where}: {exc}\n(screenshot {shot})\n{self.server.state()}", pytrace=False)
 
     def _finished(self):
         return self.page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.controls import VIEW_PARAMS, view_from_link
-from tests.apptools import APP, charts, run_like_a_browser
+from tests.apptools import APP, charts, checked, run_like_a_browser
 from tracker import fmt, i18n, store
 from tracker.config import load_config
 
@@ -29,9 +29,7 @@ def open_link(params: dict[str, str], page: str | None = None) -> AppTest:
     if page:
         at.switch_page(page)
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return checked(at)
 
 
 def page_lang(at: AppTest) -> list[str]:
