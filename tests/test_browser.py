@@ -306,6 +306,17 @@ class Visit:
             chart.locator(DRAWN).first.wait_for(state="attached", timeout=CHART_MS)
         return charts.count()
 
+    def chart_titles(self) -> list[str]:
+        """Each chart's title as one line: Plotly writes a wrapped title as one <tspan class="line"> per line."""
+        return (
+            self.page.get_by_test_id("stPlotlyChart")
+            .locator(".gtitle")
+            .evaluate_all(
+                "els => els.map(e => { const lines = Array.from(e.querySelectorAll('tspan.line'), t => t.textContent);"
+                " return lines.length ? lines.join(' ') : e.textContent; })"
+            )
+        )
+
     def texts(self, test_id: str) -> list[str]:
         return [t.strip() for t in self.page.get_by_test_id(test_id).all_inner_texts()]
 
@@ -469,11 +480,9 @@ def test_a_target_is_judged_on_its_own_group_in_the_browser(visit):
         sidebar.get_by_test_id("stSidebarNavLink").filter(has_text=TITLES["trends"]["vi"]).click()
         visit.wait_for_run(TITLES["trends"]["vi"], "trends (vi)", started=True)
         visit.wait_for_charts()
-        title = page.get_by_test_id("stPlotlyChart").first.locator(".gtitle")
+        page.get_by_test_id("stPlotlyChart").first.locator(".gtitle").wait_for(timeout=CHART_MS)
         expected = i18n.t("trends.coverage_title", "vi", group=group, dose=dose)
-        title.wait_for(timeout=CHART_MS)
-        shown_title = title.evaluate("e => Array.from(e.querySelectorAll('tspan.line')).map(t => t.textContent)")
-        assert " ".join(shown_title or [title.text_content()]) == expected  # wrapped in lines for a phone
+        assert visit.chart_titles()[0] == expected
     except PlaywrightError as exc:
         shot = visit.last_screenshot("target-group-failed")
         pytest.fail(f"the 70 % target on its own group: {exc}\n(screenshot {shot})", pytrace=False)
