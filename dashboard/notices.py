@@ -10,9 +10,12 @@ The district's name, the age labels, the file name and the uploader come from th
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
+from dashboard.controls import VIEW_PARAMS
 from dashboard.loaders import unavailable
 from dashboard.state import Context, md_escape
 from tracker import i18n, views
@@ -31,7 +34,7 @@ def unavailable_notice(ctx: Context, pairs) -> None:
         if pd.notna(r.drop_id):
             text += " " + ctx.t(
                 "unavailable.drop", drop=int(r.drop_id), source=md_escape(r.source), uploader=md_escape(r.uploader),
-                date=ctx.date(r.ingested_at), link=f"upload?drop={int(r.drop_id)}",
+                date=ctx.date(r.ingested_at), link=drop_link(int(r.drop_id)),
             )  # fmt: skip
         lines.append(f"- {text}")
     st.warning(f"**{ctx.t('unavailable.heading')}**\n" + "\n".join(lines) + f"\n\n{ctx.t('unavailable.fix')}")
@@ -46,3 +49,10 @@ def _escaped_labels(missing: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         return i18n.label(ctx.cfg.groups[label], ctx.lang) if label in ctx.cfg.groups else md_escape(label)
 
     return missing.assign(labels=[[shown(label) for label in labels] for labels in missing["labels"]])
+
+
+def drop_link(drop_id: int) -> str:
+    """The upload page with that drop chosen, in the view the reader has (language, date, ...): a new session
+    opened from it would otherwise start from the defaults."""
+    view = {key: value for key, value in st.query_params.to_dict().items() if key in VIEW_PARAMS}
+    return "upload?" + urlencode({"drop": drop_id, **view})

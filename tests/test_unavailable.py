@@ -9,8 +9,10 @@ reports its adults as one figure beside its 18-49, 50-64 and 65+ bands from 13/1
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -75,7 +77,11 @@ def test_every_page_explains_the_unavailable_figure_and_never_shows_none(app_leg
     notices = [w.value for w in at.warning if ("Thành phố Tuyên Quang" in w.value and "upload?drop=" in w.value)]
     assert notices, [w.value for w in at.warning]
     notice = notices[0]
-    assert f"upload?drop={drop_id})" in notice and "wide_vi.csv" in notice
+    link = re.search(r"\]\((upload\?[^)]*)\)", notice).group(1)
+    params = parse_qs(urlsplit(link).query)
+    assert params["drop"] == [str(drop_id)] and "wide_vi.csv" in notice
+    assert params.get("lang") == (["en"] if lang == "en" else None)  # the reader's view goes with the link
+    assert params.get("as_of") == [AS_OF.isoformat()]
     assert ("chồng lên nhau" if lang == "vi" else "overlap") in notice
     text = _page_text(at)
     assert "None" not in text and "nan" not in text.lower().split() and "NaT" not in text
