@@ -223,8 +223,8 @@ def history_alternative(ctx: Context, history: pd.DataFrame, legend: pd.DataFram
     whole = ctx.cfg.whole_named(ctx.lang)
     grid = frame.pivot_table(index="unit_code", columns="week_end", values="level", aggfunc="first")
     grid = grid.reindex(index=codes, columns=shown)
-    full = dict(zip(legend["level"].astype(int), legend[f"name_{ctx.lang}"].astype(str), strict=True))
-    short = {level: name.split(" – ")[0] for level, name in full.items()}  # the full names are in the legend
+    full = risk_figures.level_name_map(legend, ctx.lang)
+    short = {level: risk_figures.short_level(name) for level, name in full.items()}  # the full names: the legend
     data = {ctx.t("table.district"): [whole if code == core.TOTAL else names[code] for code in codes]}
     for week in shown:
         data[ctx.date(week)] = [fmt.EMPTY if pd.isna(v) else short[int(v)] for v in grid[week]]

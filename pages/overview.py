@@ -6,20 +6,16 @@ import streamlit as st
 
 from dashboard import tables
 from dashboard.briefing_ui import briefing_buttons
+from dashboard.cards import province_risk
 from dashboard.loaders import (
     comparison_coverage,
     district_table,
     freshness,
-    green_weeks,
-    risk_levels,
-    risk_rules,
-    risk_start,
     target_cards,
 )
 from dashboard.notices import unavailable_notice
 from dashboard.state import Context, guarded, header, md_escape
 from tracker import about, core, headlines, i18n, views
-from tracker.figures import risk as risk_figures
 from tracker.figures.common import STATUS_COLORS, STATUS_TEXT_COLOR, status_label
 from tracker.tables import districts as district_tables
 
@@ -70,20 +66,6 @@ def lagging(ctx: Context) -> None:
             continue
         st.caption(ctx.t("lagging.count", count=len(table.values)))
         tables.show(ctx, table)
-
-
-def province_risk(ctx: Context) -> None:
-    """The province's epidemic level and its run of weeks at level 1 (from the risk rules' first day)."""
-    if ctx.as_of < risk_start():
-        return
-    levels = risk_levels(ctx.folder, ctx.version, ctx.as_of)
-    level = levels.loc[levels["unit_code"] == core.TOTAL, "level"].iat[0]
-    legend = risk_rules().for_date(ctx.as_of).legend()
-    left, right = st.columns(2)
-    name = risk_figures.level_names(legend, [level], ctx.lang)[0]
-    left.metric(ctx.t("risk.province_level"), name, help=about.definition("risk_level", ctx.lang, ctx.cfg))
-    weeks = green_weeks(ctx.folder, ctx.version, ctx.as_of)
-    right.metric(ctx.t("risk.green_weeks"), ctx.t("risk.weeks_value", n=weeks))
 
 
 def render(ctx: Context) -> None:

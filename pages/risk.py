@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.loaders import boundaries, green_weeks, risk_levels, risk_lower, risk_rules, risk_start, risk_weekly
+from dashboard.cards import province_risk
+from dashboard.loaders import boundaries, risk_levels, risk_lower, risk_rules, risk_start, risk_weekly
 from dashboard.notices import unavailable_notice
 from dashboard.state import Context, guarded, header, md_escape
 from tracker import core
 from tracker.figures import risk as risk_figures
 from tracker.tables import risk as risk_tables
-
-
-def _name(ctx: Context, legend: pd.DataFrame, level) -> str:
-    return risk_figures.level_names(legend, [level], ctx.lang)[0]
-
 
 # What the page shows is built once per store version, dates and language; a rerun only sends it again.
 # The arguments before `_ctx` are the cache key: the store (folder, version), the dates and the language.
@@ -110,15 +105,9 @@ def render(ctx: Context) -> None:
         st.info(ctx.t("risk.not_yet", date=ctx.date(start)))
         return
     rs = rules.for_date(ctx.as_of)
-    legend = rs.legend()
     st.caption(ctx.t("risk.source", source=(rs.source_en or rs.source) if ctx.lang == "en" else rs.source))
     unavailable_notice(ctx, [(part.group, part.dose) for part in rs.parts])
-    table = risk_levels(ctx.folder, ctx.version, ctx.as_of)
-    total = table[table["unit_code"] == core.TOTAL].iloc[0]
-    left, right = st.columns(2)
-    left.metric(ctx.t("risk.province_level"), _name(ctx, legend, total["level"]))
-    weeks = green_weeks(ctx.folder, ctx.version, ctx.as_of)
-    right.metric(ctx.t("risk.green_weeks"), ctx.t("risk.weeks_value", n=weeks))
+    province_risk(ctx)
     left, right = st.columns(2)
     with left:
         level_map(ctx)

@@ -80,12 +80,22 @@ def risk_history(frame: pd.DataFrame, lang: str, title: str | None) -> go.Figure
     return fig
 
 
+def level_name_map(legend: pd.DataFrame, lang: str) -> dict[int, str]:
+    """{level: its name in `lang`} of a rule set's legend."""
+    return dict(zip(legend["level"].astype(int), legend[f"name_{lang}"].astype(str), strict=True))
+
+
+def short_level(name: str) -> str:
+    """'Cấp 1 – Nguy cơ thấp (vùng xanh)' -> 'Cấp 1', for a narrow cell; the full names are in the legend."""
+    return name.split(" – ")[0]
+
+
 def level_names(legend: pd.DataFrame, levels, lang: str, empty: str | None = None) -> list[str]:
     """The name of each level in `levels`, in `lang`, mapped at once (not a lookup per row).
 
     A missing level (None, NA) is `empty` when given; a level the legend lacks is a KeyError, as a lookup is.
     """
-    names = dict(zip(legend["level"].astype(int), legend[f"name_{lang}"].astype(str), strict=True))
+    names = level_name_map(legend, lang)
     levels = pd.Series(levels).reset_index(drop=True)
     present = levels.notna().to_numpy()
     codes = levels[present].astype("int64")
@@ -112,7 +122,7 @@ def level_map(levels: pd.DataFrame, units: pd.DataFrame, legend: pd.DataFrame, l
         f"{labels[0]}: {c or fmt.EMPTY}<br>{labels[1]}: {i or fmt.EMPTY}<br>{labels[2]}: {met[bool(m)]}"
         for c, i, m in zip(cases, incidence, frame["vaccine_criterion_met"], strict=True)
     ]
-    names = dict(zip(legend["level"].astype(int), legend[f"name_{lang}"].astype(str), strict=True))
+    names = level_name_map(legend, lang)
     categories = {int(r.level): (names[int(r.level)], r.hex) for r in legend.itertuples()}
     return maps.district_map(
         frame.assign(level=frame["level"].astype(int), hover=hover), "level", lang=lang,

@@ -14,6 +14,7 @@ from tracker import core, risk
 from tracker.config import Config, Target
 from tracker.errors import InputError
 from tracker.figures.common import STATUS_COLORS
+from tracker.figures.risk import short_level
 from tracker.i18n import Both
 from tracker.tables.spec import Column, Table
 
@@ -67,6 +68,11 @@ def level_legend(cfg: Config, as_of: dt.date) -> tuple[dict[int, Both], dict[int
         legend = risk.load_rules(data_dir=cfg.data_dir).for_date(as_of).legend()
     except InputError:
         return {}, {}
+    return legend_maps(legend)
+
+
+def legend_maps(legend: pd.DataFrame) -> tuple[dict[int, Both], dict[int, str]]:
+    """A rule set's legend as {level: its names} and {level: its colour}."""
     levels = legend["level"].astype(int).tolist()
     names = [Both(vi, en) for vi, en in zip(legend["name_vi"], legend["name_en"], strict=True)]
     return dict(zip(levels, names, strict=True)), dict(zip(levels, legend["hex"].astype(str), strict=True))
@@ -75,7 +81,7 @@ def level_legend(cfg: Config, as_of: dt.date) -> tuple[dict[int, Both], dict[int
 def _level(cfg: Config, as_of: dt.date, short: bool = False) -> tuple[Column, dict[int, str]]:
     names, colors = level_legend(cfg, as_of)
     if short:  # 'Cấp 1 – Nguy cơ thấp (vùng xanh)' → 'Cấp 1' for a narrow cell; the full names are on the risk page
-        names = {level: Both(*(n.split(" – ")[0] for n in name)) for level, name in names.items()}
+        names = {level: Both(*map(short_level, name)) for level, name in names.items()}
     return Column("risk_level", "table.risk_level", "level", levels=names, help="risk_level"), colors
 
 

@@ -11,19 +11,12 @@ from tracker import core
 from tracker.config import Config
 from tracker.i18n import Both
 from tracker.risk import RuleSet
-from tracker.tables.districts import DISTRICT, place, whole_named
+from tracker.tables.districts import DISTRICT, legend_maps, place, whole_named
 from tracker.tables.spec import Column, Table
 
 
 def part_label(part) -> Both:
     return Both(part.label_vi or part.id, part.label_en or part.label_vi or part.id)
-
-
-def _levels(rs: RuleSet) -> tuple[dict[int, Both], dict[int, str]]:
-    legend = rs.legend()
-    levels = legend["level"].astype(int).tolist()
-    names = [Both(vi, en) for vi, en in zip(legend["name_vi"], legend["name_en"], strict=True)]
-    return dict(zip(levels, names, strict=True)), dict(zip(levels, legend["hex"].astype(str), strict=True))
 
 
 def _source(rs: RuleSet) -> Both:
@@ -33,7 +26,7 @@ def _source(rs: RuleSet) -> Both:
 def inputs(levels: pd.DataFrame, cfg: Config, rs: RuleSet, as_of: dt.date) -> Table:
     """Per district, then the province (risk.levels): the 7-day cases and incidence, each vaccine part's
     coverage, whether the vaccine criterion is met, and the level."""
-    names, colors = _levels(rs)
+    names, colors = legend_maps(rs.legend())
     level = Column("level", "risk.level", "level", levels=names, help="risk_level")
     columns = (
         DISTRICT,
@@ -56,7 +49,7 @@ def lower(frame: pd.DataFrame, cfg: Config, rs: RuleSet, as_of: dt.date) -> Tabl
     """Per district (risk.lower): the level, the most cases in the next 7 days that would lower the
     incidence band (none with no case), the level then, the people each vaccine part still needs,
     and the level with the vaccine criterion met."""
-    names, colors = _levels(rs)
+    names, colors = legend_maps(rs.legend())
     units = frame[frame["unit_code"] != core.TOTAL].reset_index(drop=True)
     columns = (
         DISTRICT,

@@ -74,6 +74,3 @@ class Table:
         absent = [c.id for c in self.columns if c.id not in self.values.columns]
         if absent:
             raise ValueError(f"table {self.name}: no values for column(s) {', '.join(absent)}")
-
-    def column(self, column_id: str) -> Column:
-        return next(c for c in self.columns if c.id == column_id)
