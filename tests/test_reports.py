@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.reports import _FEW_DATES, Reports
+from tracker.reports import _FEW_DATES, _WINDOW, Reports
 
 D = dt.date
 REPORTS = pd.DataFrame(
@@ -111,3 +111,70 @@ def test_threads_sharing_one_reports_get_the_same_answers():
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(lambda q: answer(reports.last_values(1, q, UNITS, LABELS), q), questions * 3))
     assert together == alone * 3
+
+
+def _quiet_series_reports() -> pd.DataFrame:
+    """Dose 1 of units 070 and 071. 070 18-49 reports every day; 070 65+ on 1 Oct, then not for 80 days;
+    071 18-49 starts on 15 Dec; 071 50-64 reports exactly the window's length before 10 Dec (just outside
+    it) and 071 65+ one day later (just inside), both again on 20 Dec."""
+    d10 = D(2021, 12, 10)
+    outside, inside = d10 - dt.timedelta(days=_WINDOW), d10 - dt.timedelta(days=_WINDOW - 1)
+    daily = [D(2021, 10, 1) + dt.timedelta(days=i) for i in range(92)]  # 1 Oct … 31 Dec
+    rows = [(d, "070", "18-49", 100 + i) for i, d in enumerate(daily)]
+    rows += [(D(2021, 10, 1), "070", "65+", 7), (D(2021, 12, 20), "070", "65+", 30)]
+    rows += [(D(2021, 12, 15), "071", "18-49", 40)]
+    rows += [(outside, "071", "50-64", 5), (D(2021, 12, 20), "071", "50-64", 9)]
+    rows += [(inside, "071", "65+", 6), (D(2021, 12, 20), "071", "65+", 8)]
+    dates, units, bands, people = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {"date": pd.to_datetime(dates), "unit_code": units, "age_band": bands, "dose": 1, "people_cumulative": people}
+    )
+
+
+@pytest.mark.parametrize("source", ["frame", "store"])
+def test_a_series_quiet_for_longer_than_the_window_still_has_its_last_report(source, units_store):
+    """A few dates are answered from the reports of the window before each (DuckDB reads only those days);
+    a series quiet for longer is looked up further back, one whose last report is before the date comes
+    from the series table, and a series that had not started has no row. By hand."""
+    frame = _quiet_series_reports()
+    if source == "frame":
+        reports = Reports(frame=frame)
+    else:
+        from tracker import store
+        from tracker.config import load_config
+
+        data = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d")).to_csv(index=False).encode()
+        prepared = store.prepare(units_store, data, "vaccinations", load_config(), filename="d.csv")
+        store.commit(units_store, prepared, "tester", data)
+        reports = Reports(store=units_store)
+    labels = ("18-49", "50-64", "65+")
+    dates = [D(2021, 9, 30), D(2021, 12, 10), D(2021, 12, 25), D(2022, 2, 1)]
+    outside, inside = D(2021, 12, 10) - dt.timedelta(days=_WINDOW), D(2021, 12, 10) - dt.timedelta(days=_WINDOW - 1)
+    expected = {
+        D(2021, 9, 30): {},
+        D(2021, 12, 10): {
+            (0, 0): (170, D(2021, 12, 10)),  # 70 days after 1 Oct
+            (0, 2): (7, D(2021, 10, 1)),  # quiet for 70 days: looked up further back
+            (1, 1): (5, outside),
+            (1, 2): (6, inside),
+        },
+        D(2021, 12, 25): {
+            (0, 0): (185, D(2021, 12, 25)),
+            (0, 2): (30, D(2021, 12, 20)),
+            (1, 0): (40, D(2021, 12, 15)),
+            (1, 1): (9, D(2021, 12, 20)),
+            (1, 2): (8, D(2021, 12, 20)),
+        },
+        D(2022, 2, 1): {  # after every series' last report: the series table's last values
+            (0, 0): (191, D(2021, 12, 31)),
+            (0, 2): (30, D(2021, 12, 20)),
+            (1, 0): (40, D(2021, 12, 15)),
+            (1, 1): (9, D(2021, 12, 20)),
+            (1, 2): (8, D(2021, 12, 20)),
+        },
+    }
+    assert answer(reports.last_values(1, dates, UNITS, labels), dates) == expected
+    many = dates + [D(2022, 3, 1) + dt.timedelta(days=i) for i in range(_FEW_DATES)]  # the grid: same answer
+    assert {d: v for d, v in answer(reports.last_values(1, many, UNITS, labels), many).items() if d in expected} == (
+        expected
+    )

@@ -5,8 +5,11 @@ dates. Loading the table would move every report (millions) into pandas; instead
 integer codes (a unit's place in the units table, a label's place in the configured labels, days
 since 1970), never text per row:
 
-- for a few dates (a report: today, a week before, the deadlines), one scan aggregating per series,
-  a pair of columns per date: a row per series and date (a few thousand);
+- for a few dates (a report: today, a week before, the deadlines), the reports of the month before each
+  date, aggregated per series (DuckDB reads only the row groups of those days: reports arrive by date),
+  the store's series table for a series whose last report is before the date, and a second look further
+  back for a series quiet for longer than the month: a row per series and date (a few thousand), at a
+  cost that does not grow with the years stored;
 - for many dates (a trend chart's every day), the dose's rows laid out as a grid, a row per series
   and a column per report day, carried forward along the days in numpy: then each date's answer is
   one column. The last dose's grid is kept (the next chart of a page often asks the same dose with
@@ -48,27 +51,64 @@ FROM ({_CODED})
 # its charts' data itself), and the grid of the last dose asked with many dates
 _MEMO_ROWS = 100_000
 _MEMO_ANSWERS = 16
-_FEW_DATES = 8  # measured on 6.3 M reports: 8 dates 0.7 s CPU against 1.3 s for a join, 40 ten times worse
+_FEW_DATES = 8  # beyond, the dose's grid (read once, then kept) answers any number of dates
 
 
-def _last_values_few(n: int) -> str:
-    """Aggregate first, on the table's own columns; code the few thousand series after (joining every
-    report with the coding tables first cost as much again as the scan)."""
+# a few dates: each date's last reports are looked for among the reports of the _WINDOW days up to it (DuckDB
+# skips the row groups of other days: the reports arrive by date); a series whose last report is older than
+# that, found through the series table (first and last report date, last value), is looked up alone
+_WINDOW = 31
+
+
+def _last_values_few(n: int, series: str) -> str:
+    """Per asked date (``asked``: nth, d; lo = d - _WINDOW) and series reporting on or before it: the series
+    table's last value when it is on or before the date, else the window's last report (NULL when the window
+    has none: the caller looks further back). One scan for every window (were the reports not stored by
+    date, it would cost what a scan of them all costs, never more); coded after aggregating."""
+    inside = [f"(CAST(date AS DATE) > $lo{i} AND CAST(date AS DATE) <= $d{i})" for i in range(n)]
     aggregates = ",\n       ".join(
-        f"arg_max(people_cumulative, date) FILTER (WHERE date <= $d{i}) AS people_{i}, "
-        f"max(date) FILTER (WHERE date <= $d{i}) AS last_{i}"
+        f"arg_max(people_cumulative, date) FILTER (WHERE {inside[i]}) AS people_{i}, "
+        f"max(CAST(date AS DATE)) FILTER (WHERE {inside[i]}) AS last_{i}"
         for i in range(n)
     )
-    columns = ", ".join(f"people_{i}, {_DAY.format(f'last_{i}')} AS last_{i}" for i in range(n))
+    long = "\n    UNION ALL ".join(
+        f"SELECT unit_code, age_band, {i} AS nth, people_{i} AS people, last_{i} AS last FROM wide" for i in range(n)
+    )
+    asked = ", ".join(f"({i}, $d{i})" for i in range(n))
     return f"""
-WITH v AS (SELECT unit_code, age_band, CAST(date AS DATE) AS date, people_cumulative FROM vaccinations
-           WHERE dose = $dose AND CAST(date AS DATE) <= $until),
-a AS (SELECT CAST(unit_code AS VARCHAR) AS unit_code, CAST(age_band AS VARCHAR) AS age_band,
+WITH asked (nth, d) AS (VALUES {asked}),
+s AS (SELECT CAST(unit_code AS VARCHAR) AS unit_code, CAST(age_band AS VARCHAR) AS age_band,
+             first_date, last_date, last_value
+      FROM {series} WHERE dose = $dose),
+wide AS (SELECT CAST(unit_code AS VARCHAR) AS unit_code, CAST(age_band AS VARCHAR) AS age_band,
        {aggregates}
-      FROM v GROUP BY unit_code, age_band)
-SELECT coalesce(u.pos, -1) AS unit, l.pos AS label, {columns}
+      FROM vaccinations WHERE dose = $dose AND ({" OR ".join(inside)}) GROUP BY ALL),
+w AS ({long}),
+a AS (SELECT s.unit_code, s.age_band, asked.nth,
+             CASE WHEN s.last_date <= asked.d THEN s.last_value ELSE w.people END AS people,
+             CASE WHEN s.last_date <= asked.d THEN s.last_date ELSE w.last END AS last
+      FROM s JOIN asked ON s.first_date <= asked.d
+      LEFT JOIN w ON w.unit_code = s.unit_code AND w.age_band = s.age_band AND w.nth = asked.nth)
+SELECT coalesce(u.pos, -1) AS unit, l.pos AS label, a.nth, a.people, {_DAY.format("a.last")} AS last,
+       a.unit_code, a.age_band
 FROM a JOIN label_pos l ON l.age_band = a.age_band LEFT JOIN unit_pos u ON u.unit_code = a.unit_code
 """
+
+
+# the series whose last report on a date is older than its window: one scan for them all
+_OLDER = f"""
+SELECT m.row, arg_max(v.people_cumulative, v.date) AS people, {_DAY.format("max(CAST(v.date AS DATE))")} AS last
+FROM vaccinations v JOIN older m
+  ON CAST(v.unit_code AS VARCHAR) = m.unit_code AND CAST(v.age_band AS VARCHAR) = m.age_band
+ AND CAST(v.date AS DATE) <= m.lo
+WHERE v.dose = $dose
+GROUP BY m.row
+"""
+# without the store's series table (a frame, the sample): the same, from the reports
+_SERIES_OF_REPORTS = (
+    "(SELECT unit_code, age_band, dose, min(CAST(date AS DATE)) AS first_date, max(CAST(date AS DATE)) AS last_date, "
+    "arg_max(people_cumulative, date) AS last_value FROM vaccinations GROUP BY ALL)"
+)
 
 
 class Reports:
@@ -141,20 +181,33 @@ class Reports:
         }
 
     def _few(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> Found:
-        params = {"dose": dose, "until": max(dates), **{f"d{i}": d for i, d in enumerate(dates)}}
-        frames = {k: coding[k] for k in ("unit_pos", "label_pos")}
-        wide = self._query(_last_values_few(len(dates)), params, **frames)
-        n, k = len(wide), len(dates)
-        people = np.column_stack([wide[f"people_{i}"].to_numpy(np.float64, na_value=np.nan) for i in range(k)])
-        last = np.column_stack([wide[f"last_{i}"].to_numpy(np.float64, na_value=np.nan) for i in range(k)])
-        seen = ~np.isnan(last).ravel()
-        rows = np.repeat(np.arange(n), k)[seen]
+        lo = {f"lo{i}": d - dt.timedelta(days=_WINDOW) for i, d in enumerate(dates)}
+        params = {"dose": dose, **{f"d{i}": d for i, d in enumerate(dates)}, **lo}
+        with self._connection() as con:
+            con.execute("BEGIN TRANSACTION")  # both questions see the same reports
+            for name in ("unit_pos", "label_pos"):
+                con.register(name, coding[name])
+            series = "vaccination_series" if self._series(con) else _SERIES_OF_REPORTS
+            got = con.execute(_last_values_few(len(dates), series), params).df()
+            older = got[got["people"].isna()]
+            if not older.empty:  # a series quiet for longer than the window before the date
+                asked = pd.DataFrame(
+                    {
+                        "row": older.index.to_numpy(np.int64),
+                        "unit_code": older["unit_code"].to_numpy(object),
+                        "age_band": older["age_band"].to_numpy(object),
+                        "lo": pd.to_datetime([dates[at] - dt.timedelta(days=_WINDOW) for at in older["nth"]]),
+                    }
+                )
+                con.register("older", asked)
+                back = con.execute(_OLDER, {"dose": dose}).df().set_index("row")
+                got.loc[back.index, ["people", "last"]] = back[["people", "last"]].to_numpy()
         return _found(
-            wide["unit"].to_numpy(np.int64)[rows],
-            wide["label"].to_numpy(np.int64)[rows],
-            np.tile(np.arange(k, dtype=np.int64), n)[seen],
-            people.ravel()[seen].astype(np.int64),  # counts below 2**53: exact in a float
-            last.ravel()[seen].astype(np.int64),
+            got["unit"].to_numpy(np.int64),
+            got["label"].to_numpy(np.int64),
+            got["nth"].to_numpy(np.int64),
+            got["people"].to_numpy(np.int64),
+            got["last"].to_numpy(np.int64),
         )
 
     def _many(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> Found:
