@@ -71,7 +71,7 @@ def _sheet(text: str) -> str | int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line's parser: docs/cli.md's reference is generated from it (python -m tracker.cli_docs)."""
-    from tracker.ingest import DATE_ORDERS, KINDS, OVERLAPS  # pandas comes with them: not at `import tracker.cli`
+    from tracker.ingest.options import DATE_ORDERS, KIND_NAMES, OVERLAPS
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--store", metavar="DIR", help="store folder (default: $TRACKER_STORE, else ./var/store)")
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "file", type=Path, metavar="FILE", help="the file: delimited text (CSV, TSV, …) or an .xlsx workbook"
     )
-    p.add_argument("--kind", required=True, choices=tuple(KINDS), help="what the file holds (docs/data-model.md)")
+    p.add_argument("--kind", required=True, choices=KIND_NAMES, help="what the file holds (docs/data-model.md)")
     p.add_argument(
         "--dry-run", action="store_true", help="validate and report only; store nothing (and save no mapping)"
     )

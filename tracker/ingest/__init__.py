@@ -56,15 +56,56 @@ Every problem is a message id of tracker/messages.toml with its values (tracker.
 the upload page shows it in Vietnamese or English and the command line in English.
 """
 
-from tracker.ingest.checks import rebase
-from tracker.ingest.decode import detect_encoding, looks_vietnamese
-from tracker.ingest.kinds import DAILY_COLUMN, KINDS, Kind, KnownUnits, Prepared
-from tracker.ingest.options import CUMULATIVE, DAILY, DATE_ORDERS, DOSES, MEASURES, OVERLAPS, ReadOptions
-from tracker.ingest.overlaps import overlaps
-from tracker.ingest.pipeline import read_bytes, read_table
-from tracker.ingest.population import coverage_warnings, population_checks
-from tracker.ingest.source import sha256_of
-from tracker.ingest.values import AgeResolver, UnitResolver, parse_count, parse_date
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and editors: the names below, imported at once
+    from tracker.ingest.checks import rebase
+    from tracker.ingest.decode import detect_encoding, looks_vietnamese
+    from tracker.ingest.kinds import DAILY_COLUMN, KINDS, Kind, KnownUnits, Prepared
+    from tracker.ingest.options import CUMULATIVE, DAILY, DATE_ORDERS, DOSES, MEASURES, OVERLAPS, ReadOptions
+    from tracker.ingest.overlaps import overlaps
+    from tracker.ingest.pipeline import read_bytes, read_table
+    from tracker.ingest.population import coverage_warnings, population_checks
+    from tracker.ingest.source import sha256_of
+    from tracker.ingest.values import AgeResolver, UnitResolver, parse_count, parse_date
+
+# Every name a caller needs, by the module that defines it, imported when first asked for (PEP 562): the
+# options and the command line's choices come without the pandas and pyarrow that reading a file needs.
+_EXPORTS = {
+    "checks": ("rebase",),
+    "decode": ("detect_encoding", "looks_vietnamese"),
+    "kinds": ("DAILY_COLUMN", "KINDS", "Kind", "KnownUnits", "Prepared"),
+    "options": ("CUMULATIVE", "DAILY", "DATE_ORDERS", "DOSES", "MEASURES", "OVERLAPS", "ReadOptions"),
+    "overlaps": ("overlaps",),
+    "pipeline": ("read_bytes", "read_table"),
+    "population": ("coverage_warnings", "population_checks"),
+    "source": ("sha256_of",),
+    "values": ("AgeResolver", "UnitResolver", "parse_count", "parse_date"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    else:  # a module of the package (``store.raw``): imported as the package's import once did
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
+
 
 __all__ = [
     "CUMULATIVE", "DAILY", "DAILY_COLUMN", "DATE_ORDERS", "DOSES", "KINDS", "MEASURES", "OVERLAPS", "AgeResolver",

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tracker.errors import Problem, ValidationError
-from tracker.ingest.options import Message
+from tracker.ingest.options import KIND_NAMES, Message
 
 MAX_PROBLEMS_PER_CHECK = 200
 SPIKE_FACTOR = 5  # a day's new doses above SPIKE_FACTOR × the series' 7-day average is warned about
@@ -64,6 +64,7 @@ KINDS: dict[str, Kind] = {
         counts=("community_cases", "imported_cases"),
     ),
 }
+assert tuple(KINDS) == KIND_NAMES, "tracker.ingest.options.KIND_NAMES names the kinds, for the command line"
 
 
 DAILY_COLUMN = "doses"  # vaccinations given as daily new doses instead of people_cumulative

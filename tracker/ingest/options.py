@@ -12,6 +12,7 @@ from tracker.errors import InputError
 CUMULATIVE, DAILY = "cumulative", "daily"
 MEASURES = (CUMULATIVE, DAILY)
 DOSES = (1, 2, 3, 4)
+KIND_NAMES = ("units", "population", "vaccinations", "cases")  # what a file may hold: tracker.ingest.kinds.KINDS
 DATE_ORDERS = ("dmy", "mdy")
 OVERLAPS = ("refuse", "skip")
 HEADER_SEARCH_ROWS = 30

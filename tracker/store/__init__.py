@@ -27,30 +27,75 @@ tables, the series table), ``migrations`` (schema versions: the steps that bring
 to date, what readers accept), ``connection`` (readers, writers, locks), ``raw`` (the kept original
 bytes and their orphans), ``intake`` (reading a drop against the store), ``commits`` (committing,
 undoing, the drop log), ``dataset`` (the store as a Dataset, filling it from data/) and ``replay``
-(rebuild and doctor). Everything a caller needs is imported here.
+(rebuild and doctor). Everything a caller needs is named here, and imported when first used.
 """
 
-from tracker.store.commits import commit, drops, first_drops, ingest, ingests, undo
-from tracker.store.connection import LOCK_WAIT_SECONDS, reading, side_file, writing
-from tracker.store.dataset import Dataset, init, is_empty, load, open_dataset
-from tracker.store.export import series_csv
-from tracker.store.files import (
-    BACKUP_NAME,
-    DB_NAME,
-    PRIVATE_DIR,
-    PRIVATE_FILE,
-    REBUILD_NAME,
-    StoreError,
-    db_path,
-    exists,
-    os_user,
-    private_dir,
-    version,
-)  # fmt: skip
-from tracker.store.intake import PreparedDrop, check_storable, known_units, prepare
-from tracker.store.raw import RAW_DIR, RAW_SUFFIX, gc, open_raw, orphans, raw_path, raw_sha256, read_raw
-from tracker.store.replay import check, rebuild
-from tracker.store.schema import DROP_COLUMNS, LOAD_ORDER
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and editors: the names below, imported at once
+    from tracker.store.commits import commit, drops, first_drops, ingest, ingests, undo
+    from tracker.store.connection import LOCK_WAIT_SECONDS, reading, side_file, writing
+    from tracker.store.dataset import Dataset, init, is_empty, load, open_dataset
+    from tracker.store.export import series_csv
+    from tracker.store.files import (
+        BACKUP_NAME,
+        DB_NAME,
+        PRIVATE_DIR,
+        PRIVATE_FILE,
+        REBUILD_NAME,
+        StoreError,
+        db_path,
+        exists,
+        os_user,
+        private_dir,
+        version,
+    )  # fmt: skip
+    from tracker.store.intake import PreparedDrop, check_storable, known_units, prepare
+    from tracker.store.raw import RAW_DIR, RAW_SUFFIX, gc, open_raw, orphans, raw_path, raw_sha256, read_raw
+    from tracker.store.replay import check, rebuild
+    from tracker.store.schema import DROP_COLUMNS, LOAD_ORDER
+
+# Every name a caller needs, by the module that defines it, imported when first asked for (PEP 562): a command
+# that only reads the store (connection, files, migrations, schema) then does not load pandas and pyarrow with
+# the modules that write it, and `tracker report` starts in half the time (docs/performance.md).
+_EXPORTS = {
+    "commits": ("commit", "drops", "first_drops", "ingest", "ingests", "undo"),
+    "connection": ("LOCK_WAIT_SECONDS", "reading", "side_file", "writing"),
+    "dataset": ("Dataset", "init", "is_empty", "load", "open_dataset"),
+    "export": ("series_csv",),
+    "files": (
+        "BACKUP_NAME", "DB_NAME", "PRIVATE_DIR", "PRIVATE_FILE", "REBUILD_NAME", "StoreError", "db_path", "exists",
+        "os_user", "private_dir", "version",
+    ),
+    "intake": ("PreparedDrop", "check_storable", "known_units", "prepare"),
+    "raw": ("RAW_DIR", "RAW_SUFFIX", "gc", "open_raw", "orphans", "raw_path", "raw_sha256", "read_raw"),
+    "replay": ("check", "rebuild"),
+    "schema": ("DROP_COLUMNS", "LOAD_ORDER"),
+}  # fmt: skip
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    else:  # a module of the package (``store.raw``): imported as the package's import once did
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
+
 
 __all__ = [
     "BACKUP_NAME", "DB_NAME", "DROP_COLUMNS", "LOAD_ORDER", "LOCK_WAIT_SECONDS", "PRIVATE_DIR", "PRIVATE_FILE",
