@@ -26,15 +26,23 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
-_CODED = """
+# the codes: a unit's place in the units asked with, a label's place in the labels (list parameters, so that
+# no frame is registered: a store's questions need neither pandas nor pyarrow)
+_CODING = """
+unit_pos AS (SELECT unnest($units) AS unit_code, unnest(range(len($units))) AS pos),
+label_pos AS (SELECT unnest($label_names) AS age_band, unnest($label_places) AS pos)"""
+_CODED = f"""
+WITH {_CODING}
 SELECT coalesce(u.pos, -1) AS unit, l.pos AS label, CAST(v.date AS DATE) AS date, v.people_cumulative AS people
 FROM vaccinations v
 JOIN label_pos l ON l.age_band = CAST(v.age_band AS VARCHAR)
@@ -76,7 +84,8 @@ def _last_values_few(n: int, series: str) -> str:
     )
     asked = ", ".join(f"({i}, $d{i})" for i in range(n))
     return f"""
-WITH asked (nth, d) AS (VALUES {asked}),
+WITH {_CODING},
+asked (nth, d) AS (VALUES {asked}),
 s AS (SELECT CAST(unit_code AS VARCHAR) AS unit_code, CAST(age_band AS VARCHAR) AS age_band,
              first_date, last_date, last_value
       FROM {series} WHERE dose = $dose),
@@ -97,6 +106,8 @@ FROM a JOIN label_pos l ON l.age_band = a.age_band LEFT JOIN unit_pos u ON u.uni
 
 # the series whose last report on a date is older than its window: one scan for them all
 _OLDER = f"""
+WITH older AS (SELECT unnest($rows) AS row, unnest($units) AS unit_code, unnest($bands) AS age_band,
+                      unnest($until) AS lo)
 SELECT m.row, arg_max(v.people_cumulative, v.date) AS people, {_DAY.format("max(CAST(v.date AS DATE))")} AS last
 FROM vaccinations v JOIN older m
   ON CAST(v.unit_code AS VARCHAR) = m.unit_code AND CAST(v.age_band AS VARCHAR) = m.age_band
@@ -139,11 +150,9 @@ class Reports:
         finally:
             con.close()
 
-    def _query(self, sql: str, params: dict | list | None = None, **frames: pd.DataFrame) -> pd.DataFrame:
+    def _fetch(self, sql: str, params: dict | list | None = None) -> list[tuple]:
         with self._connection() as con:
-            for name, frame in frames.items():
-                con.register(name, frame)
-            return con.execute(sql, params or []).df()
+            return con.execute(sql, params or []).fetchall()
 
     def last_values(
         self, dose: int, dates, units: Sequence[str], labels: Sequence[str], only: Sequence[str] | None = None
@@ -154,7 +163,7 @@ class Reports:
         A series with no report yet on a date has no row for it. ``only``: the labels needed; with many
         dates the others are left out (with a few, one scan answers them all, and the same answer then
         serves every group). Asked again (a page's figures share questions), the answer is remembered."""
-        dates = tuple(pd.Timestamp(d).date() for d in dates)
+        dates = tuple(_day(d) for d in dates)
         units, labels = tuple(str(u) for u in units), tuple(str(lb) for lb in labels)
         only = labels if only is None or len(dates) <= _FEW_DATES else tuple(str(lb) for lb in only)
         if not dates or not labels or not only:
@@ -174,41 +183,36 @@ class Reports:
     def _coding(units: tuple[str, ...], labels: tuple[str, ...], only: tuple[str, ...]) -> dict:
         keep = [i for i, lb in enumerate(labels) if lb in set(only)]
         return {
-            "unit_pos": pd.DataFrame({"unit_code": list(units), "pos": np.arange(len(units), dtype=np.int32)}),
-            "label_pos": pd.DataFrame({"age_band": [labels[i] for i in keep], "pos": np.array(keep, dtype=np.int32)}),
+            "params": {"units": list(units), "label_names": [labels[i] for i in keep], "label_places": keep},
             "key": (units, labels, only),
             "labels": len(labels),
         }
 
     def _few(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> Found:
-        lo = {f"lo{i}": d - dt.timedelta(days=_WINDOW) for i, d in enumerate(dates)}
-        params = {"dose": dose, **{f"d{i}": d for i, d in enumerate(dates)}, **lo}
+        lo = [d - dt.timedelta(days=_WINDOW) for d in dates]
+        params = {
+            "dose": dose,
+            **coding["params"],
+            **{f"d{i}": d for i, d in enumerate(dates)},
+            **{f"lo{i}": d for i, d in enumerate(lo)},
+        }
         with self._connection() as con:
             con.execute("BEGIN TRANSACTION")  # both questions see the same reports
-            for name in ("unit_pos", "label_pos"):
-                con.register(name, coding[name])
             series = "vaccination_series" if self._series(con) else _SERIES_OF_REPORTS
-            got = con.execute(_last_values_few(len(dates), series), params).df()
-            older = got[got["people"].isna()]
-            if not older.empty:  # a series quiet for longer than the window before the date
-                asked = pd.DataFrame(
-                    {
-                        "row": older.index.to_numpy(np.int64),
-                        "unit_code": older["unit_code"].to_numpy(object),
-                        "age_band": older["age_band"].to_numpy(object),
-                        "lo": pd.to_datetime([dates[at] - dt.timedelta(days=_WINDOW) for at in older["nth"]]),
-                    }
-                )
-                con.register("older", asked)
-                back = con.execute(_OLDER, {"dose": dose}).df().set_index("row")
-                got.loc[back.index, ["people", "last"]] = back[["people", "last"]].to_numpy()
-        return _found(
-            got["unit"].to_numpy(np.int64),
-            got["label"].to_numpy(np.int64),
-            got["nth"].to_numpy(np.int64),
-            got["people"].to_numpy(np.int64),
-            got["last"].to_numpy(np.int64),
-        )
+            got = con.execute(_last_values_few(len(dates), series), params).fetchnumpy()
+            people, last = np.ma.getdata(got["people"]).astype(np.int64), np.ma.getdata(got["last"]).astype(np.int64)
+            older = np.flatnonzero(np.ma.getmaskarray(got["people"]))
+            if len(older):  # a series quiet for longer than the window before the date
+                asked = {
+                    "rows": older.tolist(),
+                    "units": got["unit_code"][older].tolist(),
+                    "bands": got["age_band"][older].tolist(),
+                    "until": [lo[k] for k in got["nth"][older].tolist()],
+                    "dose": dose,
+                }
+                back = con.execute(_OLDER, asked).fetchnumpy()
+                people[back["row"]], last[back["row"]] = back["people"], back["last"]
+        return _found(got["unit"], got["label"], got["nth"], people, last)
 
     def _many(self, dose: int, dates: tuple[dt.date, ...], coding: dict) -> Found:
         key = (dose, *coding["key"])
@@ -217,21 +221,20 @@ class Reports:
             grid = self._rows.get(key)
         if grid is None:
             with self._connection() as con:  # every report of the dose: the grid serves later dates too
-                for name in ("unit_pos", "label_pos"):
-                    con.register(name, coding[name])
-                got = con.execute(_ROWS, {"dose": dose, "until": dt.date.max, "labels": n}).fetchnumpy()
+                params = {"dose": dose, "until": dt.date.max, "labels": n, **coding["params"]}
+                got = con.execute(_ROWS, params).fetchnumpy()
             grid = _Grid.of(got["series"], got["day"], got["people"])
             _remember(self._rows, key, grid, 1, self._lock)  # the last dose asked: the next chart's, often
         return grid.at(dates, n)
 
     def unknown_units(self, units: Sequence[str]) -> list[str]:
         """Unit codes of vaccination reports that are not in ``units``."""
-        found = self._query(
+        found = self._fetch(
             "SELECT DISTINCT CAST(unit_code AS VARCHAR) AS code FROM vaccinations "
             "WHERE NOT list_contains($units, CAST(unit_code AS VARCHAR))",
             {"units": [str(u) for u in units]},
         )
-        return sorted(found["code"])
+        return sorted(code for (code,) in found)
 
     def _series(self, con) -> bool:
         """The store's series table (tracker.store: first and last date per series) is there to ask."""
@@ -251,7 +254,7 @@ class Reports:
             else:
                 sql = "SELECT min(CAST(date AS DATE)), max(CAST(date AS DATE)) FROM vaccinations"
             row = con.execute(sql).fetchall()[0]
-        return tuple(None if v is None else pd.Timestamp(v).date() for v in row)  # type: ignore[return-value]
+        return tuple(None if v is None else _day(v) for v in row)  # type: ignore[return-value]
 
     def doses(self) -> list[int]:
         with self._connection() as con:
@@ -260,6 +263,8 @@ class Reports:
 
     def last_report(self, until: dt.date) -> pd.Series:
         """Each unit's last report date on or before ``until`` (unit code -> Timestamp)."""
+        import pandas as pd  # for the dashboard's tables, which have it loaded already
+
         with self._connection() as con:
             latest = (
                 self._series(con)
@@ -278,7 +283,7 @@ class Reports:
     def count(self) -> int:
         if self.frame is not None:
             return len(self.frame)
-        return int(self._query("SELECT count(*) AS n FROM vaccinations")["n"].iat[0])
+        return int(self._fetch("SELECT count(*) FROM vaccinations")[0][0])
 
 
 class Found(NamedTuple):
@@ -342,6 +347,19 @@ class _Grid(NamedTuple):
             self.people[rows, shown],
             self.days[shown],
         )
+
+
+def _day(value) -> dt.date:
+    """A date asked (a date, a datetime or pandas Timestamp, a numpy datetime64, an ISO text) as a date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return value.astype("datetime64[D]").astype(dt.date)
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    raise TypeError(f"not a date: {value!r}")
 
 
 def _dense(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
