@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n== start-up (interpreter and imports, whatever the data)")
     start = Scale(0, 0)
-    start.pairs["startup"] = bench.startup()
+    start.pairs.update(bench.startups())
     scales: list[Scale] = []
     pages = None
     for factor in args.scales:

@@ -308,18 +308,26 @@ class Bench:
 
     # ---------------------------------------------------------------- 0. start-up
 
-    def startup(self) -> Pair:
-        """What every command pays before its work, whatever the data: the interpreter and the imports of
-        `tracker report` and `tracker ingest` (pandas, pyarrow, numpy, duckdb, the tracker's modules), against
-        the peers' interpreter and `import duckdb`."""
-        pair = Pair("start-up", Measure("python + the tracker's imports"), Measure("python + import duckdb"))
-        mine = "import tracker.cli, tracker.core, tracker.reports, tracker.store, tracker.ingest"
-        pair.note = f"tracker: python -c '{mine}'; peer: python -c 'import duckdb'"
-        for i in range(self.args.repeat):
-            self.log(f"  run {i + 1}/{self.args.repeat}")
-            self.timed(pair.tracker, [self.python, "-c", mine], ROOT, "tracker")
-            self.timed(pair.peer, [self.python, "-c", "import duckdb"], ROOT, "peer")
-        return pair
+    def startups(self) -> dict[str, Pair]:
+        """What a command pays before its work, whatever the data: the interpreter and the imports, against the
+        peers' interpreter and `import duckdb`. `tracker ingest` reads files with pandas and pyarrow; `tracker
+        report` computes on numpy arrays (tracker.evaluation) and imports neither."""
+        imports = {
+            "ingest": "import tracker.cli.commands, tracker.store.commits, tracker.ingest.pipeline",
+            "report": "import tracker.cli.commands, tracker.evaluation, tracker.store.basics",
+        }
+        pairs = {}
+        for command, mine in imports.items():
+            mine_m, peer_m = Measure(f"python + tracker {command}'s imports"), Measure("python + import duckdb")
+            pair = Pair(f"start-up of {command}", mine_m, peer_m)
+            pair.note = f"tracker: python -c '{mine}'; peer: python -c 'import duckdb'"
+            self.log(f"  tracker {command}")
+            for i in range(self.args.repeat):
+                self.log(f"  run {i + 1}/{self.args.repeat}")
+                self.timed(pair.tracker, [self.python, "-c", mine], ROOT, "tracker")
+                self.timed(pair.peer, [self.python, "-c", "import duckdb"], ROOT, "peer")
+            pairs[f"startup-{command}"] = pair
+        return pairs
 
     # ---------------------------------------------------------------- one scale
 

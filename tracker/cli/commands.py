@@ -13,17 +13,23 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tracker import core, i18n, mappings, store
-from tracker.cli import output, users
+from tracker import i18n, store
+from tracker.cli import output
 from tracker.config import Config, load_config, store_dir
 from tracker.errors import MAX_SHOWN, InputError, TrackerError
-from tracker.ingest import ReadOptions
+
+if TYPE_CHECKING:
+    from tracker.ingest import ReadOptions
+
+# A command imports what only it needs (pandas and pyarrow with the core, the ingest, the accounts): `tracker
+# report` computes on arrays (tracker.evaluation) and starts without them (docs/performance.md).
 
 Command = Callable[[argparse.Namespace, Path, Config], int]
 
 
-def _as_of(args: argparse.Namespace, ds: store.Dataset) -> dt.date:
+def _as_of(args: argparse.Namespace, ds: store.Dataset | store.basics.Basics) -> dt.date:
     if args.as_of:
         return args.as_of
     if ds.latest_date is None:
@@ -42,6 +48,9 @@ def init(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
 
 def _read_options(args: argparse.Namespace, folder: Path) -> ReadOptions | None:
     """ReadOptions from the flags, on top of a saved mapping (flags win); None when nothing is set."""
+    from tracker import mappings
+    from tracker.ingest import ReadOptions
+
     given = ReadOptions(
         encoding=args.encoding,
         delimiter=args.delimiter,
@@ -104,6 +113,9 @@ def ingest(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
     drop_id = store.commit(folder, prepared, args.uploader or store.os_user(), args.file)
     print(f"{args.kind}: {len(prepared.frame)} rows stored in {folder} as drop {drop_id}; {warned}{dup}")
     if args.save_mapping:
+        from tracker import mappings
+        from tracker.ingest import ReadOptions
+
         path = mappings.save(folder, args.save_mapping, args.kind, options or ReadOptions())
         print(f"saved the mapping {args.save_mapping!r} as {path}")
     return 0
@@ -150,6 +162,8 @@ def doctor(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
 
 
 def coverage(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
+    from tracker import core
+
     ds = store.open_dataset(folder)
     frame = core.coverage(ds, cfg, _as_of(args, ds), args.group, args.dose)
     output.emit(frame, output.COVERAGE_COLUMNS, args.format)
@@ -159,11 +173,15 @@ def coverage(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
 
 
 def report(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
-    ds = store.open_dataset(folder)
-    frame = core.evaluate(ds, cfg, _as_of(args, ds))
-    output.emit(frame, output.REPORT_COLUMNS, args.format)
-    output.notes(frame)
-    output.sample_note(ds)
+    from tracker import evaluation
+    from tracker.store.basics import read_basics
+
+    basics = read_basics(folder)  # the units, population and reports, without pandas
+    as_of = _as_of(args, basics)
+    table = evaluation.evaluate(basics.reports, basics.codes, basics.names, basics.population, cfg, as_of)
+    output.emit_columns(table, output.REPORT_COLUMNS, args.format)
+    output.notes_columns(table)
+    output.sample_note(basics)
     return 0
 
 
@@ -201,6 +219,12 @@ def brief(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
     return 0
 
 
+def _users(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
+    from tracker.cli import users
+
+    return users.run(args, folder, cfg)
+
+
 COMMANDS: dict[str, Command] = {
     "init": init,
     "ingest": ingest,
@@ -209,7 +233,7 @@ COMMANDS: dict[str, Command] = {
     "rebuild": rebuild,
     "gc": gc,
     "doctor": doctor,
-    "user": users.run,
+    "user": _users,
     "coverage": coverage,
     "report": report,
     "risk": risk,

@@ -3,12 +3,18 @@ nulls) and notes on stderr, so that stdout stays a clean table."""
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
+import numpy as np
 
-from tracker import store
+if TYPE_CHECKING:  # pandas is imported by the functions given frames: `tracker report` writes without it
+    import pandas as pd
+
+    from tracker import store
 
 COVERAGE_COLUMNS = ["unit_code", "unit_name", "people", "population", "coverage", "last_report_date"]
 REPORT_COLUMNS = [
@@ -22,6 +28,8 @@ DATE_COLUMNS = {"last_report_date", "deadline", "projected_date"}
 
 def emit(frame: pd.DataFrame, columns: list[str], fmt: str) -> None:
     """A figures table (coverage, report): counts as integers, dates as YYYY-MM-DD."""
+    import pandas as pd
+
     out = frame[columns].copy()
     for col in columns:
         if col in INTEGER_COLUMNS:
@@ -33,6 +41,8 @@ def emit(frame: pd.DataFrame, columns: list[str], fmt: str) -> None:
 
 def emit_records(frame: pd.DataFrame, fmt: str) -> None:
     """A listing (drops, users): timestamps as ISO 8601 UTC, missing values empty (csv) or null (json)."""
+    import pandas as pd
+
     out = frame.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
@@ -42,6 +52,8 @@ def emit_records(frame: pd.DataFrame, fmt: str) -> None:
 
 def emit_risk(frame: pd.DataFrame, fmt: str) -> None:
     """The risk levels: the week's days as YYYY-MM-DD, the vaccine criterion true/false (csv) or a boolean (json)."""
+    import pandas as pd
+
     out = frame.copy()
     for col in ("week_start", "week_end"):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
@@ -60,10 +72,52 @@ def write(out: pd.DataFrame, fmt: str) -> None:
         out.to_csv(sys.stdout, index=False, lineterminator="\n")
 
 
+def emit_columns(table: dict[str, np.ndarray], columns: list[str], fmt: str) -> None:
+    """A figures table given as columns of numpy arrays (tracker.evaluation), written as ``emit`` writes the
+    same table as a frame, without pandas: counts as integers, dates as YYYY-MM-DD, other numbers as Python
+    writes them (the shortest text that reads back the same), a missing value empty (csv) or null (json)."""
+    cells = [_cells(table[c], c) for c in columns]
+    rows = zip(*cells, strict=True)
+    if fmt == "json":
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+def _cells(values: np.ndarray, column: str) -> list:
+    """A column's values as the Python values written: int, float, str, or None when missing."""
+    values = np.asarray(values)
+    if column in DATE_COLUMNS:
+        days = values.astype("datetime64[D]")
+        text = np.datetime_as_string(days, unit="D")
+        return [None if np.isnat(d) else t for d, t in zip(days, text, strict=True)]
+    if column in INTEGER_COLUMNS:
+        numbers = values.astype(float)
+        return [None if math.isnan(v) else int(round(v)) for v in numbers.tolist()]
+    if values.dtype.kind == "f":
+        return [None if math.isnan(v) else v for v in values.tolist()]
+    return values.tolist()
+
+
 def _json_default(value):
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def notes_columns(table: dict[str, np.ndarray]) -> None:
+    """``notes`` for a table given as columns (tracker.evaluation)."""
+    for code, reason in zip(table["unit_code"].tolist(), table["reason"].tolist(), strict=True):
+        if reason != "":
+            print(f"note: {code}: figure unavailable: {reason}", file=sys.stderr)
+    over = table["unit_code"][np.nan_to_num(table["coverage"], nan=0.0) > 1]
+    if len(over):
+        shown = ", ".join(dict.fromkeys(over.tolist()))
+        print(f"note: coverage above 100% (check population or reports): {shown}", file=sys.stderr)
 
 
 def notes(frame: pd.DataFrame) -> None:
@@ -75,7 +129,7 @@ def notes(frame: pd.DataFrame) -> None:
         print(f"note: coverage above 100% (check population or reports): {', '.join(over)}", file=sys.stderr)
 
 
-def sample_note(ds: store.Dataset) -> None:
+def sample_note(ds: store.Dataset | store.basics.Basics) -> None:
     """The sample dataset's label on stderr, so that its figures are never taken for official ones."""
     if ds.sample:
         label = ds.extra.get("dataset_label_en", "Illustrative sample data, not official figures")

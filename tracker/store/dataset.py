@@ -19,6 +19,7 @@ from tracker.config import Config
 from tracker.errors import InputError
 from tracker.ingest import read_table
 from tracker.reports import Reports
+from tracker.store.basics import META_SQL, POPULATION_SQL, SAMPLE_SQL, UNITS_SQL
 from tracker.store.commits import record, write
 from tracker.store.connection import reading, upgrade_store, writing
 from tracker.store.files import exists, os_user, version
@@ -171,13 +172,10 @@ def open_dataset(store: Path) -> Dataset:
     store = Path(store)
     ver = version(store)
     with reading(store, since=DROPS) as con:
-        units = _frame(
-            con, "SELECT unit_code, unit_name, unit_type, lat, lon FROM units ORDER BY unit_code", codes=False
-        )
-        population = _frame(con, "SELECT unit_code, age_band, population FROM population")
-        sample = "SELECT coalesce(bool_or(sample), false) FROM drops WHERE status = 'active'"
-        sample = bool(con.execute(sample).fetchall()[0][0])
-        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        units = _frame(con, UNITS_SQL, codes=False)
+        population = _frame(con, POPULATION_SQL)
+        sample = bool(con.execute(SAMPLE_SQL).fetchall()[0][0])
+        meta = dict(con.execute(META_SQL).fetchall())
 
     def cases() -> pd.DataFrame:
         with reading(store) as con:
