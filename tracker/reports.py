@@ -98,8 +98,8 @@ a AS (SELECT s.unit_code, s.age_band, asked.nth,
              CASE WHEN s.last_date <= asked.d THEN s.last_date ELSE w.last END AS last
       FROM s JOIN asked ON s.first_date <= asked.d
       LEFT JOIN w ON w.unit_code = s.unit_code AND w.age_band = s.age_band AND w.nth = asked.nth)
-SELECT coalesce(u.pos, -1) AS unit, l.pos AS label, a.nth, a.people, {_DAY.format("a.last")} AS last,
-       a.unit_code, a.age_band
+SELECT coalesce(u.pos, -1) AS unit, l.pos AS label, a.nth, coalesce(a.people, 0) AS people,
+       coalesce({_DAY.format("a.last")}, 0) AS last, a.people IS NULL AS older, a.unit_code, a.age_band
 FROM a JOIN label_pos l ON l.age_band = a.age_band LEFT JOIN unit_pos u ON u.unit_code = a.unit_code
 """
 
@@ -200,8 +200,8 @@ class Reports:
             con.execute("BEGIN TRANSACTION")  # both questions see the same reports
             series = "vaccination_series" if self._series(con) else _SERIES_OF_REPORTS
             got = con.execute(_last_values_few(len(dates), series), params).fetchnumpy()
-            people, last = np.ma.getdata(got["people"]).astype(np.int64), np.ma.getdata(got["last"]).astype(np.int64)
-            older = np.flatnonzero(np.ma.getmaskarray(got["people"]))
+            people, last = got["people"].astype(np.int64), got["last"].astype(np.int64)  # no NULL: no masked array
+            older = np.flatnonzero(got["older"])
             if len(older):  # a series quiet for longer than the window before the date
                 asked = {
                     "rows": older.tolist(),
