@@ -1,8 +1,10 @@
-"""`tracker report` computes on arrays (tracker.evaluation) and writes without pandas; the dashboard's frames
-(tracker.core.evaluate) come from the same arrays. The command's CSV and JSON, and its notes, are byte for byte
-what the frame written by the pandas path gives, on the sample store at dates across both deadlines, on a store
-with figures unavailable (overlapping reports) and on one with coverage above 100%. And the command really
-starts without pandas and pyarrow: the point of it (issue 12, docs/performance.md)."""
+"""`tracker report` reads the store without pandas (tracker.store.basics) and computes on arrays
+(tracker.evaluation); the dashboard reads a Dataset of frames (open_dataset) and gets tracker.core.evaluate's
+frame. The command's CSV and JSON, and its notes, are byte for byte what that frame gives through the same
+writer, on the sample store at dates across both deadlines, on a store with figures unavailable (overlapping
+reports) and on one with coverage above 100%: the pages and the command show the same figures. (How each
+value is written is pinned by tests/test_cli.py.) And the command really starts without pandas and pyarrow:
+the point of it (issue 12, docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -40,8 +42,8 @@ def stores(store_dir, tmp_path_factory) -> dict[str, Path]:
     return {"sample": store_dir, "overlap": overlap, "over": over}
 
 
-def pandas_path(folder: Path, as_of: str, fmt: str) -> tuple[str, str]:
-    """What the command printed when it computed with tracker.core and wrote the frame with pandas."""
+def frames_path(folder: Path, as_of: str, fmt: str) -> tuple[str, str]:
+    """What the command prints when it computes the dashboard's way: a Dataset's frames, tracker.core."""
     out, err = io.StringIO(), io.StringIO()
     ds = store.open_dataset(folder)
     frame = core.evaluate(ds, CFG, dt.date.fromisoformat(as_of))
@@ -59,7 +61,7 @@ def test_the_report_is_what_the_frames_give(capsys, stores, which, fmt):
     for as_of in DATES:
         code, out, err = run(capsys, "report", "--store", stores[which], "--as-of", as_of, "--format", fmt)
         assert code == 0, err
-        assert (out, err) == pandas_path(stores[which], as_of, fmt), f"{which} at {as_of}"
+        assert (out, err) == frames_path(stores[which], as_of, fmt), f"{which} at {as_of}"
         seen |= {note for note in ("figure unavailable", "coverage above 100%") if note in err}
     # the stores do show what they are for: figures unavailable, coverage above 100%
     expected = {"sample": set(), "overlap": {"figure unavailable"}, "over": {"coverage above 100%"}}

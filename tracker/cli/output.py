@@ -27,16 +27,12 @@ DATE_COLUMNS = {"last_report_date", "deadline", "projected_date"}
 
 
 def emit(frame: pd.DataFrame, columns: list[str], fmt: str) -> None:
-    """A figures table (coverage, report): counts as integers, dates as YYYY-MM-DD."""
-    import pandas as pd
+    """A figures table given as a frame (coverage): written as ``emit_columns`` writes its columns."""
+    emit_columns(_columns(frame), columns, fmt)
 
-    out = frame[columns].copy()
-    for col in columns:
-        if col in INTEGER_COLUMNS:
-            out[col] = out[col].round().astype("Int64")
-        elif col in DATE_COLUMNS:
-            out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
-    write(out, fmt)
+
+def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {c: frame[c].to_numpy() for c in frame.columns}
 
 
 def emit_records(frame: pd.DataFrame, fmt: str) -> None:
@@ -73,9 +69,9 @@ def write(out: pd.DataFrame, fmt: str) -> None:
 
 
 def emit_columns(table: dict[str, np.ndarray], columns: list[str], fmt: str) -> None:
-    """A figures table given as columns of numpy arrays (tracker.evaluation), written as ``emit`` writes the
-    same table as a frame, without pandas: counts as integers, dates as YYYY-MM-DD, other numbers as Python
-    writes them (the shortest text that reads back the same), a missing value empty (csv) or null (json)."""
+    """A figures table (report, coverage) as columns of numpy arrays (tracker.evaluation), without pandas:
+    counts as integers, dates as YYYY-MM-DD, other numbers as Python writes them (the shortest text that
+    reads back the same), a missing value empty (csv) or null (json)."""
     cells = [_cells(table[c], c) for c in columns]
     rows = zip(*cells, strict=True)
     if fmt == "json":
@@ -110,7 +106,7 @@ def _json_default(value):
 
 
 def notes_columns(table: dict[str, np.ndarray]) -> None:
-    """``notes`` for a table given as columns (tracker.evaluation)."""
+    """Unavailable and over-100% figures, said on stderr so stdout stays a clean table."""
     for code, reason in zip(table["unit_code"].tolist(), table["reason"].tolist(), strict=True):
         if reason != "":
             print(f"note: {code}: figure unavailable: {reason}", file=sys.stderr)
@@ -121,12 +117,8 @@ def notes_columns(table: dict[str, np.ndarray]) -> None:
 
 
 def notes(frame: pd.DataFrame) -> None:
-    """Unavailable and over-100% figures, said on stderr so stdout stays a clean table."""
-    for row in frame.loc[frame["reason"] != "", ["unit_code", "reason"]].itertuples(index=False):
-        print(f"note: {row.unit_code}: figure unavailable: {row.reason}", file=sys.stderr)
-    over = frame.loc[frame["coverage"] > 1, "unit_code"].unique().tolist()
-    if over:
-        print(f"note: coverage above 100% (check population or reports): {', '.join(over)}", file=sys.stderr)
+    """``notes_columns`` for a frame (coverage)."""
+    notes_columns(_columns(frame))
 
 
 def sample_note(ds: store.Dataset | store.basics.Basics) -> None:
