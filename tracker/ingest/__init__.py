@@ -58,8 +58,9 @@ the upload page shows it in Vietnamese or English and the command line in Englis
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from tracker.lazy import lazy_exports
 
 if TYPE_CHECKING:  # for type checkers and editors: the names below, imported at once
     from tracker.ingest.checks import rebase
@@ -85,27 +86,7 @@ _EXPORTS = {
     "source": ("sha256_of",),
     "values": ("AgeResolver", "UnitResolver", "parse_count", "parse_date"),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-
-def __getattr__(name: str):
-    module = _MODULE_OF.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    else:  # a module of the package (``store.raw``): imported as the package's import once did
-        try:
-            value = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
-
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 __all__ = [
     "CUMULATIVE", "DAILY", "DAILY_COLUMN", "DATE_ORDERS", "DOSES", "KINDS", "MEASURES", "OVERLAPS", "AgeResolver",
