@@ -16,12 +16,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.clitools import run
 from tracker import core, store
 from tracker.cli import output
 from tracker.config import load_config
+from tracker.errors import DataError
 
 CFG = load_config()
 DROPS = Path(__file__).resolve().parent / "fixtures" / "drops"
@@ -80,3 +82,62 @@ def test_the_report_starts_without_pandas_or_pyarrow(store_dir):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def _altered(store_dir: Path, tmp_path: Path, *statements: str) -> Path:
+    """A copy of the sample store with its tables changed behind the tracker's back (a damaged or old store)."""
+    folder = Path(shutil.copytree(store_dir, tmp_path / "store"))
+    con = duckdb.connect(str(store.db_path(folder)))
+    try:
+        for sql in statements:
+            con.execute(sql)
+    finally:
+        con.close()
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (
+            "DELETE FROM population WHERE unit_code = '071' AND age_band = '65+'",
+            "population missing or zero for group 'adults': 071 has no population for band(s) 65+",
+        ),
+        (
+            "UPDATE population SET population = 0 WHERE unit_code = '071'",
+            "population missing or zero for group 'adults': 071 has zero population",
+        ),
+        (
+            "DELETE FROM units WHERE unit_code = '071'",
+            "vaccination reports for units missing from the units table: 071",
+        ),
+    ],
+    ids=["a band without population", "zero population", "reports of a unit not in the units"],
+)
+def test_stored_data_the_figures_cannot_use_is_the_same_error_both_ways(
+    capsys, store_dir, tmp_path, statement, message
+):
+    folder = _altered(store_dir, tmp_path, statement)
+    code, out, err = run(capsys, "report", "--store", folder, "--as-of", "2021-12-01")
+    assert (code, out, err) == (1, "", f"error: {message}\n")
+    with pytest.raises(DataError) as raised:
+        core.evaluate(store.open_dataset(folder), CFG, dt.date(2021, 12, 1))
+    assert str(raised.value) == message
+
+
+def test_a_store_from_before_the_series_table_gives_the_same_report(capsys, store_dir, tmp_path):
+    """Schema version 2 (no vaccination_series, no recorded version): the reports give the series' bounds."""
+    old = _altered(store_dir, tmp_path, "DROP TABLE vaccination_series", "DROP TABLE schema_version")
+    for as_of in DATES:
+        assert run(capsys, "report", "--store", old, "--as-of", as_of) == run(
+            capsys, "report", "--store", store_dir, "--as-of", as_of
+        ), as_of
+
+
+def test_a_store_without_reports(capsys, units_store):
+    code, out, err = run(capsys, "report", "--store", units_store)
+    assert (code, out) == (1, "") and err == "error: the store has no vaccination reports; give --as-of\n"
+    code, out, err = run(capsys, "report", "--store", units_store, "--as-of", "2021-12-01")
+    assert code == 0 and (out, err) == frames_path(units_store, "2021-12-01", "csv")
+    rows = out.splitlines()[1:]
+    assert rows and all(",0," in row for row in rows)  # nobody vaccinated yet: 0 people, never empty
