@@ -7,6 +7,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -355,3 +356,25 @@ def test_read_table_reports_problems_as_objects():
         (7, "dose"),
         (8, "date"),
     }
+
+
+def test_key_codes_are_one_mixed_radix_number_per_row():
+    """The ingest's duplicate check and series codes: each key column a digit (the first the most
+    significant), a missing or unknown value the digit 0, worked out by hand."""
+    from tracker.ingest.checks import key_codes
+
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2021-10-03", "2021-10-01", "2021-10-03", "2021-10-02"]),
+            "unit_code": pd.Categorical(["071", "070", None, "070"]),
+            "age_band": ["65+", "18-49", "65+", None],
+            "dose": np.array([2, 1, 1, 2], dtype=np.int8),
+        }
+    )
+    key, sizes = key_codes(frame, ["date", "unit_code", "age_band", "dose"])
+    # digits: days since the first (0-2, size 3); unit 070 -> 1, 071 -> 2, missing -> 0 (size 3);
+    # bands in order of appearance 65+ -> 1, 18-49 -> 2, missing -> 0 (size 3); dose minus 1 (size 2)
+    assert sizes == [3, 3, 3, 2]
+    digits = [(2, 2, 1, 1), (0, 1, 2, 0), (2, 0, 1, 0), (1, 1, 0, 1)]
+    assert key.tolist() == [((d * 3 + u) * 3 + b) * 2 + s for d, u, b, s in digits]
+    assert key.dtype == np.int64

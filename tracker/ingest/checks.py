@@ -110,24 +110,26 @@ def key_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[in
     """One int64 per row identifying its key (fast duplicate detection on millions of rows).
 
     Mixed radix: the first key column is the most significant digit; also returns each digit's size.
+    Built in place, one int64 array for all the digits (at 25 M rows each temporary is 200 MB).
     """
     combined = np.zeros(len(frame), dtype=np.int64)
     sizes = []
     for col in keys:
         values = frame[col]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            codes, size = values.cat.codes.to_numpy(np.int64) + 1, len(values.cat.categories) + 1
+            codes, low, size = values.cat.codes.to_numpy(), -1, len(values.cat.categories) + 1  # -1 (missing): 0
         elif values.notna().all() and (values.dtype.kind in "iuM"):
-            numbers = values.to_numpy()
-            if numbers.dtype.kind == "M":
-                numbers = _days(numbers)
-            numbers = numbers.astype(np.int64, copy=False)
-            low = numbers.min() if len(numbers) else 0
-            codes, size = numbers - low, (numbers.max() - low + 1 if len(numbers) else 1)
+            codes = values.to_numpy()
+            if codes.dtype.kind == "M":
+                codes = _days(codes)
+            low = codes.min() if len(codes) else 0
+            size = int(codes.max()) - int(low) + 1 if len(codes) else 1
         else:
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
-            codes, size = codes.astype(np.int64) + 1, len(uniques) + 1
-        combined = combined * size + codes
+            low, size = -1, len(uniques) + 1
+        combined *= size
+        combined += codes
+        combined -= low
         sizes.append(int(size))
     return combined, sizes
 
