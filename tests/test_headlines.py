@@ -63,6 +63,16 @@ def test_after_the_deadline_the_coverage_then_and_the_people_short():
     assert headlines.progress(met, TARGET, "en")[1] == "**Target met** since **20 Dec 2021**"
 
 
+def test_a_target_missed_then_reached_says_since_when_not_zero_people_short():
+    late = row(status="missed", days_left=-10, coverage_at_deadline=0.487, people_needed=0,
+               reached_late_on=pd.Timestamp("2022-01-04"))  # fmt: skip
+    assert headlines.progress(late, TARGET, "vi") == [
+        "Đã qua hạn; tỷ lệ tại hạn chót: **48,7%**",
+        "Không đạt đúng hạn; **đã đạt sau hạn** từ ngày **04/01/2022**",
+    ]
+    assert headlines.progress(late, TARGET, "en")[1] == "Missed on the deadline; **reached since** **4 Jan 2022**"
+
+
 def test_no_increase_or_a_late_projection_is_said_so():
     none = headlines.progress(row(pace_7d=0.0, projected_date=pd.NaT), TARGET, "en")
     assert none[-1] == "No projected date: no increase in the last 7 days"
@@ -100,6 +110,19 @@ def test_the_first_day_the_province_reached_the_target():
     assert cards.loc["t", "coverage_change_7d"] == pytest.approx(50 / 780)
     not_yet = views.target_cards(ds, cfg, dt.date(2021, 10, 2)).set_index("target_id")
     assert not_yet.loc["t", "status"] != "met" and pd.isna(not_yet.loc["t", "reached_on"])
+
+
+def test_the_first_day_after_the_deadline_a_missed_target_was_reached():
+    """390 people are half of 780: 380 by the deadline (missed), 390 on 4 January (070 reports 40)."""
+    reports = [*REPORTS[:6], ("2022-01-04", "070", "adults", 1, 40)]
+    ds, cfg = make_dataset(reports=reports), make_config([TARGET])
+    assert views.reached_on(ds, cfg, TARGET, dt.date(2022, 1, 3), late=True) is pd.NaT
+    assert views.reached_on(ds, cfg, TARGET, dt.date(2022, 1, 10), late=True) == pd.Timestamp("2022-01-04")
+    card = views.target_cards(ds, cfg, dt.date(2022, 1, 10)).set_index("target_id").loc["t"]
+    assert card["status"] == "missed" and card["people_needed"] == 0 and pd.isna(card["reached_on"])
+    assert card["reached_late_on"] == pd.Timestamp("2022-01-04")
+    before = views.target_cards(ds, cfg, dt.date(2022, 1, 3)).set_index("target_id").loc["t"]
+    assert before["people_needed"] == 10 and pd.isna(before["reached_late_on"])
 
 
 def test_the_districts_behind_come_first_by_status_then_people_needed():

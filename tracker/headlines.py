@@ -3,7 +3,8 @@
 Before the deadline: the days left, the people still needed, the pace against the pace needed and the
 projected day; a target already met says so and since when, instead of a projection. On the deadline day
 itself its reports still count: "today is the deadline", with what is still needed (not "deadline passed").
-After it: the coverage on the deadline, and the people it was short of.
+After it: the coverage on the deadline, and the people it is still short of, or, when it has been reached
+since, the day it was (never "0 people" beside a target missed).
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ def progress(row, target: Target, lang: str) -> list[str]:
     met_on = t("headline.met_on", date=fmt.date(reached, lang)) if pd.notna(reached) else t("headline.met")
     if days < 0:
         lines = [t("overview.deadline_passed", coverage=fmt.percent(row["coverage_at_deadline"], lang))]
-        return lines + ([met_on] if status == "met" else [t("overview.people_short", people=row["people_needed"])])
+        if status == "met":
+            return [*lines, met_on]
+        late = row.get("reached_late_on", pd.NaT)
+        if pd.notna(late):  # missed on the deadline day, reached since: nobody is still short
+            return [*lines, t("headline.reached_late_on", date=fmt.date(late, lang))]
+        return [*lines, t("overview.people_short", people=row["people_needed"])]
     if status == "met":
         return [met_on, t("overview.days_left", days=days) if days else t("headline.deadline_today")]
     if days == 0:

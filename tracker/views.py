@@ -21,27 +21,34 @@ FULL_DOSE = 2  # "primary series complete"
 
 def target_cards(ds, cfg: Config, as_of: dt.date) -> pd.DataFrame:
     """One row per target: the province evaluation, plus the full-dose coverage of the same group, the
-    change of coverage over the last 7 days (a fraction: 0.012 = 1.2 points) and, for a target met, the
-    first day the province reached it (reached_on; NaT otherwise)."""
+    change of coverage over the last 7 days (a fraction: 0.012 = 1.2 points), for a target met the first
+    day the province reached it (reached_on), and for a target missed on its deadline but reached since
+    (nobody still needed) the first day after the deadline it was (reached_late_on); NaT otherwise."""
     report = core.evaluate(ds, cfg, as_of)
     province = report[report["unit_code"] == core.TOTAL].set_index("target_id")
-    full, reached = {}, {}
+    full, reached, late = {}, {}, {}
     for target in cfg.targets:
         cov = core.coverage(ds, cfg, as_of, target.group, FULL_DOSE)
         full[target.id] = cov.loc[cov["unit_code"] == core.TOTAL, "coverage"].iat[0]
-        met = province.loc[target.id, "status"] == "met"
-        reached[target.id] = reached_on(ds, cfg, target, as_of) if met else pd.NaT
+        status, needed = province.loc[target.id, ["status", "people_needed"]]
+        reached[target.id] = reached_on(ds, cfg, target, as_of) if status == "met" else pd.NaT
+        since = status == "missed" and needed == 0
+        late[target.id] = reached_on(ds, cfg, target, as_of, late=True) if since else pd.NaT
     province["full_dose_coverage"] = pd.Series(full)
     province["coverage_change_7d"] = province["pace_7d"] * 7 / province["population"]
     province["reached_on"] = pd.Series(reached, dtype="datetime64[ns]")
+    province["reached_late_on"] = pd.Series(late, dtype="datetime64[ns]")
     return province.reset_index()
 
 
-def reached_on(ds, cfg: Config, target: Target, as_of: dt.date) -> pd.Timestamp:
+def reached_on(ds, cfg: Config, target: Target, as_of: dt.date, late: bool = False) -> pd.Timestamp:
     """The first day, on or before as_of, the province's people reached the target's threshold of its
-    population (exactly: people >= ceil(threshold × population)); NaT if it never did."""
-    end = min(as_of, target.deadline)
-    start = ds.first_date
+    population (exactly: people >= ceil(threshold × population)); NaT if it never did. Days up to the
+    deadline; with ``late``, the days after it instead (a target missed, reached since)."""
+    if late:
+        start, end = target.deadline + dt.timedelta(days=1), as_of
+    else:
+        start, end = ds.first_date, min(as_of, target.deadline)
     if start is None or start > end:
         return pd.NaT
     series = coverage_series(ds, cfg, target.group, target.dose, start, end)
