@@ -28,8 +28,9 @@ TOTAL = "TOTAL"
 STATUSES = ("met", "on_track", "at_risk", "off_track", "missed", "unavailable")
 EPOCH = dt.date(1970, 1, 1)
 _LAST_DATE = dt.date(9999, 12, 31)
-# the report's columns, in order (tracker report; tracker.core.evaluate's frame has them, then two more)
-REPORT_COLUMNS = (
+# evaluate's columns, in order: tracker.core.evaluate's frame; `tracker report` writes the first 16 (its contract,
+# tracker.cli.output.REPORT_COLUMNS)
+COLUMNS = (
     "unit_code", "unit_name", "target_id", "group", "dose", "people", "population", "coverage", "threshold",
     "deadline", "people_needed", "days_left", "pace_7d", "required_daily", "projected_date", "status",
     "coverage_at_deadline", "reason",
@@ -151,7 +152,7 @@ def _reasons(bad, straddled, key, label_codes, label_names, subset, straddle) ->
 
 
 def evaluate(reports, codes, names, population, cfg: Config, as_of: dt.date, targets=None) -> dict[str, np.ndarray]:
-    """Each target for each unit and the province (TOTAL rows last), as columns (REPORT_COLUMNS): dates as
+    """Each target for each unit and the province (TOTAL rows last), as columns (COLUMNS): dates as
     numpy datetime64[D] (NaT for none), counts that may be unavailable as floats (NaN). ``population``: the
     population table's unit codes, age bands and counts. See docs/rules.md."""
     week_before = as_of - dt.timedelta(days=7)
@@ -171,17 +172,13 @@ def evaluate(reports, codes, names, population, cfg: Config, as_of: dt.date, tar
         reason = at.reason.reshape(len(codes), len(asked))[:, asked.index(as_of)]
         unavailable = np.asarray(codes, dtype=object)[np.isnan(now)]
         total_reason = f"unavailable for {', '.join(unavailable)}" if len(unavailable) else ""
-
-        def with_total(values: np.ndarray) -> np.ndarray:
-            return np.append(values, values.sum() if not np.isnan(values).any() else np.nan)
-
         parts.append(
             _judge(
                 unit_code=np.append(np.asarray(codes, dtype=object), TOTAL),
                 unit_name=np.append(np.asarray(names, dtype=object), cfg.province_name_vi),
-                people=with_total(now),
-                people_week_before=with_total(before),
-                people_deadline=with_total(deadline),
+                people=_with_total(now),
+                people_week_before=_with_total(before),
+                people_deadline=_with_total(deadline),
                 population=np.append(pop, pop.sum()),
                 reason=np.append(reason, total_reason).astype(object),
                 target=target,
@@ -189,10 +186,15 @@ def evaluate(reports, codes, names, population, cfg: Config, as_of: dt.date, tar
                 cfg=cfg,
             )
         )
-    columns = {c: np.concatenate([p[c] for p in parts]) for c in REPORT_COLUMNS}
+    columns = {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS}
     is_total = columns["unit_code"] == TOTAL
     order = np.concatenate([np.flatnonzero(~is_total), np.flatnonzero(is_total)])  # units first, in target order
     return {c: v[order] for c, v in columns.items()}
+
+
+def _with_total(people: np.ndarray) -> np.ndarray:
+    """The units' people and the province's after them: their sum, unavailable (NaN) when any unit's is."""
+    return np.append(people, people.sum() if not np.isnan(people).any() else np.nan)
 
 
 def _judge(*, unit_code, unit_name, people, people_week_before, people_deadline, population, reason, target: Target,
