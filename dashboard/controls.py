@@ -163,6 +163,28 @@ _STYLE = """<style>
 </style>"""
 
 
+# The file uploader's own words: Streamlit writes its button ("Upload") and size hint ("50MB per file • CSV…") in
+# English whatever the page's language, and the hint gives its transport cap, not the limit the upload page
+# enforces ([upload] max_mb). Streamlit has no setting for them, so CSS puts the page's words in their place
+# (Chromium reads generated content into the button's accessible name). Tied to Streamlit's test ids, which the
+# lock pins; tests/test_browser.py checks the words on the page after logging in.
+_UPLOADER_WORDS = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: {button}; font-size: 14px; line-height: 1.6; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{ content: {hint}; font-size: 14px; line-height: 1.6; }}
+</style>"""
+
+
+def uploader_words(lang: str, limit_mb: int, types: list[str]) -> None:
+    """The next file uploader's button and size hint in ``lang``: the upload page's limit and the file types."""
+    limit = min(limit_mb, int(st.get_option("server.maxUploadSize")))
+    hint = i18n.t("upload.file_limit", lang, limit=limit, types=", ".join(t.upper() for t in types))
+    words = {"button": i18n.t("upload.choose_file", lang), "hint": hint}
+    st.html(_UPLOADER_WORDS.format(**{k: json.dumps(v, ensure_ascii=False) for k, v in words.items()}))
+
+
 def page_setup(lang: str) -> None:
     """Once per run: the page's lang attribute and the layout rules above."""
     st.html(_STYLE)

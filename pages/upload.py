@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import tables
 from dashboard.access import ensure_active, login_form, logout_button
-from dashboard.controls import choice
+from dashboard.controls import choice, uploader_words
 from dashboard.loaders import config
 from dashboard.state import Context, guarded, header, md_escape
 from tracker import fmt, mappings, store
@@ -222,7 +222,9 @@ def upload(ctx: Context, analyst: str) -> None:
         st.selectbox, "upload_kind", ctx.t("upload.kind"), tuple(KINDS), "vaccinations", ctx.lang,
         format_func=lambda k: ctx.t(f"upload.kind_{k}"),
     )  # fmt: skip
-    uploaded = st.file_uploader(ctx.t("upload.file"), type=["csv", "txt", "tsv", "xlsx"], key="upload_file")
+    types = ["csv", "txt", "tsv", "xlsx"]
+    uploader_words(ctx.lang, ctx.cfg.limits.max_mb, types)
+    uploaded = st.file_uploader(ctx.t("upload.file"), type=types, key="upload_file")
     if uploaded is None:
         return
     listing = store.drops(ctx.folder)

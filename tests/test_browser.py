@@ -522,3 +522,43 @@ def test_a_name_written_as_markdown_is_shown_as_text(context, tmp_path):
     fetched = [url for url in requests if urlsplit(url).port == 9 or urlsplit(url).path in ("/x", "/x.png")]
     assert not fetched, f"the page fetched what the names point at: {fetched}"
     assert not dialogs, f"a name ran a script: {dialogs}"
+
+
+UPLOADER_JS = """() => {
+  const zone = '[data-testid="stFileUploaderDropzone"]';
+  const button = document.querySelector(`${zone} button [data-testid="stMarkdownContainer"] p`);
+  const hint = document.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span');
+  const shown = (e) => ({own: getComputedStyle(e).fontSize, after: getComputedStyle(e, '::after').content});
+  return {button: shown(button), hint: shown(hint)};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_file_uploader_speaks_the_page_language(context, app, lang):
+    """Streamlit writes its uploader's button ("Upload") and size hint ("50MB per file") in English; after an
+    analyst logs in, the page's own words are shown instead (dashboard/controls.py, uploader_words), with the
+    limit the page enforces ([upload] max_mb), and the button is named by them for a screen reader."""
+    password = "correct horse battery staple"
+    added = subprocess.run(
+        [sys.executable, "-m", "tracker", "user", "add", f"lan_{lang}", "--password-stdin", "--store", str(app.folder)],
+        input=password, capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    opened = Visit(context, app)
+    try:
+        opened.open("upload", lang)
+        page, t = opened.page, (lambda key, **kw: i18n.t(key, lang, **kw))
+        page.get_by_label(t("login.name"), exact=True).fill(f"lan_{lang}")
+        page.get_by_label(t("login.password"), exact=True).fill(password)
+        page.get_by_role("button", name=t("login.submit")).click()
+        page.get_by_test_id("stFileUploaderDropzone").wait_for()
+        opened.check_no_errors(f"upload ({lang}), logged in")
+        words = page.evaluate(UPLOADER_JS)
+        limit = load_config().limits.max_mb
+        hint = t("upload.file_limit", limit=limit, types="CSV, TXT, TSV, XLSX")
+        assert words["button"] == {"own": "0px", "after": f'"{t("upload.choose_file")}"'}
+        assert words["hint"] == {"own": "0px", "after": f'"{hint}"'}
+        assert page.get_by_role("button", name=t("upload.choose_file")).count() == 1
+        page.get_by_test_id("stFileUploader").screenshot(path=SHOTS / f"uploader-{lang}.png")
+    finally:
+        opened.close()
