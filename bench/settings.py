@@ -13,6 +13,10 @@ TABLES = ("units", "population", "vaccinations", "cases")
 PAGES = ("pages/overview.py", "pages/districts.py", "pages/trends.py", "pages/risk.py", "pages/upload.py")
 BENCH_USER = "bench"  # the analyst the upload page is rendered for (added to the pages' store, untimed)
 
+# the days before each date tracker.reports reads for a report (its _WINDOW; the runner imports no tracker module),
+# for the reference peer that reads the same
+REPORT_WINDOW = 31
+
 DEFAULT_UNITS = 700
 DEFAULT_DAYS = 750
 MB = 1_000_000

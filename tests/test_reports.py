@@ -178,3 +178,11 @@ def test_a_series_quiet_for_longer_than_the_window_still_has_its_last_report(sou
     assert {d: v for d, v in answer(reports.last_values(1, many, UNITS, labels), many).items() if d in expected} == (
         expected
     )
+
+
+def test_the_benchmark_reference_peer_reads_the_same_window():
+    """bench/run.py times the report against a query reading only the days tracker.reports reads (the runner
+    imports no tracker module, so it keeps its own copy of the number)."""
+    from bench.settings import REPORT_WINDOW
+
+    assert REPORT_WINDOW == _WINDOW
