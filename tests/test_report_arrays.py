@@ -25,6 +25,9 @@ from tracker.cli import output
 from tracker.config import load_config
 from tracker.errors import DataError
 
+# a numpy warning (a NaN cast to an integer, a division by zero) would reach a user's terminal: here it fails the test
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 CFG = load_config()
 DROPS = Path(__file__).resolve().parent / "fixtures" / "drops"
 DATES = ["2021-09-01", "2021-10-15", "2021-12-01", "2021-12-31", "2022-01-05", "2022-03-31", "2022-06-30"]
@@ -64,6 +67,7 @@ def test_the_report_is_what_the_frames_give(capsys, stores, which, fmt):
         code, out, err = run(capsys, "report", "--store", stores[which], "--as-of", as_of, "--format", fmt)
         assert code == 0, err
         assert (out, err) == frames_path(stores[which], as_of, fmt), f"{which} at {as_of}"
+        assert all(line.startswith("note: ") for line in err.splitlines()), err  # nothing but notes
         seen |= {note for note in ("figure unavailable", "coverage above 100%") if note in err}
     # the stores do show what they are for: figures unavailable, coverage above 100%
     expected = {"sample": set(), "overlap": {"figure unavailable"}, "over": {"coverage above 100%"}}

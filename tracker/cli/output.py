@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import sys
 from typing import TYPE_CHECKING
 
@@ -89,14 +88,23 @@ def _cells(values: np.ndarray, column: str) -> list:
     values = np.asarray(values)
     if column in DATE_COLUMNS:
         days = values.astype("datetime64[D]")
-        text = np.datetime_as_string(days, unit="D")
-        return [None if np.isnat(d) else t for d, t in zip(days, text, strict=True)]
-    if column in INTEGER_COLUMNS:
+        return _with_none(np.datetime_as_string(days, unit="D").tolist(), np.isnat(days))
+    if column in INTEGER_COLUMNS or values.dtype.kind == "f":
         numbers = values.astype(float)
-        return [None if math.isnan(v) else int(round(v)) for v in numbers.tolist()]
-    if values.dtype.kind == "f":
-        return [None if math.isnan(v) else v for v in values.tolist()]
+        missing = np.isnan(numbers)
+        numbers = np.where(missing, 0.0, numbers)
+        if column in INTEGER_COLUMNS:
+            numbers = np.rint(numbers).astype(np.int64)
+        return _with_none(numbers.tolist(), missing)
     return values.tolist()
+
+
+def _with_none(cells: list, missing: np.ndarray) -> list:
+    """The cells, None where ``missing``."""
+    if missing.any():
+        for i in np.flatnonzero(missing).tolist():
+            cells[i] = None
+    return cells
 
 
 def _json_default(value):
