@@ -4,7 +4,8 @@ frame. The command's CSV and JSON, and its notes, are byte for byte what that fr
 writer, on the sample store at dates across both deadlines, on a store with figures unavailable (overlapping
 reports) and on one with coverage above 100%: the pages and the command show the same figures. (How each
 value is written is pinned by tests/test_cli.py.) And the command really starts without pandas and pyarrow:
-the point of it (issue 12, docs/performance.md)."""
+the point of it (issue 12, docs/performance.md). `tracker coverage` takes the same path, against
+tracker.core.coverage's frame."""
 
 from __future__ import annotations
 
@@ -74,13 +75,33 @@ def test_the_report_is_what_the_frames_give(capsys, stores, which, fmt):
     assert seen == expected[which]
 
 
-def test_the_report_starts_without_pandas_or_pyarrow(store_dir):
+@pytest.mark.parametrize("which", ["sample", "overlap", "over"])
+def test_coverage_is_what_the_frames_give(capsys, stores, which):
+    """`tracker coverage` takes the same path: each group and dose against tracker.core.coverage's frame."""
+    ds = store.open_dataset(stores[which])
+    for as_of in DATES:
+        for group, dose in [("adults", 1), ("all", 2), ("18-49", 1), ("50plus", 3)]:
+            args = ["coverage", "--store", stores[which], "--as-of", as_of, "--group", group, "--dose", str(dose)]
+            code, out, err = run(capsys, *args)
+            assert code == 0, err
+            expected_out, expected_err = io.StringIO(), io.StringIO()
+            frame = core.coverage(ds, CFG, dt.date.fromisoformat(as_of), group, dose)
+            with contextlib.redirect_stdout(expected_out), contextlib.redirect_stderr(expected_err):
+                output.emit(frame, output.COVERAGE_COLUMNS, "csv")
+                output.notes(frame)
+                output.sample_note(ds)
+            assert (out, err) == (expected_out.getvalue(), expected_err.getvalue()), f"{which} {group} {dose} {as_of}"
+
+
+def test_report_and_coverage_start_without_pandas_or_pyarrow(store_dir):
     script = (
         "import io, sys, contextlib\n"
         "from tracker.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         f"    code = main(['report', '--store', {str(store_dir)!r}, '--as-of', '2021-12-01'])\n"
+        f"    code += main(['coverage', '--store', {str(store_dir)!r}, '--group', 'adults', '--dose', '1'])\n"
         "assert code == 0 and out.getvalue().startswith('unit_code,unit_name,target_id'), out.getvalue()[:200]\n"
+        "assert '\\nunit_code,unit_name,people,population,coverage' in out.getvalue()\n"
         "print(sorted(m for m in ('pandas', 'pyarrow', 'streamlit', 'plotly') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -89,38 +89,10 @@ def coverage(ds, cfg: Config, as_of, group: str, dose: int) -> pd.DataFrame:
 
     Columns: unit_code, unit_name, people, population, coverage, last_report_date, over_100, reason.
     """
-    population = group_population(ds, cfg, group)
-    at = people_at(ds, cfg, group, dose, [as_of]).reset_index(level="date", drop=True)
-    frame = pd.DataFrame(
-        {
-            "unit_code": ds.units["unit_code"].astype(str).to_numpy(),
-            "unit_name": ds.units["unit_name"].astype(str).to_numpy(),
-            "people": at["people"].to_numpy(),
-            "population": population,
-            "last_report_date": at["last_report_date"].to_numpy(),
-            "reason": at["reason"].to_numpy(),
-        }
-    )
-    frame = pd.concat([frame, _total_row(frame, cfg)], ignore_index=True)
-    frame["coverage"] = frame["people"] / frame["population"]
-    frame["over_100"] = frame["coverage"] > 1
-    cols = ["unit_code", "unit_name", "people", "population", "coverage", "last_report_date", "over_100", "reason"]
-    return frame[cols]
-
-
-def _total_row(frame: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    unavailable = frame.loc[frame["people"].isna(), "unit_code"].tolist()
-    reason = f"unavailable for {', '.join(unavailable)}" if unavailable else ""
-    return pd.DataFrame(
-        {
-            "unit_code": [TOTAL],
-            "unit_name": [cfg.province_name_vi],
-            "people": [np.nan if unavailable else frame["people"].sum()],
-            "population": [frame["population"].sum()],
-            "last_report_date": [frame["last_report_date"].max()],
-            "reason": [reason],
-        }
-    )
+    as_of = pd.Timestamp(as_of).date()
+    names = ds.units["unit_name"].astype(str).to_numpy()
+    columns = evaluation.coverage(ds.reports, _codes(ds), names, _population(ds), cfg, as_of, group, dose)
+    return pd.DataFrame({c: pd.to_datetime(v) if c == "last_report_date" else v for c, v in columns.items()})
 
 
 _DATES = ("deadline", "projected_date")

@@ -151,6 +151,31 @@ def _reasons(bad, straddled, key, label_codes, label_names, subset, straddle) ->
     return kinds, named
 
 
+def coverage(reports, codes, names, population, cfg: Config, as_of: dt.date, group: str, dose: int) -> dict:
+    """Coverage of (group, dose) per unit on as_of, then the province (TOTAL), as columns: unit_code, unit_name,
+    people (NaN when unavailable), population, coverage (not capped), last_report_date (datetime64[D], NaT when
+    the unit never reported), over_100, reason. ``population``: as for evaluate."""
+    pop = group_population(codes, *population, cfg, group)
+    at = people_at(reports, codes, cfg, group, dose, [as_of])
+    seen = at.last >= 0
+    last = np.where(seen, at.last, 0).astype("datetime64[D]")
+    last[~seen] = np.datetime64("NaT", "D")
+    unavailable = np.asarray(codes, dtype=object)[np.isnan(at.people)]
+    people = _with_total(at.people)
+    population_all = np.append(pop, pop.sum())
+    columns = {
+        "unit_code": np.append(np.asarray(codes, dtype=object), TOTAL),
+        "unit_name": np.append(np.asarray(names, dtype=object), cfg.province_name_vi),
+        "people": people,
+        "population": population_all,
+        "coverage": people / population_all,
+        "last_report_date": np.append(last, last[seen].max() if seen.any() else np.datetime64("NaT", "D")),
+    }
+    columns["over_100"] = columns["coverage"] > 1
+    columns["reason"] = np.append(at.reason, f"unavailable for {', '.join(unavailable)}" if len(unavailable) else "")
+    return columns
+
+
 def evaluate(reports, codes, names, population, cfg: Config, as_of: dt.date, targets=None) -> dict[str, np.ndarray]:
     """Each target for each unit and the province (TOTAL rows last), as columns (COLUMNS): dates as
     numpy datetime64[D] (NaT for none), counts that may be unavailable as floats (NaN). ``population``: the

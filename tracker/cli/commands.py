@@ -162,13 +162,17 @@ def doctor(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
 
 
 def coverage(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
-    from tracker import core
+    from tracker import evaluation
+    from tracker.store.basics import read_basics
 
-    ds = store.open_dataset(folder)
-    frame = core.coverage(ds, cfg, _as_of(args, ds), args.group, args.dose)
-    output.emit(frame, output.COVERAGE_COLUMNS, args.format)
-    output.notes(frame)
-    output.sample_note(ds)
+    basics = read_basics(folder)  # as report: without pandas
+    as_of = _as_of(args, basics)
+    table = evaluation.coverage(
+        basics.reports, basics.codes, basics.names, basics.population, cfg, as_of, args.group, args.dose
+    )
+    output.emit_columns(table, output.COVERAGE_COLUMNS, args.format)
+    output.notes_columns(table)
+    output.sample_note(basics)
     return 0
 
 
