@@ -6,7 +6,7 @@ queries into frames."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -14,7 +14,6 @@ import numpy as np
 
 from tracker.reports import Reports
 from tracker.store.connection import reading
-from tracker.store.files import version
 from tracker.store.migrations import DROPS
 
 UNITS_SQL = "SELECT unit_code, unit_name, unit_type, lat, lon FROM units ORDER BY unit_code"
@@ -34,7 +33,6 @@ class Basics:
     sample: bool
     extra: dict
     reports: Reports
-    version: str = field(default="")
 
     @cached_property
     def latest_date(self) -> dt.date | None:
@@ -43,11 +41,10 @@ class Basics:
 
 def read_basics(store: Path) -> Basics:
     store = Path(store)
-    ver = version(store)
     with reading(store, since=DROPS) as con:
         units = con.execute(UNITS_SQL).fetchnumpy()
         pop = con.execute(POPULATION_SQL).fetchnumpy()
         sample = bool(con.execute(SAMPLE_SQL).fetchall()[0][0])
         meta = dict(con.execute(META_SQL).fetchall())
     population = (pop["unit_code"], pop["age_band"], pop["population"])
-    return Basics(units["unit_code"], units["unit_name"], population, sample, meta, Reports(store=store), ver)
+    return Basics(units["unit_code"], units["unit_name"], population, sample, meta, Reports(store=store))
