@@ -252,7 +252,7 @@ def upload(ctx: Context, analyst: str) -> None:
     st.success(
         ctx.t(
             "upload.summary",
-            rows=ctx.t("upload.valid_rows", count=len(prepared.frame)),
+            rows=ctx.t("upload.valid_rows", count=len(prepared.data)),
             warnings=ctx.t("upload.warning_count", count=len(prepared.warnings)),
             detected=md_escape(how_read(ctx, prepared.detected or {})),
         )
@@ -267,12 +267,12 @@ def upload(ctx: Context, analyst: str) -> None:
         st.subheader(ctx.t("upload.warnings"))
         tables.show(ctx, upload_tables.problems(prepared.warnings[:MAX_SHOWN], name="warnings"))
     st.subheader(ctx.t("upload.preview"))
-    tables.show(ctx, upload_tables.preview(prepared.frame.head(MAX_SHOWN), ctx.cfg, ctx.names), downloads=False)
+    tables.show(ctx, upload_tables.preview(prepared.head(MAX_SHOWN), ctx.cfg, ctx.names), downloads=False)
     if st.button(ctx.t("upload.commit"), type="primary", key="commit", disabled=not storable) and storable:
         ensure_active(ctx.folder)  # the account may have been disabled since the page ran: then nothing is stored
         drop_id = store.commit(ctx.folder, prepared, analyst, data)
         st.session_state[STORED_KEY] = {**st.session_state.get(STORED_KEY, {}), uploaded.file_id: drop_id}
-        st.session_state["last_message"] = ctx.t("upload.committed", drop=drop_id, rows=len(prepared.frame))
+        st.session_state["last_message"] = ctx.t("upload.committed", drop=drop_id, rows=len(prepared.data))
         if save_as:
             mappings.save(ctx.folder, save_as, kind, dataclasses.replace(options, overlap=None, sheet=None))
             st.session_state["last_message"] += " " + ctx.t("upload.mapping_saved", name=md_escape(save_as))

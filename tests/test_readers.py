@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tests.fixtures.drops.make_fixtures import cp1258
@@ -279,14 +280,11 @@ def stored_before(values: dict[tuple[str, str, int], int]):
     """A `base` callback like tracker.store.intake's: the stored value before each series' first date."""
     calls = []
 
-    def base(starts: pd.DataFrame) -> pd.DataFrame:
-        calls.append(starts.copy())
-        rows = [
-            (r.unit_code, r.age_band, int(r.dose), values[(r.unit_code, r.age_band, int(r.dose))])
-            for r in starts.itertuples(index=False)
-            if (r.unit_code, r.age_band, int(r.dose)) in values
-        ]
-        return pd.DataFrame(rows, columns=["unit_code", "age_band", "dose", "people_cumulative"])
+    def base(starts: pa.Table) -> np.ndarray:
+        starts = starts.to_pandas(date_as_object=False)
+        calls.append(starts)
+        keys = zip(starts["unit_code"], starts["age_band"], starts["dose"].astype(int), strict=True)
+        return np.array([values.get(key, -1) for key in keys], dtype=np.int64)
 
     base.calls = calls
     return base

@@ -19,12 +19,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from tracker import geometry as geom
 from tracker.errors import InputError, TrackerError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tracker.config import Config
 
 # Property keys (compared case-insensitively), in order of preference.
@@ -95,6 +95,8 @@ def normalise_name(name: str) -> str:
 
 def normalise_names(names: Iterable) -> pd.Series:
     """`normalise_name` over a column (a Series keeps its index)."""
+    import pandas as pd  # here: reading a file's unit names (tracker.ingest) needs normalise_name alone
+
     series = names if isinstance(names, pd.Series) else pd.Series(list(names), dtype=object)
     return series.map(normalise_name).astype(object)
 

@@ -106,12 +106,12 @@ def ingest(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
     warned = f"{len(prepared.warnings)} warning(s){_rows(prepared.warnings)}"
     store.check_storable(prepared)  # overlapping age groups without --overlap skip: refused, dry run or not
     if args.dry_run:
-        print(f"{args.kind}: {len(prepared.frame)} rows valid (dry run: nothing stored); {warned}{dup}")
+        print(f"{args.kind}: {len(prepared.data)} rows valid (dry run: nothing stored); {warned}{dup}")
         if args.save_mapping:
             print(f"note: mapping {args.save_mapping!r} not saved (dry run)", file=sys.stderr)
         return 0
     drop_id = store.commit(folder, prepared, args.uploader or store.os_user(), args.file)
-    print(f"{args.kind}: {len(prepared.frame)} rows stored in {folder} as drop {drop_id}; {warned}{dup}")
+    print(f"{args.kind}: {len(prepared.data)} rows stored in {folder} as drop {drop_id}; {warned}{dup}")
     if args.save_mapping:
         from tracker import mappings
         from tracker.ingest import ReadOptions

@@ -19,6 +19,14 @@ upload in memory), in `pipeline`. A file goes through these stages, one module e
    the store, `population` (coverage above 100 %, absurd counts) and `overlaps` (age groups
    overlapping those already reported).
 
+Before all of these, `clean` tries the file the district systems export and `tracker ingest` loads at
+country scale: a canonical cumulative vaccinations CSV. It is read with pyarrow, checked on its
+dictionaries and on numpy views of its numbers, and handed to the store as that Arrow table, with no
+DataFrame in between. Anything the stages above would refuse or word row by row sends the file to
+them instead, so both ways accept and refuse the same files (tests/test_clean_path.py). The checks on
+whole columns (`series`: keys, corrections, spikes; `overlaps`; `population`) take a pandas DataFrame
+or a pyarrow Table alike, through `columns`.
+
 Every problem is reported with its row (header = row 1) and column (the file's own header), all at
 once, as a message id of tracker/messages.toml with its values (tracker.errors.Problem), so the upload
 page shows it in Vietnamese or English and the command line in English. `options` holds ReadOptions

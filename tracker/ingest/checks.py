@@ -4,16 +4,18 @@ warnings on a series (a fall, a spike, below what is stored)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from tracker.config import Config
 from tracker.ingest.frame import recode
-from tracker.ingest.kinds import DAILY_COLUMN, SPIKE_FACTOR, SPIKE_MIN_DOSES, SPIKE_WINDOW, Checker, Kind
+from tracker.ingest.kinds import DAILY_COLUMN, Checker, Kind
 from tracker.ingest.options import Message
+from tracker.ingest.series import SERIES, _has_repeats, key_codes, starts_table, warn_series
 from tracker.ingest.values import AgeResolver, UnitResolver
+
+__all__ = ["check_values", "daily_to_cumulative", "dedupe", "key_codes", "rebase", "warn_series"]
 
 
 def check_values(frame, spec: Kind, cfg: Config, units: UnitResolver | None, today, check: Checker):
@@ -106,46 +108,6 @@ def _check_unit_names(frame: pd.DataFrame, cfg: Config, check: Checker) -> None:
     check.mask(unsafe, "unit_name", lambda i: ("value.unsafe_characters", {"value": str(names.iat[i])}))
 
 
-def key_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, list[int]]:
-    """One int64 per row identifying its key (fast duplicate detection on millions of rows).
-
-    Mixed radix: the first key column is the most significant digit; also returns each digit's size.
-    Built in place, one int64 array for all the digits (at 25 M rows each temporary is 200 MB).
-    """
-    combined = np.zeros(len(frame), dtype=np.int64)
-    sizes = []
-    for col in keys:
-        values = frame[col]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            codes, low, size = values.cat.codes.to_numpy(), -1, len(values.cat.categories) + 1  # -1 (missing): 0
-        elif values.notna().all() and (values.dtype.kind in "iuM"):
-            codes = values.to_numpy()
-            if codes.dtype.kind == "M":
-                codes = _days(codes)
-            low = codes.min() if len(codes) else 0
-            size = int(codes.max()) - int(low) + 1 if len(codes) else 1
-        else:
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
-            low, size = -1, len(uniques) + 1
-        combined *= size
-        combined += codes
-        combined -= low
-        sizes.append(int(size))
-    return combined, sizes
-
-
-def _days(numbers: np.ndarray) -> np.ndarray:
-    """Whole days since the epoch of a datetime64 array, in one integer division."""
-    per_day = np.timedelta64(1, "D") // np.timedelta64(1, np.datetime_data(numbers.dtype)[0])
-    return numbers.view(np.int64) // per_day
-
-
-def _has_repeats(key: np.ndarray) -> bool:
-    if len(key) and key.max() < 64_000_000:
-        return bool(np.bincount(key).max() > 1)
-    return bool(pd.Series(key).duplicated().any())
-
-
 def dedupe(frame: pd.DataFrame, codes: np.ndarray, spec: Kind, check: Checker):
     """Drop exact repeats of a row; the same key twice with different values is an error.
 
@@ -181,9 +143,6 @@ def _show(value) -> str:
     return str(value)
 
 
-SERIES = ["unit_code", "age_band", "dose"]
-
-
 def daily_to_cumulative(frame: pd.DataFrame, base) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Daily new doses → people_cumulative: running sum on top of what was stored before.
 
@@ -208,104 +167,8 @@ def rebase(frame: pd.DataFrame, running: np.ndarray, base) -> pd.DataFrame:
     on what is really stored, as if they had come one after the other."""
     stored = np.zeros(len(frame), dtype=np.int64)
     if base is not None and len(frame):
-        starts = frame.groupby(SERIES, observed=True, sort=False)["date"].min().reset_index()
-        prior = base(starts)
-        if prior is not None and not prior.empty:
-            keyed = frame[SERIES].astype({"unit_code": "string", "age_band": "string", "dose": "int64"})
-            prior = prior.astype({"unit_code": "string", "age_band": "string", "dose": "int64"})
-            merged = keyed.merge(prior.rename(columns={"people_cumulative": "_base"}), on=SERIES, how="left")
-            stored = merged["_base"].fillna(0).to_numpy(np.int64)
+        series, distinct = pd.factorize(key_codes(frame, SERIES)[0])
+        _, firsts = np.unique(series, return_index=True)  # each series' first row (rows are by date)
+        prior = base(starts_table(frame, firsts))  # -1: nothing stored before
+        stored = np.maximum(prior, 0)[series]
     return frame.assign(people_cumulative=running + stored)
-
-
-def warn_series(frame: pd.DataFrame, series: np.ndarray, check: Checker, base, daily: bool) -> None:
-    """Warnings along each series (unit, band, dose) in date order.
-
-    - a cumulative count below the previous report (in the file, or for a series' first date, the
-      stored value before it, from `base`): a correction;
-    - a day's new doses (the difference from the report of the day before: the daily figure itself
-      for daily input) above SPIKE_FACTOR × the average of the SPIKE_WINDOW days before it, and at
-      least SPIKE_MIN_DOSES; checked where the series has a report on each of those days and on the
-      day before them, and that average is above zero.
-    """
-    dates = frame["date"].to_numpy()
-    if (dates[1:] >= dates[:-1]).all() and series.max(initial=0) < 2**15:
-        order = np.argsort(series.astype(np.int16), kind="stable")  # radix sort: O(rows)
-    else:
-        order = np.lexsort((dates, series))
-    people = frame["people_cumulative"].to_numpy()[order]
-    ordered = series[order]
-    same = ordered[1:] == ordered[:-1]
-    step = np.diff(people)  # new doses of each report (across series too: masked where used)
-
-    down = np.flatnonzero(same & (step < 0)) + 1
-    if len(down):
-        values, before = people[down], people[down - 1]
-        _sub_warn(
-            check,
-            order[down],
-            "people_cumulative",
-            lambda i: ("warning.correction", {"value": values[i], "before": before[i]}),
-        )
-    if base is not None and not daily and len(order):  # daily input was added on top of the stored value
-        _warn_below_stored(frame, order, same, people, check, base)
-    _warn_spikes(frame, order, ordered, people, step, check, DAILY_COLUMN if daily else "people_cumulative")
-
-
-def _sub_warn(check: Checker, positions: np.ndarray, column: str, message: Callable[[int], Message]) -> None:
-    label = check.labels.get(column, column)
-    sub = Checker(check.rows[positions], {column: label[positions] if isinstance(label, np.ndarray) else label})
-    sub.mask(np.ones(len(positions), bool), column, message, severity="warning")
-    check.problems.extend(sub.problems)
-
-
-def _warn_below_stored(frame, order, same, people, check: Checker, base) -> None:
-    firsts = np.flatnonzero(np.r_[True, ~same])
-    positions = order[firsts]
-    starts = frame.iloc[positions][[*SERIES, "date"]].reset_index(drop=True)
-    prior = base(starts)
-    if prior is None or prior.empty:
-        return
-    keyed = starts.astype({"unit_code": "string", "age_band": "string", "dose": "int64"})
-    prior = prior.astype({"unit_code": "string", "age_band": "string", "dose": "int64"})
-    merged = keyed.merge(prior.rename(columns={"people_cumulative": "_base"}), on=SERIES, how="left")
-    stored = merged["_base"].to_numpy(dtype=float)
-    first = people[firsts]
-    lower = np.flatnonzero(stored > first)  # NaN (nothing stored) compares False
-    if len(lower):
-        _sub_warn(
-            check,
-            positions[lower],
-            "people_cumulative",
-            lambda i: ("warning.correction_stored", {"value": first[lower[i]], "before": int(stored[lower[i]])}),
-        )
-
-
-def _warn_spikes(frame, order, ordered, people, step, check: Checker, column: str) -> None:
-    """Spikes, from the cumulative counts by series and date: row i's new doses are step[i-1] =
-    people[i] - people[i-1], and the w days before it gave people[i-1] - people[i-1-w]."""
-    w = SPIKE_WINDOW
-    if len(order) <= w + 1:
-        return
-    hits = np.flatnonzero(step[w:] >= SPIKE_MIN_DOSES) + w + 1  # the cheap test on every row, the rest on these
-    new = step[hits - 1]
-    before = people[hits - 1] - people[hits - 1 - w]
-    spike = (before > 0) & (new * w > SPIKE_FACTOR * before)
-    hits, new, before = hits[spike], new[spike], before[spike]
-    same = ordered[hits - w - 1] == ordered[hits]  # the row and the w + 1 before it: one series
-    hits, new, before = hits[same], new[same], before[same]
-    dates = frame["date"].to_numpy()
-    days = _days(dates[order[hits]]) - _days(dates[order[hits - w - 1]])
-    daily = days == w + 1  # one report a day: the window is the w days before, and one before them
-    hits, new, averages = hits[daily], new[daily], before[daily] / w
-    if not len(hits):
-        return
-    at = frame.iloc[order[hits]]
-
-    def message(k: int) -> Message:
-        return "warning.spike", {
-            "doses": new[k], "date": at["date"].iat[k], "unit": at["unit_code"].iat[k], "band": at["age_band"].iat[k],
-            "dose": at["dose"].iat[k], "factor": SPIKE_FACTOR, "window": SPIKE_WINDOW, "average": float(averages[k]),
-        }  # fmt: skip
-
-    _sub_warn(check, order[hits], column, message)

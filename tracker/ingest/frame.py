@@ -3,18 +3,16 @@ through stages 1-3 and every column parsed value by value, each problem with its
 
 from __future__ import annotations
 
-import codecs
-import csv
 import unicodedata
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from tracker.errors import Problem, ValidationError
 from tracker.i18n import Term
+from tracker.ingest.clean import arrow_read
 from tracker.ingest.decode import not_a_table
 from tracker.ingest.headers import score
 from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind
@@ -25,76 +23,14 @@ from tracker.ingest.source import Input
 from tracker.ingest.values import parse_count, parse_date, parse_dose, parse_float
 
 
-def fast_header(inp: Input, spec: Kind, options: ReadOptions) -> tuple[list[str], dict[str, pa.DataType]] | None:
-    """The raw header and column types when the file is a canonical UTF-8 comma CSV, else None.
-
-    Canonical: every column of the kind under its canonical name, on line 1, and no other header
-    naming a known column (a synonym or a dose column would need the text path to decide).
-    """
-    if options.sheet is not None or options.columns or options.constants:
-        return None
-    if options.encoding not in (None, "utf-8", "utf-8-sig", "utf8") or options.delimiter not in (None, ","):
-        return None
-    head = inp.head(1 << 16)
-    if head.startswith(b"PK\x03\x04") or b"\x00" in head[:4096]:
-        return None
-    if head.startswith(codecs.BOM_UTF8):
-        head = head[3:]
-    line, newline, _ = head.partition(b"\n")
-    if not newline:
-        return None
-    try:
-        text = line.decode("utf-8").rstrip("\r")
-    except UnicodeDecodeError:
-        return None
-    raw = next(csv.reader([text]), [])
-    header = [_clean(c) for c in raw]
-    if len(set(header)) != len(header):
-        return None
-    types = dict(spec.columns)
-    if spec.name == "vaccinations":
-        cumulative, daily = "people_cumulative" in header, DAILY_COLUMN in header
-        if options.measure == "daily" or (options.measure is None and daily and not cumulative):
-            if not daily:
-                return None
-            types[DAILY_COLUMN] = types.pop("people_cumulative")
-        elif not cumulative:
-            return None
-    if not all(c in header for c in types):
-        return None
-    canonical = {*spec.columns, DAILY_COLUMN}
-    others = [h for h in header if h not in canonical]
-    if others and score(others, spec.name, spec.columns, ReadOptions()) > 0:
-        return None
-    return raw, types
-
-
-def _clean(name: str) -> str:
-    return unicodedata.normalize("NFC", name.strip())
-
-
 def fast_read(inp: Input, raw_header: list[str], types: dict[str, pa.DataType]) -> pd.DataFrame | None:
-    """The typed multithreaded read; None when any value does not parse or is empty."""
-    # text columns are parsed straight into dictionaries (pandas categories): few distinct values
-    raw = {_clean(c): c for c in raw_header}
-    coded = {raw[c]: pa.dictionary(pa.int32(), pa.string()) if t == STR else t for c, t in types.items()}
-    try:
-        table = pacsv.read_csv(
-            inp.arrow_source(),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=coded, strings_can_be_null=False, include_columns=list(coded)
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    table = table.rename_columns([_clean(c) for c in table.column_names])
-    if any(table.column(c).null_count for c in types):
+    """The typed multithreaded read as a pandas frame (text as categories); None when any value does not
+    parse or is empty."""
+    table = arrow_read(inp, raw_header, types)
+    if table is None:
         return None
     # column by column, each Arrow column freed once converted; then the Arrow pool gives its memory back
     # to the system, for the checks that follow (peak memory at country scale: docs/performance.md)
-    table = table.select(list(types))
     frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
     del table
     pa.default_memory_pool().release_unused()

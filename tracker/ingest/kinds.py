@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from tracker.errors import Problem, ValidationError
 from tracker.ingest.options import KIND_NAMES, Message
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_PROBLEMS_PER_CHECK = 200
 SPIKE_FACTOR = 5  # a day's new doses above SPIKE_FACTOR × the series' 7-day average is warned about
@@ -68,7 +71,7 @@ assert tuple(KINDS) == KIND_NAMES, "tracker.ingest.options.KIND_NAMES names the 
 
 
 DAILY_COLUMN = "doses"  # vaccinations given as daily new doses instead of people_cumulative
-KnownUnits = set[str] | frozenset[str] | pd.DataFrame | None
+KnownUnits: TypeAlias = "set[str] | frozenset[str] | dict[str, str] | pd.DataFrame | None"
 
 
 @dataclass
@@ -76,7 +79,7 @@ class Prepared:
     """A validated table ready to be stored, with the warnings found on the way."""
 
     kind: str
-    frame: pd.DataFrame
+    data: Any  # the rows: a pyarrow Table (a canonical file, tracker.ingest.clean) or a pandas DataFrame
     source: str
     sha256: str
     warnings: list[Problem] = field(default_factory=list)
@@ -92,8 +95,36 @@ class Prepared:
     running: np.ndarray | None = None
 
     @property
+    def frame(self) -> pd.DataFrame:
+        """The rows as a pandas DataFrame (converted on each call when they are a pyarrow Table)."""
+        return _pandas(self.data)
+
+    @frame.setter
+    def frame(self, value) -> None:
+        self.data = value
+
+    @property
+    def table(self) -> pa.Table:
+        """The rows as a pyarrow Table, text columns as dictionaries (converted when they are pandas)."""
+        if isinstance(self.data, pa.Table):
+            return self.data
+        return pa.Table.from_pandas(self.data, preserve_index=False)
+
+    def head(self, n: int = 5) -> pd.DataFrame:
+        """The first ``n`` rows as a pandas DataFrame (only those are converted)."""
+        if isinstance(self.data, pa.Table):
+            return _pandas(self.data.slice(0, n))
+        return self.data.head(n)
+
+    @property
     def preview(self) -> pd.DataFrame:
-        return self.frame.head()
+        return self.head()
+
+
+def _pandas(data) -> pd.DataFrame:
+    if isinstance(data, pa.Table):  # as the pandas reader gives it: dates as datetime64, text as categories
+        return data.to_pandas(date_as_object=False)
+    return data
 
 
 class Checker:
@@ -136,9 +167,9 @@ class Checker:
             positions = positions[~done[positions]]
             done[positions] = True
         label = self.labels.get(column, column) if column is not None else None
-        per_row = label[positions] if isinstance(label, np.ndarray) else None
-        seen = pd.DataFrame({"row": self.rows[positions], "label": per_row if per_row is not None else ""})
-        positions = positions[~seen.duplicated().to_numpy()]  # one problem per file row and column
+        positions = positions[
+            _first_of_each(self.rows[positions], label[positions] if isinstance(label, np.ndarray) else None)
+        ]
         if not len(positions):
             return
         first = message(positions[0]) if callable(message) else message
@@ -185,6 +216,15 @@ class Checker:
         rows = np.unique(np.concatenate(self._bad_rows)) if self._bad_rows else np.array([], dtype=np.int64)
         rowless = sum(1 for p in self.errors if p.row is None)
         return ValidationError(source, by_row(self.errors), self.totals, error_rows=len(rows) + rowless)
+
+
+def _first_of_each(rows: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    """The positions, in order, of the first occurrence of each file row (and label, one per row)."""
+    if labels is not None:
+        _, label_codes = np.unique(labels.astype(str), return_inverse=True)
+        rows = rows.astype(np.int64) * (int(label_codes.max(initial=0)) + 1) + label_codes
+    _, first = np.unique(rows, return_index=True)
+    return np.sort(first)
 
 
 def by_row(problems: list[Problem]) -> list[Problem]:

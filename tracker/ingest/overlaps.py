@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from tracker.config import Config
 from tracker.errors import Problem
 from tracker.i18n import Both
-from tracker.ingest.checks import SERIES, key_codes
+from tracker.ingest.columns import coded, numbers
+from tracker.ingest.series import SERIES, key_codes
 
 
 def overlaps(
-    frame: pd.DataFrame,
-    stored: pd.DataFrame,
+    frame,
+    stored,
     cfg: Config,
     rows: np.ndarray | None = None,
     names: dict[str, str] | None = None,
@@ -23,54 +23,71 @@ def overlaps(
 
     A district that reports its adults as one figure ("Từ 18 tuổi trở lên") while its 18-49, 50-64
     and 65+ bands are stored (or the other way round, or both in one file) would make the figures of
-    every group they share unavailable (tracker.core: overlapping reports). ``stored``: the distinct
-    (unit_code, age_band, dose) already in the store. Returns (warnings, mask of the frame rows at
-    fault): a label overlapping a stored one is at fault; within the file, the coarser label is.
-    One warning per unit and label, at its first row, naming what it overlaps and the groups hit;
-    ``names`` (unit code -> name) names the units, ``column`` is the file's header of the age labels.
+    every group they share unavailable (tracker.core: overlapping reports). ``frame``: the rows (a pandas
+    DataFrame or a pyarrow Table); ``stored``: the distinct (unit_code, age_band, dose) already in the
+    store, any table whose columns iterate. Returns (warnings, mask of the frame rows at fault): a label
+    overlapping a stored one is at fault; within the file, the coarser label is. One warning per unit
+    and label, at its first row, naming what it overlaps and the groups hit; ``names`` (unit code ->
+    name) names the units, ``column`` is the file's header of the age labels.
     """
-    if frame.empty:
+    if len(frame) == 0:
         return [], np.zeros(0, dtype=bool)
     mask_of = {label: cfg.label_mask(label) for label in cfg.labels}
-    # per distinct series (a few thousand), not per row (millions): each row's series as one integer
-    row_series, distinct = pd.factorize(key_codes(frame, SERIES)[0])  # numbered in order of appearance
-    first_row = np.flatnonzero(np.r_[True, row_series[1:] > np.maximum.accumulate(row_series)[:-1]])
-    mine = frame[SERIES].iloc[first_row].astype({"unit_code": str, "age_band": str, "dose": "int64"})
-    mine = mine.assign(series=np.arange(len(distinct))).reset_index(drop=True)
-    theirs = stored.astype({"unit_code": str, "age_band": str, "dose": "int64"})[SERIES]
-    pairs = []
-    for other, where in ((theirs.drop_duplicates(), "stored"), (mine.drop(columns="series"), "file")):
-        joined = mine.merge(other.rename(columns={"age_band": "other"}), on=["unit_code", "dose"])
-        a = joined["age_band"].map(mask_of).fillna(0).astype("int64")
-        b = joined["other"].map(mask_of).fillna(0).astype("int64")
-        hit = (a != b) & ((a & b) != 0)
-        if where == "file":  # two labels of the file: the coarser one (more bands) is at fault
-            hit &= _bits(a) > _bits(b)
-        pairs.append(joined[hit].assign(where=where))
-    found = pd.concat(pairs, ignore_index=True)
-    if found.empty:
+    # per distinct series (a few thousand), not per row (millions): a flag per possible series, and any
+    # row of each to read it from
+    key, _ = key_codes(frame, SERIES)
+    present = np.zeros(int(key.max()) + 1, dtype=bool)
+    present[key] = True
+    distinct = np.flatnonzero(present)
+    position = np.int32 if len(key) < 2**31 else np.int64
+    some_row = np.empty(len(present), dtype=position)
+    some_row[key] = np.arange(len(key), dtype=position)
+    at = some_row[distinct]
+    mine = list(zip(coded(frame["unit_code"]).at(at), coded(frame["age_band"]).at(at),
+                    numbers(frame["dose"])[at].tolist(), strict=True))  # fmt: skip
+    theirs = dict.fromkeys(
+        zip(map(str, stored["unit_code"]), map(str, stored["age_band"]), map(int, stored["dose"]), strict=True)
+    )
+    labels_of: dict[str, dict[tuple[str, int], list[str]]] = {"stored": {}, "file": {}}
+    for where, series in (("stored", theirs), ("file", mine)):
+        for unit, label, dose in series:
+            labels_of[where].setdefault((unit, dose), []).append(label)
+    found = []  # (series, unit, label, dose, other label, where)
+    for s, (unit, label, dose) in enumerate(mine):
+        a = mask_of.get(label, 0)
+        for where in ("stored", "file"):
+            for other in labels_of[where].get((unit, dose), ()):
+                b = mask_of.get(other, 0)
+                hit = a != b and a & b != 0
+                if where == "file":  # two labels of the file: the coarser one (more bands) is at fault
+                    hit = hit and a.bit_count() > b.bit_count()
+                if hit:
+                    found.append((s, unit, label, dose, other, where))
+    if not found:
         return [], np.zeros(len(frame), dtype=bool)
-    at_fault = np.zeros(len(distinct), dtype=bool)
-    at_fault[found["series"].to_numpy()] = True
-    bad = at_fault[row_series]
-    first = mine.assign(row=first_row)[at_fault].groupby(["unit_code", "age_band"])["row"].min()
+    at_fault = np.zeros(len(present), dtype=bool)
+    at_fault[distinct[[f[0] for f in found]]] = True
+    bad = at_fault[key]
+    # the first row of each series at fault, for the warnings
+    positions = np.flatnonzero(bad)
+    faulty, first = np.unique(key[positions], return_index=True)
+    first_row = dict(zip(faulty.tolist(), positions[first].tolist(), strict=True))
+    by_label: dict[tuple[str, str], list[tuple]] = {}
+    for f in found:
+        by_label.setdefault((f[1], f[2]), []).append(f)
     warnings = []
-    for (unit, label), part in found.groupby(["unit_code", "age_band"], sort=True):
-        pos = int(first[(unit, label)])
-        where = "warning.overlap_stored" if (part["where"] == "stored").any() else "warning.overlap_file"
-        others = sorted(set(part["other"]), key=lambda lb: cfg.labels.index(lb) if lb in cfg.labels else 99)
+    for (unit, label), part in sorted(by_label.items()):
+        pos = min(first_row[int(distinct[f[0]])] for f in part)
+        where = "warning.overlap_stored" if any(f[5] == "stored" for f in part) else "warning.overlap_file"
+        others = sorted({f[4] for f in part}, key=lambda lb: cfg.labels.index(lb) if lb in cfg.labels else 99)
         warnings.append(
             Problem.of(
                 int(rows[pos]) if rows is not None else None, column, where, "warning", check="overlap",
                 unit=(names or {}).get(unit, unit), labels=_label(cfg, label), stored=[_label(cfg, o) for o in others],
-                doses=sorted(int(d) for d in set(part["dose"])), groups=_groups_hit(cfg, label, others),
+                doses=sorted({int(f[3]) for f in part}), groups=_groups_hit(cfg, label, others),
             )
         )  # fmt: skip
     return warnings, bad
-
-
-def _bits(masks: pd.Series) -> pd.Series:
-    return masks.map(int.bit_count)
 
 
 def _label(cfg: Config, label: str) -> Both:

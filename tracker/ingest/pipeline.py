@@ -7,36 +7,36 @@ import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import numpy as np
-import pandas as pd
 
 from tracker.config import Config
 from tracker.errors import InputError, Problem, ValidationError
-from tracker.ingest.checks import check_values, daily_to_cumulative, dedupe, key_codes, warn_series
-from tracker.ingest.frame import fast_header, fast_read, nfc, slow_read
+from tracker.ingest.clean import fast_header, read_clean
 from tracker.ingest.kinds import DAILY_COLUMN, KINDS, Checker, Kind, KnownUnits, Prepared, by_row
 from tracker.ingest.options import ReadOptions
-from tracker.ingest.raw_table import check_field_lengths
 from tracker.ingest.source import Input, record_lines
 from tracker.ingest.values import UnitResolver
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class Reading(TypedDict, total=False):
     """The keyword arguments of read_table and read_bytes, all optional.
 
     today: no date may be after it (default: today).
-    base: returns the stored cumulative value on the day before each series' first date (columns
-    unit_code, age_band, dose, people_cumulative) for the series given (unit_code, age_band, dose, date):
-    daily input is added on top of it, and cumulative input below it is warned about.
+    base: given a pyarrow Table of series and dates (unit_code, age_band, dose, date), returns the stored
+    cumulative value on the day before each of them (-1 where nothing is stored), one per row: daily
+    input is added on top of it, and cumulative input below it is warned about.
     options: how to read the file; what is left at None is detected (tracker.ingest: the detection rules).
     limited: apply cfg.limits (size, unpacked size, rows, columns, value length) before and while
     parsing (default True); False only for a drop already accepted once (rebuild).
     """
 
     today: dt.date | None
-    base: Callable[[pd.DataFrame], pd.DataFrame] | None
+    base: Callable[[pa.Table], np.ndarray] | None
     options: ReadOptions | None
     limited: bool
 
@@ -73,8 +73,19 @@ def _spec(kind: str) -> Kind:
 
 
 def _prepare(
-    inp: Input, spec: Kind, cfg, known_units, *, today=None, base=None, options=None, limited: bool = True
+    inp: Input,
+    spec: Kind,
+    cfg,
+    known_units,
+    *,
+    today=None,
+    base=None,
+    options=None,
+    limited: bool = True,
+    clean: bool = True,
 ) -> Prepared:
+    """The stages in order. ``clean``: a canonical cumulative vaccinations CSV with nothing to refuse is
+    read, checked and kept in Arrow (tracker.ingest.clean); False reads every file the general way."""
     options = options or ReadOptions()
     options.check()
     limits = cfg.limits if limited else None
@@ -84,6 +95,18 @@ def _prepare(
         size = round(inp.size / 2**20, 1)
         raise ValidationError(inp.name, [Problem.of(None, None, "limit.file_size", size=size, limit=limits.max_mb)])
     today = today or dt.date.today()
+    if clean:
+        prepared = read_clean(inp, spec, cfg, known_units, today, base, options, limits)
+        if prepared is not None:
+            return prepared
+    return _general(inp, spec, cfg, known_units, today, base, options, limits)
+
+
+def _general(inp: Input, spec: Kind, cfg, known_units, today, base, options, limits) -> Prepared:
+    """Any file, with pandas: each problem found and worded with its row and column."""
+    from tracker.ingest.checks import check_values, daily_to_cumulative, dedupe, key_codes, warn_series
+    from tracker.ingest.frame import fast_read, nfc, slow_read
+    from tracker.ingest.raw_table import check_field_lengths
 
     frame = None
     fast = fast_header(inp, spec, options)

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Callable
-
-import numpy as np
-import pandas as pd
 
 from tracker.config import Config
 from tracker.geo import normalise_name
@@ -186,17 +184,20 @@ def _contiguous(spans: list[tuple[int, int | None]]) -> bool:
 class UnitResolver:
     """Unit codes, or unit names in any spelling (NFC/NFD, with or without diacritics or prefixes).
 
-    known: a set of unit codes, or a frame with unit_code and unit_name (names then resolve too).
+    known: a set of unit codes; or the units' names by code (a dict), or a frame with unit_code and
+    unit_name: names then resolve too.
     """
 
     def __init__(self, known):
         self.names: dict[str, list[str]] = {}
         self.display: dict[str, str] = {}
-        if isinstance(known, pd.DataFrame):
-            codes = [str(c).strip() for c in known["unit_code"]]
-            names = known["unit_name"] if "unit_name" in known else [None] * len(codes)
-            for code, name in zip(codes, names, strict=True):
-                if name is None or (isinstance(name, float) and np.isnan(name)):
+        if hasattr(known, "columns"):  # a pandas frame
+            names = known["unit_name"] if "unit_name" in known else [None] * len(known)
+            known = dict(zip(known["unit_code"], names, strict=True))
+        if isinstance(known, dict):
+            codes = [str(c).strip() for c in known]
+            for code, name in zip(codes, known.values(), strict=True):
+                if name is None or (isinstance(name, float) and math.isnan(name)):
                     continue
                 name = unicodedata.normalize("NFC", str(name)).strip()
                 self.display[code] = name

@@ -8,18 +8,21 @@ import datetime as dt
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from tracker.config import Config
 from tracker.errors import InputError
-from tracker.ingest import KINDS, Prepared, ReadOptions, rebase
+from tracker.ingest import KINDS, Prepared, ReadOptions
 from tracker.store.connection import reading, writing
 from tracker.store.files import StoreError, exists, now, os_user
 from tracker.store.intake import PreparedDrop, check_storable, options_json, prepare, stored_before
 from tracker.store.migrations import DROPS
+
+if TYPE_CHECKING:
+    import pandas as pd
 from tracker.store.raw import RawWrite, remove_orphans
 from tracker.store.schema import (
     ACTIVE,
@@ -47,13 +50,14 @@ def write(con: duckdb.DuckDBPyConnection, prepared: Prepared, record: dict) -> i
     spec = KINDS[prepared.kind]
     drop_id = record.get("id") or con.execute("SELECT coalesce(max(id), 0) + 1 FROM drops").fetchall()[0][0]
     if getattr(prepared, "running", None) is not None:
+        from tracker.ingest.checks import rebase  # daily input: read the general way, with pandas
+
         base = stored_before(lambda: contextlib.nullcontext(con))
         prepared.frame = rebase(prepared.frame, prepared.running, base)
-    frame = prepared.frame
     columns = list(spec.columns)
-    arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
-    # text columns may stay dictionaries (pandas categories): DuckDB reads them as text, and decoding
-    # millions of values here would cost as much again
+    arrow = prepared.table.select(columns)
+    # text columns may stay dictionaries (Arrow's, or pandas categories): DuckDB reads them as text, and
+    # decoding millions of values here would cost as much again
     arrow = arrow.cast(
         pa.schema(
             [
@@ -98,7 +102,7 @@ def write(con: duckdb.DuckDBPyConnection, prepared: Prepared, record: dict) -> i
             prepared.kind,
             record.get("source") or os.path.basename(prepared.source),
             prepared.sha256,
-            len(frame),
+            arrow.num_rows,
             len(prepared.warnings),
             record.get("options"),
             bool(record.get("sample", False)),
@@ -278,7 +282,7 @@ def drops(store: Path) -> pd.DataFrame:
     """The drop log, oldest first: id, ingested_at (UTC), uploader, kind, source, sha256, rows,
     warnings, status ('active' or 'undone'), undone_at (UTC), undone_by. Empty without a store."""
     if not exists(store):
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in DROP_COLUMNS})
+        return _empty(DROP_COLUMNS)
     with reading(store, since=DROPS) as con:
         return con.execute(f"SELECT {', '.join(DROP_COLUMNS)} FROM drops ORDER BY id").df()
 
@@ -289,7 +293,7 @@ def first_drops(store: Path, pairs: pd.DataFrame) -> pd.DataFrame:
     drop_id, source, uploader, ingested_at (labels no live row carries are left out)."""
     columns = ["unit_code", "dose", "age_band", "drop_id", "source", "uploader", "ingested_at"]
     if pairs.empty or not exists(store):
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return _empty(columns)
     wanted = pairs[["unit_code", "dose", "age_band"]].astype({"unit_code": str, "dose": "int64", "age_band": str})
     with reading(store, since=DROPS) as con:
         con.register("wanted", wanted)
@@ -311,3 +315,9 @@ def first_drops(store: Path, pairs: pd.DataFrame) -> pd.DataFrame:
 def ingests(store: Path) -> pd.DataFrame:
     """Former name of ``drops``."""
     return drops(store)
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})

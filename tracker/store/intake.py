@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import numpy as np
+import pyarrow as pa
 
 from tracker.config import Config
 from tracker.errors import InputError, ValidationError
@@ -53,19 +54,18 @@ def options_from_json(text: str | None) -> ReadOptions | None:
 Opener = Callable[[], contextlib.AbstractContextManager]
 
 
-def units_frame(opener: Opener | None) -> pd.DataFrame:
-    """The stored units (unit_code, unit_name); empty without a store."""
+def unit_names(opener: Opener | None) -> dict[str, str]:
+    """The stored units' names by code; empty without a store."""
     if opener is None:
-        return pd.DataFrame({"unit_code": pd.Series(dtype=str), "unit_name": pd.Series(dtype=str)})
+        return {}
     with opener() as con:
-        rows = con.execute("SELECT unit_code, unit_name FROM units ORDER BY unit_code").fetchall()
-    return pd.DataFrame(rows, columns=["unit_code", "unit_name"], dtype=object)
+        return dict(con.execute("SELECT unit_code, unit_name FROM units ORDER BY unit_code").fetchall())
 
 
 def known_units(store: Path) -> set[str]:
     if not exists(store):
         return set()
-    return set(units_frame(lambda: reading(store))["unit_code"].astype(str))
+    return set(unit_names(lambda: reading(store)))
 
 
 # A report to rebase on is looked for this far before the drop's first date before all dates are scanned.
@@ -73,28 +73,35 @@ STORED_BEFORE_WINDOW = 62
 
 
 def stored_before(opener: Opener | None):
-    """For daily input: the stored cumulative value on the day before each series' first date.
+    """For daily input and the check of cumulative input against the store: the stored cumulative value
+    on the day before each series' date (``base`` of tracker.ingest.read_table).
 
-    A series whose last stored report is before that date (a new day: the usual drop) has it in the
-    series table; the others (a correction of past days) look in the reports of the few weeks before,
-    and only what is not found there in all of them."""
+    ``lookup(starts)`` takes a pyarrow Table (unit_code, age_band, dose, date) and returns one value per
+    row, -1 where nothing is stored before. A series whose last stored report is before that date (a new
+    day: the usual drop) has it in the series table; the others (a correction of past days) look in the
+    reports of the few weeks before, and only what is not found there in all of them."""
 
-    def lookup(starts: pd.DataFrame) -> pd.DataFrame | None:
-        if opener is None:
-            return None
+    def lookup(starts: pa.Table) -> np.ndarray:
+        found = np.full(starts.num_rows, -1, dtype=np.int64)
+        if opener is None or starts.num_rows == 0:
+            return found
+        numbered = starts.append_column("i", pa.array(np.arange(starts.num_rows, dtype=np.int64)))
         with opener() as con:
-            con.register("starts", starts.astype({"unit_code": "string", "age_band": "string"}))
+            con.register("starts", numbered)
             try:
-                return _lookup_before(con)
+                for i, value in _lookup_before(con):
+                    found[i] = value
             finally:
                 con.unregister("starts")
+        return found
 
     return lookup
 
 
-def _lookup_before(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _lookup_before(con: duckdb.DuckDBPyConnection) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(row of starts, stored value) arrays, in parts; a row found in no part has nothing stored before."""
     scan = """
-        SELECT s.unit_code, s.age_band, s.dose, arg_max(v.people_cumulative, v.date) AS people_cumulative
+        SELECT s.i, arg_max(v.people_cumulative, v.date) AS people_cumulative
         FROM {starts} s JOIN vaccinations v
           ON v.unit_code = s.unit_code AND v.age_band = s.age_band AND v.dose = s.dose AND v.date < s.date {window}
         GROUP BY ALL
@@ -102,37 +109,30 @@ def _lookup_before(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE stored_before AS
-        SELECT s.unit_code, s.age_band, s.dose, s.date, vs.first_date, vs.last_date, vs.last_value
+        SELECT s.i, s.unit_code, s.age_band, s.dose, s.date, vs.last_date, vs.last_value
         FROM starts s JOIN vaccination_series vs USING (unit_code, age_band, dose)
         WHERE vs.first_date < s.date
         """
     )
     try:
-        parts = [
-            con.execute(
-                "SELECT unit_code, age_band, dose, last_value AS people_cumulative FROM stored_before "
-                "WHERE last_date < date"
-            ).df()
-        ]
+        queries = ["SELECT i, last_value AS people_cumulative FROM stored_before WHERE last_date < date"]
         past = "(SELECT * FROM stored_before WHERE last_date >= date)"
         lowest = con.execute(f"SELECT min(date) FROM {past}").fetchall()[0][0]
         if lowest is not None:
             since = lowest - dt.timedelta(days=STORED_BEFORE_WINDOW)
-            near = con.execute(scan.format(starts=past, window=f"AND v.date >= DATE '{since}'")).df()
-            parts.append(near)
-            rest = (
-                f"(SELECT p.* FROM {past} p ANTI JOIN near n "
-                "ON p.unit_code = n.unit_code AND p.age_band = n.age_band AND p.dose = n.dose)"
-            )
-            con.register("near", near)
-            try:
-                parts.append(con.execute(scan.format(starts=rest, window="")).df())
-            finally:
-                con.unregister("near")
-        found = [p for p in parts if not p.empty]
-        return pd.concat(found, ignore_index=True) if found else parts[0]
+            near = scan.format(starts=past, window=f"AND v.date >= DATE '{since}'")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE stored_near AS {near}")
+            queries.append("SELECT * FROM stored_near")
+            rest = f"(SELECT p.* FROM {past} p ANTI JOIN stored_near n ON p.i = n.i)"
+            queries.append(scan.format(starts=rest, window=""))
+        parts = []
+        for query in queries:
+            part = con.execute(query).fetchnumpy()
+            parts.append((part["i"], part["people_cumulative"]))
+        return parts
     finally:
         con.execute("DROP TABLE IF EXISTS temp.stored_before")
+        con.execute("DROP TABLE IF EXISTS temp.stored_near")
 
 
 def read_drop(
@@ -150,7 +150,7 @@ def read_drop(
     The stored units go as a frame (unit_code, unit_name), so that rows may name a unit. ``limited``:
     the upload limits of the configuration apply (not when rebuild replays a drop accepted once).
     """
-    units = None if kind == "units" else units_frame(opener)
+    units = None if kind == "units" else unit_names(opener)
     base = stored_before(opener)
     kw = {"today": today, "base": base, "options": options, "limited": limited}
     if isinstance(source, bytes | bytearray | memoryview):
@@ -161,8 +161,8 @@ def read_drop(
         _check_overlaps(prepared, units, cfg, options, opener)
     if kind == "vaccinations" and opener is not None:  # reports above the stored population
         with opener() as con:
-            population = con.execute("SELECT unit_code, age_band, population FROM population").df()
-        found, absurd = population_checks(prepared.frame, population, cfg, prepared.rows)
+            population = con.execute("SELECT unit_code, age_band, population FROM population").fetchnumpy()
+        found, absurd = population_checks(prepared.data, population, cfg, prepared.rows)
         errors = [p for p in found if p.severity == "error"]
         if errors and limited:
             raise ValidationError(prepared.source, errors, {(errors[0].kind, errors[0].column): absurd})
@@ -170,23 +170,24 @@ def read_drop(
     return prepared
 
 
-def _check_overlaps(prepared: Prepared, units: pd.DataFrame, cfg: Config, options, opener: Opener | None) -> None:
+def _check_overlaps(prepared: Prepared, units: dict[str, str], cfg: Config, options, opener: Opener | None) -> None:
     """Warn about reports overlapping age groups already reported for their unit (ingest.overlaps), and
     skip them when the options say so; otherwise ``prepared.overlapping`` makes ``commit`` refuse the file."""
     if opener is None:
-        stored = pd.DataFrame({"unit_code": [], "age_band": [], "dose": []})
+        stored = {"unit_code": [], "age_band": [], "dose": []}
     else:
         with opener() as con:
-            stored = con.execute("SELECT DISTINCT unit_code, age_band, dose FROM vaccination_series").df()
-    names = dict(zip(units["unit_code"].astype(str), units["unit_name"].astype(str), strict=True))
+            stored = con.execute("SELECT DISTINCT unit_code, age_band, dose FROM vaccination_series").fetchnumpy()
+    names = {str(code): str(name) for code, name in units.items()}
     header = {canonical: src for src, canonical in (prepared.detected.get("columns") or {}).items()}
-    found, bad = overlaps(prepared.frame, stored, cfg, prepared.rows, names, header.get("age_band", "age_band"))
+    found, bad = overlaps(prepared.data, stored, cfg, prepared.rows, names, header.get("age_band", "age_band"))
     prepared.warnings.extend(found)
     if not bad.any():
         return
     if options is not None and options.overlap == "skip":
         keep = ~bad
-        prepared.frame = prepared.frame[keep].reset_index(drop=True)
+        data = prepared.data
+        prepared.data = data.filter(pa.array(keep)) if isinstance(data, pa.Table) else data[keep].reset_index(drop=True)
         prepared.rows = prepared.rows[keep] if prepared.rows is not None else None
         prepared.running = prepared.running[keep] if prepared.running is not None else None
         prepared.skipped = int(bad.sum())
@@ -200,7 +201,7 @@ def check_storable(prepared: Prepared) -> None:
     units = sorted({str(dict(w.params).get("unit")) for w in prepared.warnings if w.kind == "overlap"})
     if prepared.overlapping:
         raise InputError(code="overlap.refused", source=prepared.source, rows=prepared.overlapping, units=units)
-    if prepared.skipped and prepared.frame.empty:
+    if prepared.skipped and len(prepared.data) == 0:
         raise InputError(code="overlap.nothing_left", source=prepared.source)
 
 

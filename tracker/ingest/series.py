@@ -1,0 +1,192 @@
+"""Keys and series of a table of rows (a pandas DataFrame or a pyarrow Table, tracker.ingest.columns):
+each row's key as one integer, and the warnings along each series (unit, band, dose) in date order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tracker.ingest.columns import coded, days, numbers, values_at
+from tracker.ingest.kinds import DAILY_COLUMN, SPIKE_FACTOR, SPIKE_MIN_DOSES, SPIKE_WINDOW, Checker
+from tracker.ingest.options import Message
+
+SERIES = ["unit_code", "age_band", "dose"]
+
+
+def key_codes(frame, keys: list[str]) -> tuple[np.ndarray, list[int]]:
+    """One integer per row identifying its key (fast duplicate detection on millions of rows).
+
+    Mixed radix: the first key column is the most significant digit; also returns each digit's size.
+    Text columns give their dictionary codes (pandas categories, Arrow dictionaries), numbers and dates
+    their offset from the smallest. Built in place in one array, int32 while the keys fit (at 25 M rows
+    each temporary is 100 MB), else int64.
+    """
+    digits = [_digit(frame[col]) for col in keys]
+    sizes = [int(size) for _, _, size in digits]
+    span = 1
+    for size in sizes:
+        span *= size
+    combined = np.zeros(len(frame), dtype=np.int32 if span < 2**31 else np.int64)
+    for codes, low, size in digits:
+        combined *= size
+        combined += codes
+        combined -= low
+    return combined, sizes
+
+
+def _digit(values) -> tuple[np.ndarray, int, int]:
+    """A key column's codes, their lowest possible value and how many values a digit spans."""
+    text = hasattr(values, "cat") or (is_arrow_column(values) and _arrow_text(values))
+    if text:
+        found = coded(values)
+        return found.codes, -1, len(found.values) + 1  # -1 (missing): 0
+    codes = numbers(values) if not _is_date32(values) else days(values)
+    if codes.dtype.kind not in "iuM" or (codes.dtype.kind == "M" and np.isnat(codes).any()):  # with gaps
+        if is_arrow_column(values):
+            found = coded(values)
+            return found.codes, -1, len(found.values) + 1
+        import pandas as pd  # a pandas column: pandas is loaded
+
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)  # numbered in order of appearance
+        return codes, -1, len(uniques) + 1
+    if codes.dtype.kind == "M":
+        codes = days(codes)
+    if not len(codes):
+        return codes, 0, 1
+    low = codes.min()
+    return codes, low, int(codes.max()) - int(low) + 1
+
+
+def is_arrow_column(values) -> bool:
+    return hasattr(values, "type") and hasattr(values, "chunks")
+
+
+def _is_date32(values) -> bool:
+    if not is_arrow_column(values):
+        return False
+    import pyarrow as pa
+
+    return pa.types.is_date32(values.type)
+
+
+def _arrow_text(values) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_dictionary(values.type) or pa.types.is_string(values.type)
+
+
+def _has_repeats(key: np.ndarray) -> bool:
+    """Whether a key (non-negative integers) occurs twice: a flag per possible key while there are at
+    most 256 M of them (a byte each), else a sort."""
+    if len(key) and key.max() < 2**28:
+        seen = np.zeros(int(key.max()) + 1, dtype=bool)
+        seen[key] = True
+        return bool(np.count_nonzero(seen) < len(key))
+    ordered = np.sort(key)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) -> None:
+    """Warnings along each series (unit, band, dose) in date order.
+
+    - a cumulative count below the previous report (in the file, or for a series' first date, the
+      stored value before it, from `base`): a correction;
+    - a day's new doses (the difference from the report of the day before: the daily figure itself
+      for daily input) above SPIKE_FACTOR × the average of the SPIKE_WINDOW days before it, and at
+      least SPIKE_MIN_DOSES; checked where the series has a report on each of those days and on the
+      day before them, and that average is above zero.
+    """
+    dates = days(frame["date"])
+    if (dates[1:] >= dates[:-1]).all() and series.max(initial=0) < 2**16:
+        order = np.argsort(series.astype(np.uint16), kind="stable")  # radix sort: O(rows)
+    elif (dates[1:] >= dates[:-1]).all():
+        order = np.argsort(series, kind="stable")  # one run per date: merged, not sorted from scratch
+    else:
+        order = np.lexsort((dates, series))
+    if len(order) < 2**31:
+        order = order.astype(np.int32)  # half the memory of millions of positions
+    people = numbers(frame["people_cumulative"])[order]
+    ordered = series[order]
+    same = ordered[1:] == ordered[:-1]
+
+    down = np.flatnonzero(same & (people[1:] < people[:-1])) + 1
+    if len(down):
+        values, before = people[down], people[down - 1]
+        _sub_warn(
+            check,
+            order[down],
+            "people_cumulative",
+            lambda i: ("warning.correction", {"value": values[i], "before": before[i]}),
+        )
+    if base is not None and not daily and len(order):  # daily input was added on top of the stored value
+        _warn_below_stored(frame, order, same, people, check, base)
+    _warn_spikes(frame, order, ordered, people, check, DAILY_COLUMN if daily else "people_cumulative")
+
+
+def _sub_warn(check: Checker, positions: np.ndarray, column: str, message: Callable[[int], Message]) -> None:
+    label = check.labels.get(column, column)
+    sub = Checker(check.rows[positions], {column: label[positions] if isinstance(label, np.ndarray) else label})
+    sub.mask(np.ones(len(positions), bool), column, message, severity="warning")
+    check.problems.extend(sub.problems)
+
+
+def _warn_below_stored(frame, order, same, people, check: Checker, base) -> None:
+    firsts = np.flatnonzero(np.r_[True, ~same])
+    positions = order[firsts]
+    stored = base(starts_table(frame, positions))  # -1: nothing stored before
+    first = people[firsts]
+    lower = np.flatnonzero(stored > first)
+    if len(lower):
+        _sub_warn(
+            check,
+            positions[lower],
+            "people_cumulative",
+            lambda i: ("warning.correction_stored", {"value": first[lower[i]], "before": int(stored[lower[i]])}),
+        )
+
+
+def starts_table(frame, positions: np.ndarray):
+    """The series (unit_code, age_band, dose) and date of the rows at ``positions``, as the pyarrow Table
+    a ``base`` lookup takes (tracker.ingest.pipeline.Reading)."""
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "unit_code": pa.array(coded(frame["unit_code"]).at(positions), pa.string()),
+            "age_band": pa.array(coded(frame["age_band"]).at(positions), pa.string()),
+            "dose": pa.array(numbers(frame["dose"])[positions].astype(np.int64)),
+            "date": pa.array(numbers(frame["date"])[positions].astype("datetime64[D]")),
+        }
+    )
+
+
+def _warn_spikes(frame, order, ordered, people, check: Checker, column: str) -> None:
+    """Spikes, from the cumulative counts by series and date: row i's new doses are people[i] -
+    people[i-1], and the w days before it gave people[i-1] - people[i-1-w]."""
+    w = SPIKE_WINDOW
+    if len(order) <= w + 1:
+        return
+    # the cheap test on every row (across series too: masked below), the rest on these
+    hits = np.flatnonzero(people[w + 1 :] - people[w:-1] >= SPIKE_MIN_DOSES) + w + 1
+    new = people[hits] - people[hits - 1]
+    before = people[hits - 1] - people[hits - 1 - w]
+    spike = (before > 0) & (new * w > SPIKE_FACTOR * before)
+    hits, new, before = hits[spike], new[spike], before[spike]
+    same = ordered[hits - w - 1] == ordered[hits]  # the row and the w + 1 before it: one series
+    hits, new, before = hits[same], new[same], before[same]
+    dates = days(frame["date"])
+    apart = dates[order[hits]] - dates[order[hits - w - 1]]
+    daily = apart == w + 1  # one report a day: the window is the w days before, and one before them
+    hits, new, averages = hits[daily], new[daily], before[daily] / w
+    if not len(hits):
+        return
+    at = values_at(frame, ["date", "unit_code", "age_band", "dose"], order[hits])
+
+    def message(k: int) -> Message:
+        return "warning.spike", {
+            "doses": new[k], "date": at["date"][k], "unit": at["unit_code"][k], "band": at["age_band"][k],
+            "dose": at["dose"][k], "factor": SPIKE_FACTOR, "window": SPIKE_WINDOW, "average": float(averages[k]),
+        }  # fmt: skip
+
+    _sub_warn(check, order[hits], column, message)
