@@ -314,8 +314,9 @@ class Bench:
 
     def startups(self) -> dict[str, Pair]:
         """What a command pays before its work, whatever the data: the interpreter and the imports, against the
-        peers' interpreter and `import duckdb`. `tracker ingest` reads files with pandas and pyarrow; `tracker
-        report` computes on numpy arrays (tracker.evaluation) and imports neither."""
+        peers' interpreter and `import duckdb`. `tracker ingest` reads a canonical file with pyarrow and checks it
+        on numpy arrays (pandas only for other files); `tracker report` computes on numpy arrays
+        (tracker.evaluation) and imports neither pandas nor pyarrow."""
         imports = {
             "ingest": "import tracker.cli.commands, tracker.store.commits, tracker.ingest.pipeline",
             "report": "import tracker.cli.commands, tracker.evaluation, tracker.store.basics",

@@ -25,11 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from tracker.config import Config, Limits
-from tracker.ingest.columns import coded
+from tracker.ingest.columns import arrow_array, arrow_strings, buffer_view, coded, days, dictionary_parts, numbers
 from tracker.ingest.headers import score
 from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind, Prepared, by_row
 from tracker.ingest.options import DOSES, ReadOptions
@@ -184,12 +183,10 @@ def _release() -> None:
 def _numpy_backed(column) -> pa.Array:
     """A column as one array over numpy memory (pyarrow arrays wrap it without a copy)."""
     if pa.types.is_dictionary(column.type):
-        found = coded(column)
-        return pa.DictionaryArray.from_arrays(pa.array(found.codes), pa.array(found.values, pa.string()))
-    if pa.types.is_date32(column.type):
-        dates = np.concatenate([c.view(pa.int32()).to_numpy() for c in column.chunks])
-        return pa.Array.from_buffers(pa.date32(), len(dates), [None, pa.py_buffer(dates)])
-    return pa.array(np.concatenate([c.to_numpy() for c in column.chunks]))
+        codes, dictionary = dictionary_parts(column)
+        return pa.DictionaryArray.from_arrays(arrow_array(np.array(codes, dtype=np.int32)), dictionary)
+    parts = [buffer_view(c) for c in column.chunks]
+    return arrow_array(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32), column.type)
 
 
 def _within_limits(table: pa.Table, limits: Limits | None) -> bool:
@@ -202,7 +199,7 @@ def _within_limits(table: pa.Table, limits: Limits | None) -> bool:
         column = table.column(name)
         if pa.types.is_dictionary(column.type):
             for chunk in column.chunks:
-                if len(chunk.dictionary) and pc.max(pc.utf8_length(chunk.dictionary)).as_py() > longest:
+                if any(len(value) > longest for value in chunk.dictionary.to_pylist()):
                     return False
     return True
 
@@ -229,21 +226,21 @@ def _resolved(table: pa.Table, name: str, resolve) -> pa.Table | None:
             return None
         resolved.append(result)
     if resolved == found.values:
-        column = pa.DictionaryArray.from_arrays(pa.array(found.codes, pa.int32()), pa.array(found.values, pa.string()))
-    else:  # distinct values that name the same unit or label ("1" and "001") get one code
-        distinct = list(dict.fromkeys(resolved))
-        position = {v: i for i, v in enumerate(distinct)}
-        lookup = np.array([position[v] for v in resolved], dtype=np.int32)
-        column = pa.DictionaryArray.from_arrays(pa.array(lookup[found.codes]), pa.array(distinct, pa.string()))
+        return table
+    # distinct values that name the same unit or label ("1" and "001") get one code
+    distinct = list(dict.fromkeys(resolved))
+    position = {v: i for i, v in enumerate(distinct)}
+    lookup = np.array([position[v] for v in resolved], dtype=np.int32)
+    column = pa.DictionaryArray.from_arrays(arrow_array(lookup[found.codes]), arrow_strings(distinct))
     return table.set_column(table.column_names.index(name), name, column)
 
 
 def _within_rules(table: pa.Table, cfg: Config, today: dt.date) -> bool:
     """Doses, counts and dates within the rules the general path words (tracker.ingest.checks.check_values)."""
-    people = pc.min_max(table.column("people_cumulative")).as_py()
-    dates = pc.min_max(table.column("date")).as_py()
+    people, dates = numbers(table.column("people_cumulative")), days(table.column("date"))
+    epoch = dt.date(1970, 1, 1)
     return (
-        pc.all(pc.is_in(table.column("dose"), pa.array(DOSES, pa.int8()))).as_py()
-        and people["min"] >= 0 and people["max"] <= cfg.limits.max_count
-        and cfg.campaign_start <= dates["min"] and dates["max"] <= today
+        bool(np.isin(numbers(table.column("dose")), DOSES).all())
+        and people.min() >= 0 and people.max() <= cfg.limits.max_count
+        and (cfg.campaign_start - epoch).days <= dates.min() and dates.max() <= (today - epoch).days
     )  # fmt: skip

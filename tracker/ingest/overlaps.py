@@ -48,21 +48,22 @@ def overlaps(
     theirs = dict.fromkeys(
         zip(map(str, stored["unit_code"]), map(str, stored["age_band"]), map(int, stored["dose"]), strict=True)
     )
-    labels_of: dict[str, dict[tuple[str, int], list[str]]] = {"stored": {}, "file": {}}
-    for where, series in (("stored", theirs), ("file", mine)):
-        for unit, label, dose in series:
-            labels_of[where].setdefault((unit, dose), []).append(label)
+    stored_labels: dict[tuple[str, int], list[str]] = {}
+    for unit, label, dose in theirs:
+        stored_labels.setdefault((unit, dose), []).append(label)
     found = []  # (series, unit, label, dose, other label, where)
-    for s, (unit, label, dose) in enumerate(mine):
-        a = mask_of.get(label, 0)
-        for where in ("stored", "file"):
-            for other in labels_of[where].get((unit, dose), ()):
-                b = mask_of.get(other, 0)
-                hit = a != b and a & b != 0
-                if where == "file":  # two labels of the file: the coarser one (more bands) is at fault
-                    hit = hit and a.bit_count() > b.bit_count()
-                if hit:
-                    found.append((s, unit, label, dose, other, where))
+    hits_of: dict[tuple, list] = {}  # the same labels side by side (most units) are judged once
+    file_series: dict[tuple[str, int], list[int]] = {}
+    for s, (unit, _, dose) in enumerate(mine):
+        file_series.setdefault((unit, dose), []).append(s)
+    for (unit, dose), series in file_series.items():
+        labels = tuple(mine[s][1] for s in series)
+        others = {"stored": tuple(stored_labels.get((unit, dose), ())), "file": labels}
+        both = (labels, others["stored"])
+        if both not in hits_of:
+            hits_of[both] = _overlapping(labels, others, mask_of)
+        for k, other, where in hits_of[both]:
+            found.append((series[k], unit, labels[k], dose, other, where))
     if not found:
         return [], np.zeros(len(frame), dtype=bool)
     at_fault = np.zeros(len(present), dtype=bool)
@@ -88,6 +89,23 @@ def overlaps(
             )
         )  # fmt: skip
     return warnings, bad
+
+
+def _overlapping(labels: tuple[str, ...], others: dict[str, tuple[str, ...]], mask_of: dict[str, int]) -> list:
+    """(index in labels, other label, "stored" or "file") of each label of a unit and dose in the file
+    that overlaps another: a stored one, or a finer one of the file (the coarser label is at fault)."""
+    out = []
+    for k, label in enumerate(labels):
+        a = mask_of.get(label, 0)
+        for where in ("stored", "file"):
+            for other in others[where]:
+                b = mask_of.get(other, 0)
+                hit = a != b and a & b != 0
+                if where == "file":  # two labels of the file: the coarser one (more bands) is at fault
+                    hit = hit and a.bit_count() > b.bit_count()
+                if hit:
+                    out.append((k, other, where))
+    return out
 
 
 def _label(cfg: Config, label: str) -> Both:

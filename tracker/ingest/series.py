@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tracker.ingest.columns import coded, days, numbers, values_at
+from tracker.ingest.columns import arrow_array, coded, days, is_arrow, is_arrow_column, numbers, values_at
 from tracker.ingest.kinds import DAILY_COLUMN, SPIKE_FACTOR, SPIKE_MIN_DOSES, SPIKE_WINDOW, Checker
 from tracker.ingest.options import Message
 
@@ -37,15 +37,12 @@ def key_codes(frame, keys: list[str]) -> tuple[np.ndarray, list[int]]:
 
 def _digit(values) -> tuple[np.ndarray, int, int]:
     """A key column's codes, their lowest possible value and how many values a digit spans."""
-    text = hasattr(values, "cat") or (is_arrow_column(values) and _arrow_text(values))
-    if text:
+    arrow = is_arrow_column(values)
+    if hasattr(values, "cat") or (arrow and (values.null_count or _arrow_text(values))):
         found = coded(values)
         return found.codes, -1, len(found.values) + 1  # -1 (missing): 0
-    codes = numbers(values) if not _is_date32(values) else days(values)
+    codes = days(values) if arrow else numbers(values)
     if codes.dtype.kind not in "iuM" or (codes.dtype.kind == "M" and np.isnat(codes).any()):  # with gaps
-        if is_arrow_column(values):
-            found = coded(values)
-            return found.codes, -1, len(found.values) + 1
         import pandas as pd  # a pandas column: pandas is loaded
 
         codes, uniques = pd.factorize(values, use_na_sentinel=True)  # numbered in order of appearance
@@ -56,18 +53,6 @@ def _digit(values) -> tuple[np.ndarray, int, int]:
         return codes, 0, 1
     low = codes.min()
     return codes, low, int(codes.max()) - int(low) + 1
-
-
-def is_arrow_column(values) -> bool:
-    return hasattr(values, "type") and hasattr(values, "chunks")
-
-
-def _is_date32(values) -> bool:
-    if not is_arrow_column(values):
-        return False
-    import pyarrow as pa
-
-    return pa.types.is_date32(values.type)
 
 
 def _arrow_text(values) -> bool:
@@ -151,6 +136,10 @@ def starts_table(frame, positions: np.ndarray):
     a ``base`` lookup takes (tracker.ingest.pipeline.Reading)."""
     import pyarrow as pa
 
+    if is_arrow(frame):
+        picked = frame.select([*SERIES, "date"]).take(arrow_array(np.asarray(positions, dtype=np.int64)))
+        return picked.cast(pa.schema([("unit_code", pa.string()), ("age_band", pa.string()), ("dose", pa.int64()),
+                                      ("date", pa.date32())]))  # fmt: skip
     return pa.table(
         {
             "unit_code": pa.array(coded(frame["unit_code"]).at(positions), pa.string()),

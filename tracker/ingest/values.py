@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import math
 import re
 import unicodedata
@@ -189,27 +190,39 @@ class UnitResolver:
     """
 
     def __init__(self, known):
-        self.names: dict[str, list[str]] = {}
-        self.display: dict[str, str] = {}
+        self._named: list[tuple[str, object]] = []  # (code, name), matched once a value is not a code
         if hasattr(known, "columns"):  # a pandas frame
             names = known["unit_name"] if "unit_name" in known else [None] * len(known)
             known = dict(zip(known["unit_code"], names, strict=True))
         if isinstance(known, dict):
-            codes = [str(c).strip() for c in known]
-            for code, name in zip(codes, known.values(), strict=True):
-                if name is None or (isinstance(name, float) and math.isnan(name)):
-                    continue
-                name = unicodedata.normalize("NFC", str(name)).strip()
-                self.display[code] = name
-                key = normalise_name(name)
-                if key:
-                    self.names.setdefault(key, [])
-                    if code not in self.names[key]:
-                        self.names[key].append(code)
-            self.codes = set(codes)
+            self._named = [(str(c).strip(), name) for c, name in known.items()]
+            self.codes = {code for code, _ in self._named}
         else:
             self.codes = {str(c) for c in known}
         self.width = max((len(c) for c in self.codes if c.isdigit()), default=0)
+
+    @functools.cached_property
+    def _by_name(self) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """Each name's matching key -> the codes named so, and each code's name as written."""
+        names: dict[str, list[str]] = {}
+        display: dict[str, str] = {}
+        for code, name in self._named:
+            if name is None or (isinstance(name, float) and math.isnan(name)):
+                continue
+            name = unicodedata.normalize("NFC", str(name)).strip()
+            display[code] = name
+            key = normalise_name(name)
+            if key and code not in names.setdefault(key, []):
+                names[key].append(code)
+        return names, display
+
+    @property
+    def names(self) -> dict[str, list[str]]:
+        return self._by_name[0]
+
+    @property
+    def display(self) -> dict[str, str]:
+        return self._by_name[1]
 
     def resolve(self, value: str) -> tuple[str | None, Message | None]:
         """(unit code, None) or (None, the message saying why not)."""

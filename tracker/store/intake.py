@@ -19,6 +19,7 @@ import pyarrow as pa
 from tracker.config import Config
 from tracker.errors import InputError, ValidationError
 from tracker.ingest import Prepared, ReadOptions, overlaps, population_checks, read_bytes, read_table
+from tracker.ingest.columns import arrow_array
 from tracker.store.connection import reading
 from tracker.store.files import exists, safe_name
 from tracker.store.migrations import SERIES
@@ -85,7 +86,7 @@ def stored_before(opener: Opener | None):
         found = np.full(starts.num_rows, -1, dtype=np.int64)
         if opener is None or starts.num_rows == 0:
             return found
-        numbered = starts.append_column("i", pa.array(np.arange(starts.num_rows, dtype=np.int64)))
+        numbered = starts.append_column("i", arrow_array(np.arange(starts.num_rows, dtype=np.int64)))
         with opener() as con:
             con.register("starts", numbered)
             try:
@@ -187,7 +188,8 @@ def _check_overlaps(prepared: Prepared, units: dict[str, str], cfg: Config, opti
     if options is not None and options.overlap == "skip":
         keep = ~bad
         data = prepared.data
-        prepared.data = data.filter(pa.array(keep)) if isinstance(data, pa.Table) else data[keep].reset_index(drop=True)
+        kept = data.filter(arrow_array(keep)) if isinstance(data, pa.Table) else data[keep].reset_index(drop=True)
+        prepared.data = kept
         prepared.rows = prepared.rows[keep] if prepared.rows is not None else None
         prepared.running = prepared.running[keep] if prepared.running is not None else None
         prepared.skipped = int(bad.sum())
