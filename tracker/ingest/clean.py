@@ -154,24 +154,35 @@ def read_clean(
         return None
     series = key_codes(table, list(spec.keys[1:]))[0]  # the key without its date: the series
     series = series.astype(np.int32) if series.max(initial=0) < 2**31 else series
-    n = table.num_rows
-    line = np.int32 if n < 2**31 - 2 else np.int64  # file line numbers: 32 bits while they fit
-    rows = (record_lines(inp.read(), n) if quoted else np.arange(2, 2 + n)).astype(line)
+    rows = file_rows(inp, table.num_rows, quoted)
     check = Checker(rows)
     warn_series(table, series, check, base, False)
     del series
     _release()  # the checks' arrays, given back before the insert
-    detected = {
+    detected = fast_detected(spec, types)
+    return Prepared(spec.name, table, inp.name, digest, by_row(check.warnings), 0, detected=detected, rows=rows)
+
+
+def file_rows(inp: Input, n: int, quoted: bool) -> np.ndarray:
+    """The file line of each of the n records of a canonical CSV (header = line 1): one line each unless
+    a quoted value spans lines. 32 bits while they fit (half the memory of millions of them)."""
+    line = np.int32 if n < 2**31 - 2 else np.int64
+    return (record_lines(inp.read(), n) if quoted else np.arange(2, 2 + n)).astype(line)
+
+
+def fast_detected(spec: Kind, types: dict[str, pa.DataType]) -> dict:
+    """What a canonical CSV is, as `Prepared.detected` reports it."""
+    measure = ("daily" if DAILY_COLUMN in types else "cumulative") if spec.name == "vaccinations" else None
+    return {
         "format": "csv",
         "encoding": "utf-8",
         "delimiter": ",",
         "header_row": 1,
         "layout": "long",
-        "measure": "cumulative",
+        "measure": measure,
         "columns": {c: c for c in types},
         "read": "fast",
     }
-    return Prepared(spec.name, table, inp.name, digest, by_row(check.warnings), 0, detected=detected, rows=rows)
 
 
 def _release() -> None:

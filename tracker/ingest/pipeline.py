@@ -13,10 +13,10 @@ import numpy as np
 
 from tracker.config import Config
 from tracker.errors import InputError, Problem, ValidationError
-from tracker.ingest.clean import fast_header, read_clean
+from tracker.ingest.clean import fast_detected, fast_header, file_rows, read_clean
 from tracker.ingest.kinds import DAILY_COLUMN, KINDS, Checker, Kind, KnownUnits, Prepared, by_row
 from tracker.ingest.options import ReadOptions
-from tracker.ingest.source import Input, record_lines
+from tracker.ingest.source import Input
 from tracker.ingest.values import UnitResolver
 
 if TYPE_CHECKING:
@@ -117,25 +117,14 @@ def _general(inp: Input, spec: Kind, cfg, known_units, today, base, options, lim
             frame = fast_read(inp, raw_header, types)
             digest, quoted = scan.result()
     if frame is not None:
-        # file line numbers: 32 bits while they fit (half the memory of millions of them)
-        line = np.int32 if len(frame) < 2**31 - 2 else np.int64
-        rows = (record_lines(inp.read(), len(frame)) if quoted else np.arange(2, 2 + len(frame))).astype(line)
+        rows = file_rows(inp, len(frame), quoted)
         if limits is not None and len(frame) > limits.max_rows:
             raise ValidationError(inp.name, [Problem.of(None, None, "limit.rows", limit=limits.max_rows)])
         check_field_lengths(frame, rows, inp.name, limits)
         check = Checker(rows)
         label = inp.name
         daily = DAILY_COLUMN in types
-        detected = {
-            "format": "csv",
-            "encoding": "utf-8",
-            "delimiter": ",",
-            "header_row": 1,
-            "layout": "long",
-            "measure": ("daily" if daily else "cumulative") if spec.name == "vaccinations" else None,
-            "columns": {c: c for c in types},
-            "read": "fast",
-        }
+        detected = fast_detected(spec, types)
     else:
         data = inp.read()
         digest = hashlib.sha256(data).hexdigest()
