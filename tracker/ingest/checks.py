@@ -12,7 +12,7 @@ from tracker.config import Config
 from tracker.ingest.frame import recode
 from tracker.ingest.kinds import DAILY_COLUMN, Checker, Kind
 from tracker.ingest.options import Message
-from tracker.ingest.series import SERIES, _has_repeats, key_codes, starts_table, warn_series
+from tracker.ingest.series import SERIES, has_repeats, key_codes, starts_table, warn_series
 from tracker.ingest.values import AgeResolver, UnitResolver
 
 __all__ = ["check_values", "daily_to_cumulative", "dedupe", "key_codes", "rebase", "warn_series"]
@@ -114,7 +114,7 @@ def dedupe(frame: pd.DataFrame, codes: np.ndarray, spec: Kind, check: Checker):
     Returns the frame, its key codes and how many repeats were dropped.
     """
     keys = list(spec.keys)
-    if not _has_repeats(codes):
+    if not has_repeats(codes):
         return frame, codes, 0
     key = pd.Series(codes, index=frame.index)
     exact = frame.duplicated(keep="first").to_numpy()

@@ -32,7 +32,7 @@ from tracker.ingest.columns import arrow_array, arrow_strings, buffer_view, code
 from tracker.ingest.headers import score
 from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind, Prepared, by_row
 from tracker.ingest.options import DOSES, ReadOptions
-from tracker.ingest.series import _has_repeats, key_codes, warn_series
+from tracker.ingest.series import has_repeats, key_codes, warn_series
 from tracker.ingest.source import Input, record_lines
 from tracker.ingest.values import AgeResolver, UnitResolver
 
@@ -148,12 +148,11 @@ def read_clean(
     if table is None or not _within_rules(table, cfg, today):
         return None
     key, _ = key_codes(table, list(spec.keys))
-    repeats = _has_repeats(key)
-    del key  # 8 bytes a row: freed before the next
+    repeats = has_repeats(key)
+    del key  # 4 or 8 bytes a row: freed before the next
     if repeats:
         return None
     series = key_codes(table, list(spec.keys[1:]))[0]  # the key without its date: the series
-    series = series.astype(np.int32) if series.max(initial=0) < 2**31 else series
     rows = file_rows(inp, table.num_rows, quoted)
     check = Checker(rows)
     warn_series(table, series, check, base, False)
@@ -218,7 +217,7 @@ def _within_limits(table: pa.Table, limits: Limits | None) -> bool:
 def _unit(value: str, units: UnitResolver | None) -> str | None:
     """A unit code as the general path resolves it (NFC, trimmed; a code or a name); None: refused."""
     value = unicodedata.normalize("NFC", value.strip())
-    if not value or value.startswith("="):
+    if not value:
         return None
     if units is None:
         return value

@@ -61,7 +61,7 @@ def _arrow_text(values) -> bool:
     return pa.types.is_dictionary(values.type) or pa.types.is_string(values.type)
 
 
-def _has_repeats(key: np.ndarray) -> bool:
+def has_repeats(key: np.ndarray) -> bool:
     """Whether a key (non-negative integers) occurs twice: a flag per possible key while there are at
     most 256 M of them (a byte each), else a sort."""
     if len(key) and key.max() < 2**28:
