@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -79,7 +79,7 @@ class Prepared:
     """A validated table ready to be stored, with the warnings found on the way."""
 
     kind: str
-    data: Any  # the rows: a pyarrow Table (a canonical file, tracker.ingest.clean) or a pandas DataFrame
+    data: pa.Table | pd.DataFrame  # the rows: Arrow for a canonical file (tracker.ingest.clean), else pandas
     source: str
     sha256: str
     warnings: list[Problem] = field(default_factory=list)
