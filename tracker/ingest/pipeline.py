@@ -45,7 +45,8 @@ def read_table(path: Path, kind: str, cfg: Config, known_units: KnownUnits, **re
     """Read and validate one file (CSV/TSV/Unicode Text or .xlsx); raise ValidationError listing every problem.
 
     known_units: the units a row may refer to (None for the units table itself): a set of unit codes,
-    or a frame with unit_code and unit_name, with which rows may name a unit instead of giving its code.
+    or their names by code (a dict, or a frame with unit_code and unit_name), with which rows may name a
+    unit instead of giving its code.
     reading: today, base, options, limited (see Reading).
     Raises MeasureNeeded when cumulative or daily cannot be told from the headers and options.measure is None.
     """

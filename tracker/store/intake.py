@@ -148,7 +148,7 @@ def read_drop(
 ) -> Prepared:
     """read_table (a path) or read_bytes (an upload) against the store state that `opener` gives.
 
-    The stored units go as a frame (unit_code, unit_name), so that rows may name a unit. ``limited``:
+    The stored units go as their names by code, so that rows may name a unit. ``limited``:
     the upload limits of the configuration apply (not when rebuild replays a drop accepted once).
     """
     units = None if kind == "units" else unit_names(opener)
