@@ -84,10 +84,7 @@ def fast_header(inp: Input, spec: Kind, options: ReadOptions) -> tuple[list[str]
 
 
 def _clean(name: str) -> str:
-    return unicodedata.normalize("NFC", name.strip())
-
-
-def _clean(name: str) -> str:
+    """A header as the general path compares it: trimmed, NFC."""
     return unicodedata.normalize("NFC", name.strip())
 
 

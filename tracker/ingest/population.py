@@ -22,7 +22,7 @@ def _row_population(frame, population, cfg: Config) -> np.ndarray:
         key = (str(unit), str(band))
         pop[key] = pop.get(key, 0) + people
     lookup = np.full((len(units.values) + 1, len(labels.values) + 1), np.nan)  # code -1 hits the NaN margin
-    present = np.unique(labels.codes[labels.codes >= 0])
+    present = np.flatnonzero(np.bincount(labels.codes[labels.codes >= 0], minlength=len(labels.values)))
     for li in present:
         try:
             bands = cfg.group(labels.values[li]).bands
