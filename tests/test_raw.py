@@ -131,6 +131,29 @@ def test_a_file_that_changed_after_its_check_is_not_kept(folder, tmp_path):
     assert snapshot(folder) == before
 
 
+def test_raw_files_pyarrow_wrote_read_back_and_rebuild(capsys, folder):
+    """Stores from before raw files were written with zstandard keep pyarrow's zstd streams (several frames
+    for a big file, no content size): they read back byte for byte, and rebuild replays them."""
+    data = _tail(3000)
+    sha = _sha(folder, _drop(folder, data))
+    for packed in _raw_files(folder):  # every raw file written again as the older stores have it
+        original = store.read_raw(folder, store.raw_sha256(packed))
+        with pa.CompressedOutputStream(str(packed), "zstd") as out:
+            for start in range(0, len(original), 4096):  # in pieces, as RawWrite wrote them
+                out.write(original[start : start + 4096])
+    assert store.read_raw(folder, sha) == data
+    with store.open_raw(folder, sha) as stream:
+        pieces = []
+        while piece := stream.read(777):
+            pieces.append(piece)
+    assert b"".join(pieces) == data and all(len(p) == 777 for p in pieces[:-1])
+    before = _tables(folder)
+    code, out, err = run(capsys, "rebuild", "--store", folder)
+    assert code == 0, err
+    for name, frame in _tables(folder).items():
+        pd.testing.assert_frame_equal(frame, before[name], obj=name)
+
+
 # --------------------------------------------------------------------------- old, uncompressed stores
 
 
