@@ -32,8 +32,10 @@ from tracker.store.schema import (
     UNDONE,
     history_table,
     key_match,
+    log_drop,
     merge_series,
     recount_series,
+    store_rows,
 )  # fmt: skip
 
 
@@ -69,44 +71,26 @@ def write(con: duckdb.DuckDBPyConnection, prepared: Prepared, record: dict) -> i
     if not arrow.schema.equals(schema):  # a canonical file's table has its types already (a cast would
         arrow = arrow.cast(schema)  # import pyarrow.compute: 25 ms of a daily drop's 0.3 s)
     con.register("incoming", arrow)
-    table, cols = prepared.kind, ", ".join(columns)
     try:
-        has_rows = con.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
-        if has_rows:
-            match = key_match(spec.keys, "t", "i")
-            con.execute(
-                f"INSERT INTO {history_table(table)} ({cols}, drop_id, superseded_by) "
-                f"SELECT {', '.join('t.' + c for c in columns)}, t.drop_id, {int(drop_id)} "
-                f"FROM {table} t JOIN incoming i ON {match}"
-            )
-            con.execute(f"DELETE FROM {table} t USING incoming i WHERE {match}")
-        # rows are found by their keys, never by their place in the table: let DuckDB insert in parallel
-        con.execute("SET preserve_insertion_order = false")
-        try:
-            con.execute(f"INSERT INTO {table} ({cols}, drop_id) SELECT {cols}, {int(drop_id)} FROM incoming")
-        finally:
-            con.execute("RESET preserve_insertion_order")
-        if table == "vaccinations":
+        store_rows(con, prepared.kind, spec.keys, tuple(columns), "incoming", drop_id)
+        if prepared.kind == "vaccinations":
             merge_series(con, "incoming")
     finally:
         con.unregister("incoming")
-    con.execute(
-        """
-        INSERT INTO drops (id, ingested_at, uploader, kind, source, sha256, rows, warnings, status, options, sample)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
-        """,
-        [
-            drop_id,
-            record.get("ingested_at") or now(),
-            record["uploader"],
-            prepared.kind,
-            record.get("source") or os.path.basename(prepared.source),
-            prepared.sha256,
-            arrow.num_rows,
-            len(prepared.warnings),
-            record.get("options"),
-            bool(record.get("sample", False)),
-        ],
+    log_drop(
+        con,
+        {
+            "id": drop_id,
+            "ingested_at": record.get("ingested_at") or now(),
+            "uploader": record["uploader"],
+            "kind": prepared.kind,
+            "source": record.get("source") or os.path.basename(prepared.source),
+            "sha256": prepared.sha256,
+            "rows": arrow.num_rows,
+            "warnings": len(prepared.warnings),
+            "options": record.get("options"),
+            "sample": bool(record.get("sample", False)),
+        },
     )
     return int(drop_id)
 

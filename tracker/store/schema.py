@@ -127,6 +127,46 @@ def recount_series(con: duckdb.DuckDBPyConnection, affected: str) -> None:
     con.execute("INSERT INTO vaccination_series " + SERIES_OF.format(source=source))
 
 
+def store_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    keys: tuple[str, ...],
+    columns: tuple[str, ...],
+    incoming: str,
+    drop_id: int,
+) -> None:
+    """Write the rows of ``incoming`` (a table or a registered relation with ``columns``) as drop ``drop_id``
+    of ``table``, inside the caller's transaction: the live rows with the same keys move to the history
+    table first (superseded_by = this drop). A first drop into an empty table writes no history."""
+    cols = ", ".join(columns)
+    has_rows = con.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
+    if has_rows:
+        match = key_match(keys, "t", "i")
+        con.execute(
+            f"INSERT INTO {history_table(table)} ({cols}, drop_id, superseded_by) "
+            f"SELECT {', '.join('t.' + c for c in columns)}, t.drop_id, {int(drop_id)} "
+            f"FROM {table} t JOIN {incoming} i ON {match}"
+        )
+        con.execute(f"DELETE FROM {table} t USING {incoming} i WHERE {match}")
+    # rows are found by their keys, never by their place in the table: let DuckDB insert in parallel
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(f"INSERT INTO {table} ({cols}, drop_id) SELECT {cols}, {int(drop_id)} FROM {incoming}")
+    finally:
+        con.execute("RESET preserve_insertion_order")
+
+
+def log_drop(con: duckdb.DuckDBPyConnection, drop: dict) -> None:
+    """The drop log's row of a drop just written (``drop``: the drops columns but status, undone_*)."""
+    con.execute(
+        """
+        INSERT INTO drops (id, ingested_at, uploader, kind, source, sha256, rows, warnings, status, options, sample)
+        VALUES ($id, $ingested_at, $uploader, $kind, $source, $sha256, $rows, $warnings, 'active', $options, $sample)
+        """,
+        drop,
+    )
+
+
 def history_table(table: str) -> str:
     return f"{table}_history"
 
