@@ -92,6 +92,13 @@ def _detected_note(prepared) -> str | None:
 
 def ingest(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
     options = _read_options(args, folder)
+    if args.kind == "vaccinations" and options is None and not args.dry_run and not args.save_mapping:
+        from tracker.store.direct import ingest_direct  # a daily drop with nothing to say, in DuckDB alone
+
+        done = ingest_direct(folder, Path(args.file), cfg, args.uploader or store.os_user())
+        if done is not None:
+            print(f"{args.kind}: {done[1]} rows stored in {folder} as drop {done[0]}; 0 warning(s)")
+            return 0
     prepared = store.prepare(folder, args.file, args.kind, cfg, options=options)
     note = _detected_note(prepared)
     if note:

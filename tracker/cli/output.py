@@ -8,9 +8,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:  # pandas is imported by the functions given frames: `tracker report` writes without it
+    import numpy as np  # imported by the functions that write columns: a daily drop needs neither
     import pandas as pd
 
     from tracker import store
@@ -85,6 +84,8 @@ def emit_columns(table: dict[str, np.ndarray], columns: list[str], fmt: str) -> 
 
 def _cells(values: np.ndarray, column: str) -> list:
     """A column's values as the Python values written: int, float, str, or None when missing."""
+    import numpy as np
+
     values = np.asarray(values)
     if column in DATE_COLUMNS:
         days = values.astype("datetime64[D]")
@@ -101,6 +102,8 @@ def _cells(values: np.ndarray, column: str) -> list:
 
 def _with_none(cells: list, missing: np.ndarray) -> list:
     """The cells, None where ``missing``."""
+    import numpy as np
+
     if missing.any():
         for i in np.flatnonzero(missing).tolist():
             cells[i] = None
@@ -115,6 +118,8 @@ def _json_default(value):
 
 def notes_columns(table: dict[str, np.ndarray]) -> None:
     """Unavailable and over-100% figures, said on stderr so stdout stays a clean table."""
+    import numpy as np
+
     for code, reason in zip(table["unit_code"].tolist(), table["reason"].tolist(), strict=True):
         if reason != "":
             print(f"note: {code}: figure unavailable: {reason}", file=sys.stderr)

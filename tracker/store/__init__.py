@@ -16,18 +16,20 @@ Public API (the CLI and the dashboard's upload page use only these):
   ``init(store, cfg)``, ``rebuild(store, cfg)``.
 
 Every drop is validated completely before the database is opened for writing, so a rejected file
-leaves every file of the store byte-for-byte unchanged. The live rows stay in the tables
-``units``, ``population``, ``vaccinations`` and ``cases`` (each row with the ``drop_id`` that wrote
-it) so reads stay as fast as before; the rows a later drop supersedes, and the rows of an undone
-drop, move to ``<table>_history``. Readers open the file read-only and close it at once, so the
+leaves every file of the store byte-for-byte unchanged (a daily drop that ``direct`` checks inside the
+write transaction is rolled back before anything is written when there is anything to say). The live
+rows stay in the tables ``units``, ``population``, ``vaccinations`` and ``cases`` (each row with the
+``drop_id`` that wrote it) so reads stay as fast as before; the rows a later drop supersedes, and the
+rows of an undone drop, move to ``<table>_history``. Readers open the file read-only and close it at once, so the
 dashboard never holds the lock a write needs. See docs/data-model.md.
 
 The modules, each of one job: ``files`` (the folder, privacy, the version token), ``schema`` (the
 tables, the series table), ``migrations`` (schema versions: the steps that bring an older store up
 to date, what readers accept), ``connection`` (readers, writers, locks), ``raw`` (the kept original
 bytes and their orphans), ``intake`` (reading a drop against the store), ``commits`` (committing,
-undoing, the drop log), ``dataset`` (the store as a Dataset, filling it from data/) and ``replay``
-(rebuild and doctor). Everything a caller needs is named here, and imported when first used.
+undoing, the drop log), ``direct`` (a daily drop with nothing to say, checked and stored in DuckDB
+alone), ``dataset`` (the store as a Dataset, filling it from data/) and ``replay`` (rebuild and
+doctor). Everything a caller needs is named here, and imported when first used.
 """
 
 from __future__ import annotations

@@ -106,17 +106,27 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+class Outdated(StoreError):
+    """A writer that may not upgrade the store found it at another schema version."""
+
+
 @contextmanager
-def writing(store: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(store: Path, upgrade_first: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction: committed when the block ends, rolled back on any error. Before it, in a transaction
     of its own, the store is brought to the latest schema version (migrations.upgrade; a store of a newer
-    version is refused). The store's folder and database files are private to their owner (0700, 0600)."""
+    version is refused). The store's folder and database files are private to their owner (0700, 0600).
+    ``upgrade_first`` False: a store at another version is left as it is (Outdated), for a writer that
+    may still give up without a trace (tracker.store.direct)."""
     private_dir(store)
     con = connect(store, read_only=False)
     try:
         private_files(*db_files(store))
-        with transaction(con):  # the schema first, on its own: a crash or a refusal in the write still leaves it
-            upgrade(con, store)
+        if not upgrade_first:
+            if read_version(con) != LATEST:
+                raise Outdated(f"the store {store} is not at schema version {LATEST}")
+        else:
+            with transaction(con):  # the schema first, on its own: a crash or a refusal in the write still leaves it
+                upgrade(con, store)
         with transaction(con):
             yield con
     finally:
