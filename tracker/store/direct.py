@@ -215,29 +215,28 @@ def _check_series(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _check_labels(con: duckdb.DuckDBPyConnection, cfg: Config) -> None:
-    """Labels among the configured ones (each its own id), and no two of a unit and dose overlapping, in
-    the file or the store (tracker.ingest.overlaps warns about fewer: this is stricter)."""
+    """Labels among the configured ones (each its own id), and none of the file's overlapping another
+    label of its unit and dose, in the file or stored (tracker.ingest.overlaps warns about a little less
+    among the file's own: a finer label beside a coarser one; this path leaves both cases to it)."""
     mask = {label: cfg.label_mask(label) for label in cfg.labels}
     labels = {b for (b,) in con.execute("SELECT DISTINCT age_band FROM direct_rows").fetchall()}
     if any(b not in mask or cfg.resolve_label(b) != b for b in labels):
         raise _Declined
-    found = con.execute(
+    side_by_side = con.execute(
         """
-        SELECT list(DISTINCT age_band ORDER BY age_band) FROM (
-            SELECT unit_code, dose, age_band FROM direct_rows
-            UNION SELECT s.unit_code, s.dose, s.age_band FROM vaccination_series s
-                  SEMI JOIN direct_rows n ON s.unit_code = n.unit_code AND s.dose = n.dose
-        ) GROUP BY unit_code, dose HAVING count(DISTINCT age_band) > 1
+        WITH f AS (SELECT unit_code, dose, list(DISTINCT age_band ORDER BY age_band) AS labels
+                   FROM direct_rows GROUP BY unit_code, dose),
+             s AS (SELECT s.unit_code, s.dose, list(s.age_band ORDER BY s.age_band) AS labels
+                   FROM vaccination_series s SEMI JOIN f ON s.unit_code = f.unit_code AND s.dose = f.dose
+                   GROUP BY s.unit_code, s.dose)
+        SELECT DISTINCT f.labels, coalesce(s.labels, []) FROM f LEFT JOIN s USING (unit_code, dose)
         """
     ).fetchall()
-    judged: dict[tuple[str, ...], bool] = {}
-    for (side_by_side,) in found:
-        key = tuple(side_by_side)
-        if key not in judged:
-            masks = [mask.get(b, 0) for b in key]
-            judged[key] = any(a != b and a & b for i, a in enumerate(masks) for b in masks[i + 1 :])
-        if judged[key]:
-            raise _Declined
+    for mine, stored in side_by_side:  # the same labels side by side (most units): one row
+        others = [mask.get(b, 0) for b in (*mine, *stored)]
+        for a in (mask[b] for b in mine):
+            if any(a != b and a & b for b in others):
+                raise _Declined
 
 
 def _check_population(con: duckdb.DuckDBPyConnection, cfg: Config) -> None:
