@@ -26,6 +26,7 @@ CFG = load_config()
 ROOT = Path(__file__).resolve().parent.parent
 SERIES = ("070", "18-49", 1)
 HEADER = "date,unit_code,age_band,dose,doses\n"
+CUMULATIVE = "date,unit_code,age_band,dose,people_cumulative\n"
 
 
 def _daily(days: list[str], doses: int) -> bytes:
@@ -138,6 +139,34 @@ def test_real_processes_ingesting_daily_drops_at_once_lose_nothing(folder, tmp_p
     order = [s for s in log["source"] if s in files]
     assert sorted(order) == ["a.csv", "b.csv"]
     assert _series(folder) == _sequential(before, [(name, files[name]) for name in order])
+    _same_as_rebuild(folder)
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.1, 0.3])
+def test_real_processes_ingesting_cumulative_daily_drops_at_once_lose_nothing(folder, tmp_path, offset):
+    """The same with the canonical cumulative files analysts load every day, which `tracker ingest` checks
+    and stores in DuckDB alone when it can (tracker.store.direct): a drop of the later day may be stored
+    first, the earlier one then goes the usual way; either order ends as the two one after the other."""
+    last = _last_stored(folder)
+    files = {
+        "d1.csv": f"{CUMULATIVE}2022-04-01,070,18-49,1,{last + 100}\n".encode(),
+        "d2.csv": f"{CUMULATIVE}2022-04-02,070,18-49,1,{last + 250}\n".encode(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    before = tmp_path / "before"
+    shutil.copytree(folder, before)
+    first = _ingest(folder, tmp_path / "d1.csv")
+    time.sleep(offset)
+    second = _ingest(folder, tmp_path / "d2.csv")
+    for proc in (first, second):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert "rows stored" in out and "0 warning(s)" in out
+    order = [s for s in store.drops(folder).sort_values("id")["source"] if s in files]
+    assert sorted(order) == ["d1.csv", "d2.csv"]
+    assert _series(folder) == _sequential(before, [(name, files[name]) for name in order])
+    assert _series(folder) == {"2022-04-01": last + 100, "2022-04-02": last + 250}
     _same_as_rebuild(folder)
 
 
