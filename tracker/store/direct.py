@@ -179,9 +179,11 @@ def _check(con: duckdb.DuckDBPyConnection, cfg: Config, lines: int, today: dt.da
         raise _Declined
     if longest > limits.max_field_kb * 1024:
         raise _Declined
-    units = {u for (u,) in con.execute("SELECT DISTINCT unit_code FROM direct_rows").fetchall()}
-    known = {u for (u,) in con.execute("SELECT unit_code FROM units").fetchall()}
-    if any(u not in known or unicodedata.normalize("NFC", u.strip()) != u for u in units):
+    # the drop's units, not the store's: a fixed-size drop costs the same whatever the store holds
+    units = con.execute(
+        "SELECT DISTINCT unit_code, unit_code IN (SELECT unit_code FROM units) FROM direct_rows"
+    ).fetchall()
+    if any(not known or unicodedata.normalize("NFC", u.strip()) != u for u, known in units):
         raise _Declined
     repeated = "SELECT 1 FROM direct_rows GROUP BY ALL HAVING count(*) > 1".replace("ALL", ", ".join(KEYS))
     if con.execute(f"SELECT count(*) FROM ({repeated})").fetchall()[0][0]:
@@ -243,7 +245,8 @@ def _check_population(con: duckdb.DuckDBPyConnection, cfg: Config) -> None:
     """No count above the population of its unit and label (the sum of the label's bands, when each is
     stored): the other paths warn above it, and refuse far above it."""
     population: dict[tuple[str, str], int] = {}
-    for unit, band, people in con.execute("SELECT unit_code, age_band, population FROM population").fetchall():
+    stored = "SELECT unit_code, age_band, population FROM population SEMI JOIN direct_rows USING (unit_code)"
+    for unit, band, people in con.execute(stored).fetchall():
         population[(unit, band)] = population.get((unit, band), 0) + people
     highest = con.execute("SELECT unit_code, age_band, max(people_cumulative) FROM direct_rows GROUP BY ALL")
     for unit, label, most in highest.fetchall():
