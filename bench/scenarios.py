@@ -326,23 +326,26 @@ class Bench:
     def startups(self) -> dict[str, Pair]:
         """What a command pays before its work, whatever the data: the interpreter and the imports, against the
         peers' interpreter and `import duckdb`. `tracker ingest` reads a canonical file with pyarrow and checks it
-        on numpy arrays (pandas only for other files); `tracker report` computes on numpy arrays
+        on numpy arrays (pandas only for other files); a daily drop with nothing to say is checked and stored
+        by DuckDB alone (tracker.store.direct: no numpy, no pyarrow); `tracker report` computes on numpy arrays
         (tracker.evaluation) and imports neither pandas nor pyarrow."""
         imports = {
             "ingest": "import tracker.cli.commands, tracker.store.commits, tracker.ingest.pipeline",
+            "a daily drop": "import tracker.cli.commands, tracker.store.direct",
             "report": "import tracker.cli.commands, tracker.evaluation, tracker.store.basics",
         }
         pairs = {}
         for command, mine in imports.items():
-            mine_m, peer_m = Measure(f"python + tracker {command}'s imports"), Measure("python + import duckdb")
+            what = command if command.startswith("a ") else f"tracker {command}"
+            mine_m, peer_m = Measure(f"python + {what}'s imports"), Measure("python + import duckdb")
             pair = Pair(f"start-up of {command}", mine_m, peer_m)
             pair.note = f"tracker: python -c '{mine}'; peer: python -c 'import duckdb'"
-            self.log(f"  tracker {command}")
+            self.log(f"  {what}")
             for i in range(self.args.repeat):
                 self.log(f"  run {i + 1}/{self.args.repeat}")
                 self.timed(pair.tracker, [self.python, "-c", mine], ROOT, "tracker")
                 self.timed(pair.peer, [self.python, "-c", "import duckdb"], ROOT, "peer")
-            pairs[f"startup-{command}"] = pair
+            pairs[f"startup-{command.replace(' ', '-')}"] = pair
         return pairs
 
     # ---------------------------------------------------------------- one scale
