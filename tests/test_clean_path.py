@@ -92,14 +92,18 @@ def sample(tmp_path_factory) -> Path:
     return folder
 
 
+def write_files(folder: Path, texts: dict[str, str | bytes]) -> dict[str, Path]:
+    """Each text as a file of that name in ``folder`` (UTF-8 unless given as bytes), by name."""
+    out = {}
+    for name, text in texts.items():
+        out[name] = folder / name
+        out[name].write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return out
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("written")
-    out = {}
-    for name, text in WRITTEN.items():
-        out[name] = folder / name
-        out[name].write_bytes(text.encode("utf-8"))
-    return out
+    return write_files(tmp_path_factory.mktemp("written"), WRITTEN)
 
 
 def outcome(folder: Path, path: Path):

@@ -124,22 +124,31 @@ def test_real_processes_ingesting_daily_drops_at_once_lose_nothing(folder, tmp_p
     """Two `tracker ingest` processes of daily files for the same series, the second started `offset`
     seconds after the first: the figures are those of the two drops one after the other, in the order
     they were stored (the drop log's), and the store equals its rebuild."""
-    files = {"a.csv": A, "b.csv": B}
+    _at_once(folder, tmp_path, {"a.csv": A, "b.csv": B}, offset)
+
+
+def _at_once(folder: Path, tmp_path: Path, files: dict[str, bytes], offset: float) -> list[str]:
+    """`tracker ingest` of the two files in two processes, the second started ``offset`` seconds after the
+    first; checks that both were stored, as the two drops one after the other in the drop log's order, and
+    that the store equals its rebuild; returns what each printed."""
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     before = tmp_path / "before"
     shutil.copytree(folder, before)
-    first = _ingest(folder, tmp_path / "a.csv")
+    first, later = files
+    procs = [_ingest(folder, tmp_path / first)]
     time.sleep(offset)
-    second = _ingest(folder, tmp_path / "b.csv")
-    for proc in (first, second):
+    procs.append(_ingest(folder, tmp_path / later))
+    printed = []
+    for proc in procs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-    log = store.drops(folder).sort_values("id")
-    order = [s for s in log["source"] if s in files]
-    assert sorted(order) == ["a.csv", "b.csv"]
+        printed.append(out)
+    order = [s for s in store.drops(folder).sort_values("id")["source"] if s in files]
+    assert sorted(order) == sorted(files)
     assert _series(folder) == _sequential(before, [(name, files[name]) for name in order])
     _same_as_rebuild(folder)
+    return printed
 
 
 @pytest.mark.parametrize("offset", [0.0, 0.1, 0.3])
@@ -152,22 +161,9 @@ def test_real_processes_ingesting_cumulative_daily_drops_at_once_lose_nothing(fo
         "d1.csv": f"{CUMULATIVE}2022-04-01,070,18-49,1,{last + 100}\n".encode(),
         "d2.csv": f"{CUMULATIVE}2022-04-02,070,18-49,1,{last + 250}\n".encode(),
     }
-    for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
-    before = tmp_path / "before"
-    shutil.copytree(folder, before)
-    first = _ingest(folder, tmp_path / "d1.csv")
-    time.sleep(offset)
-    second = _ingest(folder, tmp_path / "d2.csv")
-    for proc in (first, second):
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        assert "rows stored" in out and "0 warning(s)" in out
-    order = [s for s in store.drops(folder).sort_values("id")["source"] if s in files]
-    assert sorted(order) == ["d1.csv", "d2.csv"]
-    assert _series(folder) == _sequential(before, [(name, files[name]) for name in order])
+    printed = _at_once(folder, tmp_path, files, offset)
+    assert all("rows stored" in out and "0 warning(s)" in out for out in printed)
     assert _series(folder) == {"2022-04-01": last + 100, "2022-04-02": last + 250}
-    _same_as_rebuild(folder)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -18,7 +18,18 @@ import pytest
 
 from tests.clitools import snapshot
 from tests.fixtures.drops.make_fixtures import cp1258
-from tests.test_clean_path import BASE, CFG, FIXTURES, HEADER, LAST, WRITTEN, _next_day, _one_series, tables
+from tests.test_clean_path import (
+    BASE,
+    CFG,
+    FIXTURES,
+    HEADER,
+    LAST,
+    WRITTEN,
+    _next_day,
+    _one_series,
+    tables,
+    write_files,
+)
 from tracker import store
 from tracker.errors import TrackerError
 from tracker.ingest import KINDS
@@ -73,14 +84,9 @@ def sample(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("files")
-    out = {}
-    for name, text in FILES.items():
-        out[name] = folder / name
-        out[name].write_bytes(text.encode("utf-8"))
-    out["direct_cp1258.csv"] = folder / "direct_cp1258.csv"  # a unit named in the Vietnamese code page
-    out["direct_cp1258.csv"].write_bytes(cp1258(HEADER + f"2022-04-01,Huyện Lâm Bình,18-49,1,{BASE + 1}\n"))
-    return out
+    # and a unit named in the Vietnamese code page
+    cp = {"direct_cp1258.csv": cp1258(HEADER + f"2022-04-01,Huyện Lâm Bình,18-49,1,{BASE + 1}\n")}
+    return write_files(tmp_path_factory.mktemp("files"), {**FILES, **cp})
 
 
 def _usual(folder: Path, path: Path):
