@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clitools import snapshot
+from tests.clitools import run, snapshot
 from tests.fixtures.drops.make_fixtures import cp1258
 from tests.test_clean_path import (
     BASE,
@@ -216,3 +216,20 @@ def test_the_rows_stored_are_those_of_the_bytes_kept(sample, tmp_path, monkeypat
         ).fetchall()
     assert rows == len(stored) == len(LAST)
     assert all(people == LAST[(u, b, d)] + 5 for u, b, d, people in stored)
+
+
+def test_a_query_that_fails_leaves_the_file_to_the_usual_path(sample, files, tmp_path, monkeypatch, capsys):
+    """Whatever DuckDB cannot do with a file while checking it (here, a check made to fail) is not the
+    user's error: nothing is written, and `tracker ingest` stores the file the usual way."""
+    folder = Path(shutil.copytree(sample, tmp_path / "store"))
+
+    def fails(con):
+        con.execute("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(direct, "_check_series", fails)
+    before = snapshot(folder)
+    assert ingest_direct(folder, files["direct_next_day.csv"], CFG, "tester") is None
+    assert snapshot(folder) == before
+    code, out, err = run(capsys, "ingest", files["direct_next_day.csv"], "--kind", "vaccinations", "--store", folder)
+    assert code == 0, err
+    assert out.strip() == f"vaccinations: {len(LAST)} rows stored in {folder} as drop 5; 0 warning(s)"

@@ -82,17 +82,17 @@ def ingest_direct(
     digest = hashlib.sha256(data).hexdigest()
     raw = None
     try:
+        # the temporary tables go with the connection, which writing() closes
         with writing(store, upgrade_first=False) as con, _private_copy(data) as copy:
-            _stage(con, copy, header)  # the bytes hashed and kept, whatever happens to the file meanwhile
             try:
+                _stage(con, copy, header)  # the bytes hashed and kept, whatever happens to the file meanwhile
                 _check(con, cfg, lines, today or dt.date.today())
-                remove_orphans(con, store)  # as commits.commit: what killed commits left behind
-                raw = RawWrite(store, digest, data).start()
-                drop_id = _write(con, digest, safe_name(path.name), uploader, lines)
-                raw.wait()
-            finally:
-                con.execute("DROP TABLE IF EXISTS temp.direct_text")
-                con.execute("DROP TABLE IF EXISTS temp.direct_rows")
+            except duckdb.Error as exc:  # a file this path did not foresee: the usual path will say what it is
+                raise _Declined from exc
+            remove_orphans(con, store)  # as commits.commit: what killed commits left behind
+            raw = RawWrite(store, digest, data).start()
+            drop_id = _write(con, digest, safe_name(path.name), uploader, lines)
+            raw.wait()
     except (_Declined, Outdated):
         return None
     except BaseException:
@@ -137,16 +137,13 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> Non
     """The file as text (direct_text), then typed (direct_rows) once every value is known to parse the way
     the other paths parse it: DuckDB's casts are more lenient ('1.5' is a BIGINT 2 there, a refusal here)."""
     text_columns = "{" + ", ".join(f"{sql_text(c)}: 'VARCHAR'" for c in header) + "}"
-    try:
-        con.execute(
-            f"""
-            CREATE TEMP TABLE direct_text AS SELECT * FROM read_csv({sql_text(str(path))}, header = true,
-                auto_detect = false, delim = ',', quote = '', escape = '', columns = {text_columns},
-                null_padding = false, strict_mode = true)
-            """
-        )
-    except duckdb.Error as exc:
-        raise _Declined from exc
+    con.execute(
+        f"""
+        CREATE TEMP TABLE direct_text AS SELECT * FROM read_csv({sql_text(str(path))}, header = true,
+            auto_detect = false, delim = ',', quote = '', escape = '', columns = {text_columns},
+            null_padding = false, strict_mode = true)
+        """
+    )
     parses = con.execute(
         f"""
         SELECT count(*),
