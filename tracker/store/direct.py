@@ -123,14 +123,12 @@ def _canonical_header(data: bytes) -> list[str] | None:
     if data.count(b"\r") != data.count(b"\r\n") or b"\n\n" in data or b"\n\r\n" in data:
         return None
     try:
-        text = data[: data.find(b"\n")].decode("utf-8").removesuffix("\r") if b"\n" in data else None
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if text is None:
-        return None
-    header = text.split(",")
-    return header if sorted(header) == sorted(COLUMNS) else None
+    first, newline, _ = text.partition("\n")
+    header = first.removesuffix("\r").split(",")
+    return header if newline and sorted(header) == sorted(COLUMNS) else None
 
 
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> None:
