@@ -19,7 +19,7 @@ from tracker.store.files import PRIVATE_FILE, StoreError, exists, fsync_dir, pri
 from tracker.store.migrations import DROPS
 
 RAW_DIR = "raw"
-RAW_CODEC = "zstd"  # raw files are kept compressed, as raw/<sha[:2]>/<sha256>.zst (old stores: <sha256>, plain)
+# raw files are kept zstd-compressed, as raw/<sha[:2]>/<sha256>.zst (old stores: <sha256>, plain)
 RAW_LEVEL = 1  # zstd's fastest level but the negative ones: a 171 MB CSV in 0.19 s of CPU, to 15 MB (level 3: 0.25 s)
 RAW_SUFFIX = ".zst"
 RAW_CHUNK = 1 << 20  # raw files are copied in pieces of this many bytes: a big drop is never twice in memory
