@@ -145,11 +145,12 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> Non
     parses = con.execute(
         f"""
         SELECT count(*),
-            coalesce(bool_and(
+            -- an empty cell is NULL, and bool_and skips NULLs: each row's answer is made false first
+            coalesce(bool_and(coalesce(
                 regexp_full_match(date, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND try_cast(date AS DATE) IS NOT NULL
                 AND dose IN ('1', '2', '3', '4')
                 AND regexp_full_match(people_cumulative, '[0-9]{{1,{MAX_DIGITS}}}')
-                AND unit_code IS NOT NULL AND age_band IS NOT NULL), false)
+                AND unit_code IS NOT NULL AND age_band IS NOT NULL, false)), false)
         FROM direct_text
         """
     ).fetchall()[0]

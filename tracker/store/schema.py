@@ -3,6 +3,8 @@ table kept with the vaccination reports. Bringing an older store up to date: tra
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 
 LOAD_ORDER = ("units", "population", "vaccinations", "cases")
@@ -153,7 +155,8 @@ def store_rows(
     try:
         con.execute(f"INSERT INTO {table} ({cols}, drop_id) SELECT {cols}, {int(drop_id)} FROM {incoming}")
     finally:
-        con.execute("RESET preserve_insertion_order")
+        with contextlib.suppress(duckdb.Error):  # after a failed INSERT the transaction is aborted: its error
+            con.execute("RESET preserve_insertion_order")  # is the one to raise, not this one's
 
 
 def log_drop(con: duckdb.DuckDBPyConnection, drop: dict) -> None:
