@@ -181,7 +181,7 @@ def _check(con: duckdb.DuckDBPyConnection, cfg: Config, lines: int, today: dt.da
     ).fetchall()
     if any(not known or unicodedata.normalize("NFC", u.strip()) != u for u, known in units):
         raise _Declined
-    repeated = "SELECT 1 FROM direct_rows GROUP BY ALL HAVING count(*) > 1".replace("ALL", ", ".join(KEYS))
+    repeated = f"SELECT 1 FROM direct_rows GROUP BY {', '.join(KEYS)} HAVING count(*) > 1"
     if con.execute(f"SELECT count(*) FROM ({repeated})").fetchall()[0][0]:
         raise _Declined
     _check_series(con)
