@@ -36,7 +36,7 @@ from tests.test_clean_path import (
 from tracker import store
 from tracker.errors import TrackerError
 from tracker.ingest import KINDS
-from tracker.ingest.kinds import SPIKE_WINDOW
+from tracker.ingest.options import SPIKE_WINDOW
 from tracker.store import direct
 from tracker.store.direct import ingest_direct
 from tracker.store.migrations import LATEST
@@ -173,13 +173,12 @@ def test_no_uploader_or_no_store_is_left_to_the_usual_path(sample, files, tmp_pa
     assert snapshot(folder) == before
 
 
-def test_its_columns_and_rules_are_those_of_the_vaccinations_kind():
+def test_its_columns_and_types_are_those_of_the_vaccinations_kind():
     spec = KINDS["vaccinations"]
     assert direct.KEYS == spec.keys
     assert direct.COLUMNS == tuple(spec.columns)
     duck = {"date32[day]": "DATE", "string": "VARCHAR", "int8": "TINYINT", "int64": "BIGINT"}
     assert direct.TYPES == {c: duck[str(t)] for c, t in spec.columns.items()}
-    assert direct.SPIKE_ROWS == SPIKE_WINDOW + 2
 
 
 def test_tracker_ingest_stores_a_daily_drop_without_numpy_pyarrow_or_pandas(sample, files, tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tracker import about, core, fmt, i18n
-from tracker.ingest import KINDS, kinds, options
+from tracker.ingest import KINDS, options
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = [*sorted((ROOT / "tracker").rglob("*.py")), *sorted((ROOT / "dashboard").glob("*.py")),
@@ -148,7 +148,7 @@ def test_only_counted_texts_have_plural_forms():
 
 def test_no_english_text_fakes_a_plural():
     faked = re.compile(r"\(s\)|\{\w+\} (?:weeks|days|seconds|minutes|rows|warnings|districts)\b")
-    constant = {"messages.toml:warning.spike": kinds.SPIKE_WINDOW}  # counts that are constants, never 1
+    constant = {"messages.toml:warning.spike": options.SPIKE_WINDOW}  # counts that are constants, never 1
     assert all(n > 1 for n in constant.values())
     for key, entry in _entries():
         text = entry["en"]

@@ -16,9 +16,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_PROBLEMS_PER_CHECK = 200
-SPIKE_FACTOR = 5  # a day's new doses above SPIKE_FACTOR × the series' 7-day average is warned about
-SPIKE_WINDOW = 7
-SPIKE_MIN_DOSES = 50  # … and at least this many: 2 doses after a week of 0.3 a day is not worth a warning
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ KIND_NAMES = ("units", "population", "vaccinations", "cases")  # what a file may
 DATE_ORDERS = ("dmy", "mdy")
 OVERLAPS = ("refuse", "skip")
 HEADER_SEARCH_ROWS = 30
+# the spike warning (tracker.ingest.series); here, where a check without numpy can read it (tracker.store.direct)
+SPIKE_FACTOR = 5  # a day's new doses above SPIKE_FACTOR × the series' 7-day average is warned about
+SPIKE_WINDOW = 7
+SPIKE_MIN_DOSES = 50  # … and at least this many: 2 doses after a week of 0.3 a day is not worth a warning
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import numpy as np
 
 from tracker.ingest.columns import arrow_array, arrow_strings, coded, days, is_arrow_column, numbers, values_at
-from tracker.ingest.kinds import DAILY_COLUMN, SPIKE_FACTOR, SPIKE_MIN_DOSES, SPIKE_WINDOW, Checker
-from tracker.ingest.options import Message
+from tracker.ingest.kinds import DAILY_COLUMN, Checker
+from tracker.ingest.options import SPIKE_FACTOR, SPIKE_MIN_DOSES, SPIKE_WINDOW, Message
 
 SERIES = ["unit_code", "age_band", "dose"]
 

@@ -37,6 +37,7 @@ from pathlib import Path
 import duckdb
 
 from tracker.config import Config
+from tracker.ingest.options import DOSES, SPIKE_WINDOW
 from tracker.store.connection import Outdated, sql_text, writing
 from tracker.store.files import exists, now, safe_name
 from tracker.store.raw import RawWrite, remove_orphans
@@ -53,7 +54,7 @@ TYPES = {
     "dose": "TINYINT",
     "people_cumulative": "BIGINT",
 }
-SPIKE_ROWS = 9  # a spike needs the row, the 7 days before it and one more: SPIKE_WINDOW + 2 rows of one series
+SPIKE_ROWS = SPIKE_WINDOW + 2  # a spike needs the row, the window's days before it and one more, in one series
 MAX_DIGITS = 18  # a count of more digits could overflow BIGINT; the limit is far below it anyway
 
 
@@ -148,7 +149,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, header: list[str]) -> Non
             -- an empty cell is NULL, and bool_and skips NULLs: each row's answer is made false first
             coalesce(bool_and(coalesce(
                 regexp_full_match(date, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND try_cast(date AS DATE) IS NOT NULL
-                AND dose IN ('1', '2', '3', '4')
+                AND dose IN ({", ".join(sql_text(str(d)) for d in DOSES)})
                 AND regexp_full_match(people_cumulative, '[0-9]{{1,{MAX_DIGITS}}}')
                 AND unit_code IS NOT NULL AND age_band IS NOT NULL, false)), false)
         FROM direct_text
