@@ -95,3 +95,22 @@ def test_the_cli_refuses_and_names_the_option(capsys, folder):
     code, out, err = run(capsys, "ingest", WIDE_VI, "--kind", "vaccinations", "--store", folder, "--overlap", "skip")
     assert code == 0, err
     assert "4 rows stored" in out and "1 overlapping rows skipped" in out
+
+
+def test_skipping_rows_of_a_canonical_file_keeps_the_series_table_true(folder):
+    """A canonical file is read in Arrow, and its series' dates and last values come with it; the rows left
+    out must leave them too (the adults row of 070 would otherwise make a series no report has)."""
+    text = (
+        b"date,unit_code,age_band,dose,people_cumulative\n"
+        b"2022-04-01,070,adults,1,90000\n2022-04-01,071,18-49,1,9800\n2022-04-02,071,18-49,1,9820\n"
+    )
+    prepared = store.prepare(folder, text, "vaccinations", CFG, filename="d.csv", options=ReadOptions(overlap="skip"))
+    assert prepared.detected["read"] == "fast" and prepared.skipped == 1
+    store.commit(folder, prepared, "lan", text)
+    with store.reading(folder) as con:
+        series = con.execute(
+            "SELECT unit_code, age_band, dose, first_date::VARCHAR, last_date::VARCHAR, last_value "
+            "FROM vaccination_series WHERE last_date > DATE '2022-03-31' OR age_band = 'adults'"
+        ).fetchall()
+    assert series == [("071", "18-49", 1, "2021-03-08", "2022-04-02", 9820)]  # the sample's first day: 08/03/2021
+    assert store.check(folder, CFG) == []

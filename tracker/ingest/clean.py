@@ -32,7 +32,7 @@ from tracker.ingest.columns import arrow_array, arrow_strings, buffer_view, code
 from tracker.ingest.headers import score
 from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind, Prepared, by_row
 from tracker.ingest.options import DOSES, ReadOptions
-from tracker.ingest.series import has_repeats, key_codes, warn_series
+from tracker.ingest.series import has_repeats, key_codes, series_summary, warn_series
 from tracker.ingest.source import Input, record_lines
 from tracker.ingest.values import AgeResolver, UnitResolver
 
@@ -152,11 +152,13 @@ def read_clean(
     series = key_codes(table, list(spec.keys[1:]))[0]  # the key without its date: the series
     rows = file_rows(inp, table.num_rows, quoted)
     check = Checker(rows)
-    warn_series(table, series, check, base, False)
-    del series
+    order = warn_series(table, series, check, base, False)
+    summary = series_summary(table, series, order)
+    del series, order
     _release()  # the checks' arrays, given back before the insert
     detected = fast_detected(spec, types)
-    return Prepared(spec.name, table, inp.name, digest, by_row(check.warnings), 0, detected=detected, rows=rows)
+    warnings = by_row(check.warnings)
+    return Prepared(spec.name, table, inp.name, digest, warnings, 0, detected=detected, rows=rows, series=summary)
 
 
 def file_rows(inp: Input, n: int, quoted: bool) -> np.ndarray:

@@ -90,6 +90,10 @@ class Prepared:
     # daily input: each row's running sum within the file, before the stored value it builds on is
     # added; store.commit adds that value again inside its write transaction (see rebase)
     running: np.ndarray | None = None
+    # each series' first and last date and last value in ``data`` (tracker.ingest.series.series_summary), when
+    # the reader has it at hand; None: the store computes it from the rows. Whatever changes ``data`` after
+    # reading sets it to None.
+    series: pa.Table | None = None
 
     @property
     def frame(self) -> pd.DataFrame:

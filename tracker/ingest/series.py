@@ -72,7 +72,7 @@ def has_repeats(key: np.ndarray) -> bool:
     return bool((ordered[1:] == ordered[:-1]).any())
 
 
-def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) -> None:
+def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) -> np.ndarray:
     """Warnings along each series (unit, band, dose) in date order.
 
     - a cumulative count below the previous report (in the file, or for a series' first date, the
@@ -81,6 +81,8 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
       for daily input) above SPIKE_FACTOR × the average of the SPIKE_WINDOW days before it, and at
       least SPIKE_MIN_DOSES; checked where the series has a report on each of those days and on the
       day before them, and that average is above zero.
+
+    Returns the order it read the rows in: their positions by series, then date (`series_summary`).
     """
     dates = days(frame["date"])
     if (dates[1:] >= dates[:-1]).all() and series.max(initial=0) < 2**16:
@@ -107,6 +109,31 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
     if base is not None and not daily and len(order):  # daily input was added on top of the stored value
         _warn_below_stored(frame, order, same, people, check, base)
     _warn_spikes(frame, order, ordered, people, check, DAILY_COLUMN if daily else "people_cumulative")
+    return order
+
+
+def series_summary(frame, series: np.ndarray, order: np.ndarray):
+    """Each series' first and last report date and its last value, as the pyarrow Table that
+    tracker.store.schema.merge_series takes (what its SERIES_OF query computes from the rows), from the
+    order `warn_series` read the rows in: 8,400 rows for a file of millions, without a GROUP BY of them
+    in the store (docs/performance.md). The keys of the rows are distinct."""
+    import pyarrow as pa
+
+    ordered = series[order]
+    bounds = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1  # where each series but the first starts
+    firsts = order[np.r_[0, bounds]] if len(order) else order
+    lasts = order[np.r_[bounds - 1, len(order) - 1]] if len(order) else order
+    dates = days(frame["date"])
+    return pa.table(
+        {
+            "unit_code": arrow_strings(coded(frame["unit_code"]).at(lasts)),
+            "age_band": arrow_strings(coded(frame["age_band"]).at(lasts)),
+            "dose": arrow_array(numbers(frame["dose"])[lasts].astype(np.int8)),
+            "first_date": arrow_array(dates[firsts].astype(np.int32), pa.date32()),
+            "last_date": arrow_array(dates[lasts].astype(np.int32), pa.date32()),
+            "last_value": arrow_array(numbers(frame["people_cumulative"])[lasts].astype(np.int64)),
+        }
+    )
 
 
 def _sub_warn(check: Checker, positions: np.ndarray, column: str, message: Callable[[int], Message]) -> None:

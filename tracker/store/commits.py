@@ -70,13 +70,18 @@ def write(con: duckdb.DuckDBPyConnection, prepared: Prepared, record: dict) -> i
     )
     if not arrow.schema.equals(schema):  # a canonical file's table has its types already (a cast would
         arrow = arrow.cast(schema)  # import pyarrow.compute: 25 ms of a daily drop's 0.3 s)
+    summary = getattr(prepared, "series", None)
     con.register("incoming", arrow)
+    if summary is not None:
+        con.register("incoming_series", summary)
     try:
         store_rows(con, prepared.kind, spec.keys, tuple(columns), "incoming", drop_id)
         if prepared.kind == "vaccinations":
-            merge_series(con, "incoming")
+            merge_series(con, "incoming", "incoming_series" if summary is not None else None)
     finally:
         con.unregister("incoming")
+        if summary is not None:
+            con.unregister("incoming_series")
     log_drop(
         con,
         {

@@ -192,6 +192,7 @@ def _check_overlaps(prepared: Prepared, units: dict[str, str], cfg: Config, opti
         prepared.data = kept
         prepared.rows = prepared.rows[keep] if prepared.rows is not None else None
         prepared.running = prepared.running[keep] if prepared.running is not None else None
+        prepared.series = None  # it described the rows before some were left out
         prepared.skipped = int(bad.sum())
     else:
         prepared.overlapping = int(bad.sum())

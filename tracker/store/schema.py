@@ -96,15 +96,17 @@ SERIES_OF = """
 """
 
 
-def merge_series(con: duckdb.DuckDBPyConnection, incoming: str) -> None:
+def merge_series(con: duckdb.DuckDBPyConnection, incoming: str, summary: str | None = None) -> None:
     """After ``incoming`` (rows just written to vaccinations) went live: its series' first and last dates
     and last value. A row superseded by ``incoming`` has its key, dates included, so a series' last report
-    is the newer of its stored last and the incoming last."""
+    is the newer of its stored last and the incoming last. ``summary``: those of ``incoming`` already
+    computed (a relation with the series table's columns), instead of a GROUP BY of its rows."""
     match = key_match(SERIES_KEYS, "s", "n")
+    new = f"SELECT * FROM {summary}" if summary else SERIES_OF.format(source=incoming)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE series_update AS
-        WITH n AS ({SERIES_OF.format(source=incoming)})
+        WITH n AS ({new})
         SELECT n.unit_code, n.age_band, n.dose,
                coalesce(least(s.first_date, n.first_date), n.first_date) AS first_date,
                CASE WHEN s.last_date IS NULL OR n.last_date >= s.last_date THEN n.last_date ELSE s.last_date END
