@@ -152,9 +152,8 @@ def read_clean(
     series = key_codes(table, list(spec.keys[1:]))[0]  # the key without its date: the series
     rows = file_rows(inp, table.num_rows, quoted)
     check = Checker(rows)
-    order = warn_series(table, series, check, base, False)
-    summary = series_summary(table, series, order)
-    del series, order
+    summary = series_summary(table, warn_series(table, series, check, base, False))
+    del series
     _release()  # the checks' arrays, given back before the insert
     detected = fast_detected(spec, types)
     warnings = by_row(check.warnings)
@@ -165,7 +164,7 @@ def file_rows(inp: Input, n: int, quoted: bool) -> np.ndarray:
     """The file line of each of the n records of a canonical CSV (header = line 1): one line each unless
     a quoted value spans lines. 32 bits while they fit (half the memory of millions of them)."""
     line = np.int32 if n < 2**31 - 2 else np.int64
-    return (record_lines(inp.read(), n) if quoted else np.arange(2, 2 + n)).astype(line)
+    return record_lines(inp.read(), n).astype(line) if quoted else np.arange(2, 2 + n, dtype=line)
 
 
 def fast_detected(spec: Kind, types: dict[str, pa.DataType]) -> dict:
@@ -193,7 +192,9 @@ def _numpy_backed(column) -> pa.Array:
     """A column as one array over numpy memory (pyarrow arrays wrap it without a copy)."""
     if pa.types.is_dictionary(column.type):
         codes, dictionary = dictionary_parts(column)
-        return pa.DictionaryArray.from_arrays(arrow_array(np.array(codes, dtype=np.int32)), dictionary)
+        if not (codes.flags.owndata and codes.dtype == np.int32):  # a view of the chunk's own indices
+            codes = np.array(codes, dtype=np.int32)
+        return pa.DictionaryArray.from_arrays(arrow_array(codes), dictionary)
     parts = [buffer_view(c) for c in column.chunks]
     return arrow_array(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32), column.type)
 

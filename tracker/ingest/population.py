@@ -6,13 +6,15 @@ import numpy as np
 
 from tracker.config import Config
 from tracker.errors import InputError, Problem
-from tracker.ingest.columns import coded, numbers, values_at
+from tracker.ingest.columns import Coded, coded, numbers, values_at
 from tracker.ingest.kinds import MAX_PROBLEMS_PER_CHECK
+from tracker.ingest.series import BLOCK
 
 
-def _row_population(frame, population, cfg: Config) -> np.ndarray:
-    """The population of each row's unit and age label (a band, or the bands of a group); NaN where a band
-    of the label has no population (such a label is not checked)."""
+def _population_lookup(frame, population, cfg: Config) -> tuple[np.ndarray, Coded, Coded]:
+    """The population by unit code and age label code of the frame (a band, or the bands of a group); NaN
+    where a band of the label has no population (such a label is not checked), and on the margin that the
+    code -1 (missing) reads. With the frame's units and labels as codes."""
     units, labels = coded(frame["unit_code"]), coded(frame["age_band"])
     unit_at = {u: i for i, u in enumerate(units.values)}
     # the stored population by (unit, band), summed (a table of a few thousand rows, not the reports)
@@ -32,7 +34,7 @@ def _row_population(frame, population, cfg: Config) -> np.ndarray:
             have = [pop[(unit, b)] for b in bands if (unit, b) in pop]
             if len(have) == len(bands):
                 lookup[ui, li] = sum(have)
-    return lookup[units.codes, labels.codes]
+    return lookup, units, labels
 
 
 def coverage_warnings(frame, population, cfg: Config, rows: np.ndarray | None = None) -> list[Problem]:
@@ -54,39 +56,50 @@ def population_checks(frame, population, cfg: Config, rows: np.ndarray | None = 
     """
     if len(frame) == 0 or population is None or len(population["unit_code"]) == 0:
         return [], 0
-    row_pop = _row_population(frame, population, cfg)
+    lookup, units, labels = _population_lookup(frame, population, cfg)
     people = numbers(frame["people_cumulative"])
-    rows = rows if rows is not None else np.full(len(frame), -1)
-    out = []
     factor = cfg.limits.max_per_population
-    absurd = np.flatnonzero(people > factor * row_pop)  # NaN population compares False
+    absurd, hit = [], []  # rows above the limit; rows above the population but not the limit
+    for start in range(0, len(people), BLOCK):  # a block at a time: no array of millions for each step
+        block = slice(start, start + BLOCK)
+        row_pop = lookup[units.codes[block], labels.codes[block]]
+        over, far = people[block] > row_pop, people[block] > factor * row_pop  # NaN population compares False
+        absurd.append(np.flatnonzero(far) + start)
+        hit.append(np.flatnonzero(over & ~far) + start)
+    absurd, hit = np.concatenate(absurd), np.concatenate(hit)
+
+    def row(i: int) -> int | None:
+        return int(rows[i]) if rows is not None and rows[i] >= 0 else None
+
+    out = []
     shown = absurd[:MAX_PROBLEMS_PER_CHECK]
-    units, bands = coded(frame["unit_code"]).at(shown), coded(frame["age_band"]).at(shown)
+    pops = lookup[units.codes[shown], labels.codes[shown]]
+    names, bands = units.at(shown), labels.at(shown)
     for k, i in enumerate(shown):
         out.append(
             Problem.of(
-                int(rows[i]) if rows[i] >= 0 else None, "people_cumulative", "limit.per_population",
-                people=int(people[i]), unit=str(units[k]), band=str(bands[k]), population=int(row_pop[i]),
+                row(i), "people_cumulative", "limit.per_population",
+                people=int(people[i]), unit=str(names[k]), band=str(bands[k]), population=int(pops[k]),
                 factor=factor,
             )
         )  # fmt: skip
-    hit = np.flatnonzero((people > row_pop) & ~(people > factor * row_pop))
     if not len(hit):
         return out, len(absurd)
     # one warning per series, at its first report over 100 %, the series in the order of those reports
     hit = hit[np.argsort(numbers(frame["date"])[hit], kind="stable")]
-    units, bands, doses = coded(frame["unit_code"]), coded(frame["age_band"]), numbers(frame["dose"])
-    series = (units.codes[hit].astype(np.int64) * (len(bands.values) + 1) + bands.codes[hit]) * 256 + doses[hit]
+    doses = numbers(frame["dose"])
+    series = (units.codes[hit].astype(np.int64) * (len(labels.values) + 1) + labels.codes[hit]) * 256 + doses[hit]
     _, first = np.unique(series, return_index=True)
     hit = hit[np.sort(first)]
+    pops = lookup[units.codes[hit], labels.codes[hit]]
     at = values_at(frame, ["date", "unit_code", "age_band", "dose"], hit)
     for k, i in enumerate(hit):
-        share = 100 * people[i] / row_pop[i]
+        share = 100 * people[i] / pops[k]
         out.append(
             Problem.of(
-                int(rows[i]) if rows[i] >= 0 else None, "people_cumulative", "warning.over_population", "warning",
+                row(i), "people_cumulative", "warning.over_population", "warning",
                 people=int(people[i]), unit=str(at["unit_code"][k]), band=str(at["age_band"][k]),
-                dose=int(at["dose"][k]), date=at["date"][k], population=int(row_pop[i]), share=float(share),
+                dose=int(at["dose"][k]), date=at["date"][k], population=int(pops[k]), share=float(share),
             )
         )  # fmt: skip
     return out, len(absurd)

@@ -4,6 +4,7 @@ each row's key as one integer, and the warnings along each series (unit, band, d
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -72,7 +73,19 @@ def has_repeats(key: np.ndarray) -> bool:
     return bool((ordered[1:] == ordered[:-1]).any())
 
 
-def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) -> np.ndarray:
+# Rows read at a time along the series: each block's temporaries stay in the cache and their memory is reused,
+# where arrays of millions of rows would each be fresh pages the kernel must fault in (docs/performance.md)
+BLOCK = 1 << 18
+
+
+class SeriesOrder(NamedTuple):
+    """The rows by series, then date: ``order`` their positions, ``starts`` where each series starts in it."""
+
+    order: np.ndarray
+    starts: np.ndarray
+
+
+def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) -> SeriesOrder:
     """Warnings along each series (unit, band, dose) in date order.
 
     - a cumulative count below the previous report (in the file, or for a series' first date, the
@@ -82,9 +95,51 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
       least SPIKE_MIN_DOSES; checked where the series has a report on each of those days and on the
       day before them, and that average is above zero.
 
-    Returns the order it read the rows in: their positions by series, then date (`series_summary`).
+    Returns the order it read the rows in (`series_summary` takes it).
     """
     dates = days(frame["date"])
+    order = _series_order(dates, series)
+    values = numbers(frame["people_cumulative"])
+    w = SPIKE_WINDOW
+    found: dict[str, list[np.ndarray]] = {name: [] for name in ("down", "down_was", "starts", "hits", "hit_was")}
+    for start in range(0, len(order), BLOCK):  # a block and the w + 1 rows before it
+        low = max(0, start - w - 1)
+        at = order[low : start + BLOCK]
+        people, ordered = values[at], series[at]
+        mine = start - low  # the block's first row in ``at``
+        new = np.diff(people)  # new[i - 1]: row i's count less the one before it
+        same = ordered[1:] == ordered[:-1]
+        down = np.flatnonzero(same[max(mine - 1, 0) :] & (new[max(mine - 1, 0) :] < 0)) + max(mine, 1)
+        found["down"].append(down + low)
+        found["down_was"].append(people[down - 1])
+        firsts = np.flatnonzero(~same[max(mine - 1, 0) :]) + max(mine, 1)
+        found["starts"].append(firsts + low)
+        # spikes: row i's new doses against the w days before it, people[i - 1] - people[i - 1 - w]; the cheap
+        # test first, the rest on the few rows that pass it
+        i = np.flatnonzero(new[max(mine, w + 1) - 1 :] >= SPIKE_MIN_DOSES) + max(mine, w + 1)
+        before = people[i - 1] - people[i - 1 - w]
+        i = i[(before > 0) & (new[i - 1] * w > SPIKE_FACTOR * before) & (ordered[i - w - 1] == ordered[i])]
+        found["hits"].append(i + low)
+        found["hit_was"].append(people[i - 1] - people[i - 1 - w])
+    down, down_was, starts, hits, hit_was = (_joined(found[name]) for name in found)
+    if len(order):
+        starts = np.r_[0, starts]
+    if len(down):
+        now = values[order[down]]
+        _sub_warn(
+            check,
+            order[down],
+            "people_cumulative",
+            lambda i: ("warning.correction", {"value": now[i], "before": down_was[i]}),
+        )
+    if base is not None and not daily and len(order):  # daily input was added on top of the stored value
+        _warn_below_stored(frame, order[starts], values, check, base)
+    _warn_spikes(frame, order, hits, hit_was, values, check, DAILY_COLUMN if daily else "people_cumulative")
+    return SeriesOrder(order, starts)
+
+
+def _series_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray:
+    """The row positions by series, then date."""
     if (dates[1:] >= dates[:-1]).all() and series.max(initial=0) < 2**16:
         order = np.argsort(series.astype(np.uint16), kind="stable")  # radix sort: O(rows)
     elif (dates[1:] >= dates[:-1]).all():
@@ -93,36 +148,23 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
         order = np.lexsort((dates, series))
     if len(order) < 2**31:
         order = order.astype(np.int32)  # half the memory of millions of positions
-    people = numbers(frame["people_cumulative"])[order]
-    ordered = series[order]
-    same = ordered[1:] == ordered[:-1]
-
-    down = np.flatnonzero(same & (people[1:] < people[:-1])) + 1
-    if len(down):
-        values, before = people[down], people[down - 1]
-        _sub_warn(
-            check,
-            order[down],
-            "people_cumulative",
-            lambda i: ("warning.correction", {"value": values[i], "before": before[i]}),
-        )
-    if base is not None and not daily and len(order):  # daily input was added on top of the stored value
-        _warn_below_stored(frame, order, same, people, check, base)
-    _warn_spikes(frame, order, ordered, people, check, DAILY_COLUMN if daily else "people_cumulative")
     return order
 
 
-def series_summary(frame, series: np.ndarray, order: np.ndarray):
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def series_summary(frame, by: SeriesOrder):
     """Each series' first and last report date and its last value, as the pyarrow Table that
     tracker.store.schema.merge_series takes (what its SERIES_OF query computes from the rows), from the
     order `warn_series` read the rows in: 8,400 rows for a file of millions, without a GROUP BY of them
     in the store (docs/performance.md). The keys of the rows are distinct."""
     import pyarrow as pa
 
-    ordered = series[order]
-    bounds = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1  # where each series but the first starts
-    firsts = order[np.r_[0, bounds]] if len(order) else order
-    lasts = order[np.r_[bounds - 1, len(order) - 1]] if len(order) else order
+    order, starts = by
+    firsts = order[starts]
+    lasts = order[np.r_[starts[1:] - 1, len(order) - 1]] if len(order) else firsts
     dates = days(frame["date"])
     return pa.table(
         {
@@ -143,11 +185,10 @@ def _sub_warn(check: Checker, positions: np.ndarray, column: str, message: Calla
     check.problems.extend(sub.problems)
 
 
-def _warn_below_stored(frame, order, same, people, check: Checker, base) -> None:
-    firsts = np.flatnonzero(np.r_[True, ~same])
-    positions = order[firsts]
+def _warn_below_stored(frame, positions: np.ndarray, values: np.ndarray, check: Checker, base) -> None:
+    """``positions``: the first row of each series in the file."""
     stored = base(starts_table(frame, positions))  # -1: nothing stored before
-    first = people[firsts]
+    first = values[positions]
     lower = np.flatnonzero(stored > first)
     if len(lower):
         _sub_warn(
@@ -175,26 +216,17 @@ def starts_table(frame, positions: np.ndarray):
     )
 
 
-def _warn_spikes(frame, order, ordered, people, check: Checker, column: str) -> None:
-    """Spikes, from the cumulative counts by series and date: row i's new doses are people[i] -
-    people[i-1], and the w days before it gave people[i-1] - people[i-1-w]."""
+def _warn_spikes(frame, order, hits, before, values, check: Checker, column: str) -> None:
+    """The spikes among ``hits`` (places in ``order`` whose new doses passed the count tests, ``before``
+    their w days' doses): those whose series reported on each of the w + 1 days before them."""
     w = SPIKE_WINDOW
-    if len(order) <= w + 1:
-        return
-    # the cheap test on every row (across series too: masked below), the rest on these
-    hits = np.flatnonzero(people[w + 1 :] - people[w:-1] >= SPIKE_MIN_DOSES) + w + 1
-    new = people[hits] - people[hits - 1]
-    before = people[hits - 1] - people[hits - 1 - w]
-    spike = (before > 0) & (new * w > SPIKE_FACTOR * before)
-    hits, new, before = hits[spike], new[spike], before[spike]
-    same = ordered[hits - w - 1] == ordered[hits]  # the row and the w + 1 before it: one series
-    hits, new, before = hits[same], new[same], before[same]
     dates = days(frame["date"])
-    apart = dates[order[hits]] - dates[order[hits - w - 1]]
-    daily = apart == w + 1  # one report a day: the window is the w days before, and one before them
-    hits, new, averages = hits[daily], new[daily], before[daily] / w
+    daily = dates[order[hits]] - dates[order[hits - w - 1]] == w + 1  # the w days before, and one before them
+    hits, before = hits[daily], before[daily]
     if not len(hits):
         return
+    new = values[order[hits]] - values[order[hits - 1]]
+    averages = before / w
     at = values_at(frame, ["date", "unit_code", "age_band", "dose"], order[hits])
 
     def message(k: int) -> Message:

@@ -1,0 +1,122 @@
+"""warn_series reads the rows along their series a block at a time (tracker.ingest.series.BLOCK, so that
+millions of rows need no array of millions for each step). Its warnings and order must not depend on where
+the blocks fall: checked against a reference that walks each series in Python, on random files with
+corrections, gaps and spikes, date-major as exports are or shuffled, with blocks of 1 row to all of them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tracker.ingest import series as S
+from tracker.ingest.kinds import Checker
+from tracker.ingest.options import SPIKE_FACTOR, SPIKE_MIN_DOSES, SPIKE_WINDOW
+
+SEEDS = range(12)
+BLOCKS = (1, 2, 3, SPIKE_WINDOW, SPIKE_WINDOW + 1, SPIKE_WINDOW + 2, 16, 1 << 18)
+STORED = 10**9  # what the ``base`` below says was stored before every series: above every first report
+
+
+def random_frame(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for unit in (f"{u:03d}" for u in range(int(rng.integers(1, 4)))):
+        for band in ("18-49", "65+")[: int(rng.integers(1, 3))]:
+            for dose in (1, 2):
+                first = int(rng.integers(0, 10))
+                days = np.arange(first, first + int(rng.integers(1, 40)))
+                days = days[rng.random(len(days)) > 0.08]  # a few days without a report
+                # mostly a steady pace, sometimes a spike, sometimes a correction
+                step = rng.choice([8, 12, 15, 300, 700, -20], size=len(days), p=[0.3, 0.3, 0.25, 0.06, 0.04, 0.05])
+                people = 100 + np.cumsum(step)
+                rows += [(int(d), unit, band, dose, int(p)) for d, p in zip(days, people, strict=True)]
+    frame = pd.DataFrame(rows, columns=["day", "unit_code", "age_band", "dose", "people_cumulative"])
+    frame = frame.sort_values("day", kind="stable") if seed % 2 else frame.sample(frac=1, random_state=seed)
+    frame["date"] = pd.Timestamp("2021-10-01") + pd.to_timedelta(frame.pop("day"), unit="D")
+    for col in ("unit_code", "age_band"):
+        frame[col] = frame[col].astype("category")
+    return frame.reset_index(drop=True)
+
+
+def reference(frame: pd.DataFrame) -> dict[str, set[int]]:
+    """The rows each rule names, each series walked in date order."""
+    w, found = SPIKE_WINDOW, {"warning.correction": set(), "warning.spike": set(), "warning.correction_stored": set()}
+    for _, g in frame.groupby(["unit_code", "age_band", "dose"], observed=True):
+        g = g.sort_values("date")
+        pos, p = g.index.to_numpy(), g["people_cumulative"].to_numpy()
+        d = ((g["date"] - pd.Timestamp("2021-10-01")).dt.days).to_numpy()
+        found["warning.correction_stored"].add(int(pos[0]))
+        for i in range(1, len(g)):
+            if p[i] < p[i - 1]:
+                found["warning.correction"].add(int(pos[i]))
+            if i >= w + 1 and d[i] - d[i - w - 1] == w + 1:
+                new, before = p[i] - p[i - 1], p[i - 1] - p[i - 1 - w]
+                if new >= SPIKE_MIN_DOSES and before > 0 and new * w > SPIKE_FACTOR * before:
+                    found["warning.spike"].add(int(pos[i]))
+    return found
+
+
+def warned(frame: pd.DataFrame, block: int, monkeypatch) -> tuple[list, S.SeriesOrder]:
+    monkeypatch.setattr(S, "BLOCK", block)
+    check = Checker(np.arange(2, 2 + len(frame)))
+    series = S.key_codes(frame, S.SERIES)[0]
+    by = S.warn_series(frame, series, check, lambda starts: np.full(starts.num_rows, STORED), False)
+    return check.problems, by
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_warnings_are_those_of_each_series_walked_in_order_wherever_the_blocks_fall(seed, monkeypatch):
+    frame = random_frame(seed)
+    expected = reference(frame)
+    problems, by = warned(frame, 1 << 18, monkeypatch)
+    got = {code: {p.row - 2 for p in problems if p.code == code} for code in expected}
+    assert got == expected
+    assert len(problems) == sum(map(len, expected.values())) < 200  # every one shown: none capped
+    for block in BLOCKS:
+        blocked, blocked_by = warned(frame, block, monkeypatch)
+        assert blocked == problems, block
+        assert np.array_equal(blocked_by.order, by.order) and np.array_equal(blocked_by.starts, by.starts), block
+
+
+def test_the_random_files_raise_every_warning():
+    """Else the equality above would prove little."""
+    found = [reference(random_frame(seed)) for seed in SEEDS]
+    for code in ("warning.correction", "warning.spike"):
+        assert sum(len(f[code]) for f in found) >= 10, code
+
+
+@pytest.mark.parametrize("seed", SEEDS[:4])
+def test_the_population_checks_find_the_same_rows_wherever_the_blocks_fall(seed, monkeypatch):
+    """tracker.ingest.population reads its rows in the same blocks: reports above the population (one
+    warning per series, at its first) and above the limit (an error per row) at any block size."""
+    from tracker.config import load_config
+    from tracker.ingest import population as P
+
+    cfg = load_config()
+    frame = random_frame(seed)
+    units = list(frame["unit_code"].cat.categories)
+    # each unit's population a little under some of its reports; the first unit's far under
+    people = frame.groupby(["unit_code", "age_band"], observed=True)["people_cumulative"].median()
+    stored = {"unit_code": [], "age_band": [], "population": []}
+    for (unit, band), median in people.items():
+        stored["unit_code"].append(unit)
+        stored["age_band"].append(band)
+        stored["population"].append(int(median) if unit != units[0] else max(1, int(median) // 200))
+    assert units
+    found = {}
+    for block in (1 << 18, 1, 2, 3, 5, 16):
+        monkeypatch.setattr(P, "BLOCK", block)
+        found[block] = P.population_checks(frame, stored, cfg, np.arange(2, 2 + len(frame)))
+    assert all(f == found[1 << 18] for f in found.values())
+    problems, absurd = found[1 << 18]
+    # by hand: each row's population, the rows above the limit, and each series' first row above 100 %
+    population = dict(zip(zip(stored["unit_code"], stored["age_band"], strict=True), stored["population"], strict=True))
+    pop = np.array([population[(u, b)] for u, b in zip(frame["unit_code"], frame["age_band"], strict=True)])
+    far = frame["people_cumulative"].to_numpy() > cfg.limits.max_per_population * pop
+    over = frame[(frame["people_cumulative"].to_numpy() > pop) & ~far]
+    firsts = over.sort_values("date", kind="stable").groupby(["unit_code", "age_band", "dose"], observed=True).head(1)
+    assert [p.row - 2 for p in problems if p.code == "limit.per_population"] == np.flatnonzero(far).tolist()
+    assert absurd == int(far.sum()) > 0
+    assert sorted(p.row - 2 for p in problems if p.code == "warning.over_population") == sorted(firsts.index)
+    assert len(firsts) > 0 and len(units) > 0
