@@ -423,9 +423,9 @@ def test_flags_reach_the_reader_as_read_options(capsys, folder, monkeypatch):
     seen = []
     real = store.intake.read_table
 
-    def spy(path, kind, cfg, known_units, today=None, base=None, options=None, limited=True):
+    def spy(path, kind, cfg, known_units, today=None, base=None, options=None, limited=True, keep=None):
         seen.append(options)
-        return real(path, kind, cfg, known_units, today=today, base=base, limited=limited)
+        return real(path, kind, cfg, known_units, today=today, base=base, limited=limited, keep=keep)
 
     monkeypatch.setattr(store.intake, "read_table", spy)
     code, _, err = run(capsys, "ingest", FIXTURES / "vaccinations_v2.csv", "--kind", "vaccinations", "--store", folder,

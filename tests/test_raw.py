@@ -4,6 +4,7 @@ is still read; orphans of either name are reclaimed; a damaged file is a StoreEr
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -16,7 +17,8 @@ import pytest
 from tests.clitools import run, snapshot
 from tracker import store
 from tracker.config import load_config
-from tracker.ingest import sha256_of
+from tracker.ingest import sha256_of, source
+from tracker.store import raw
 
 CFG = load_config()
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -129,6 +131,56 @@ def test_a_file_that_changed_after_its_check_is_not_kept(folder, tmp_path):
     with pytest.raises(store.StoreError, match="changed since it was checked"):
         store.commit(folder, prepared, "tester", path)
     assert snapshot(folder) == before
+
+
+def test_a_file_prepared_for_a_commit_is_read_once_and_kept_as_it_was_checked(folder, tmp_path, monkeypatch):
+    """keep_raw (the CLI's ingest, store.ingest): the canonical path compresses the bytes pyarrow reads as it
+    hashes them, and the commit keeps that copy; no other read of the file. Saved again between the check and
+    the commit, the file's new bytes are neither stored nor kept."""
+    path = tmp_path / "tail.csv"
+    path.write_bytes(_tail(10))
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("the file was read a second time")
+
+    monkeypatch.setattr(source, "_scan", no_second_read)
+    monkeypatch.setattr(raw.RawWrite, "_pack", no_second_read)
+    prepared = store.prepare(folder, path, "vaccinations", CFG, keep_raw=True)
+    assert prepared.detected["read"] == "fast" and isinstance(prepared.kept, raw.Packed)
+    path.write_bytes(_tail(11))
+    drop_id = store.commit(folder, prepared, "tester", path)
+    sha = _sha(folder, drop_id)
+    assert sha == hashlib.sha256(_tail(10)).hexdigest() == prepared.sha256
+    assert store.read_raw(folder, sha) == _tail(10)
+    assert store.drops(folder).set_index("id").loc[drop_id, "rows"] == 10
+    assert prepared.kept is None  # its temporary file closed once the raw file holds it
+    monkeypatch.undo()  # the check below replays every drop from its raw file
+    assert store.check(folder, CFG) == []
+
+
+def test_a_dry_run_compresses_nothing_and_a_file_the_canonical_path_declines_drops_its_copy(
+    folder, tmp_path, monkeypatch
+):
+    made = []
+
+    class Recorded(raw.Packed):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(store.intake, "Packed", Recorded)
+    path = tmp_path / "tail.csv"
+    path.write_bytes(_tail(10))
+    assert store.ingest(folder, path, "vaccinations", CFG, dry_run=True).kept is None and made == []
+    # a row twice: the canonical path gives the file up after its read (the general path words it), and the
+    # commit compresses the file it is given
+    data = _tail(3) + _tail(1).split(b"\n", 1)[1]
+    path.write_bytes(data)
+    prepared = store.prepare(folder, path, "vaccinations", CFG, keep_raw=True)
+    assert prepared.duplicates_dropped == 1 and prepared.kept is None
+    assert len(made) == 1 and made[0].file.closed
+    drop_id = store.commit(folder, prepared, "tester", path)
+    assert store.read_raw(folder, _sha(folder, drop_id)) == data
 
 
 def test_raw_files_pyarrow_wrote_read_back_and_rebuild(capsys, folder):

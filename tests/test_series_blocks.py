@@ -5,6 +5,8 @@ corrections, gaps and spikes, date-major as exports are or shuffled, with blocks
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -120,3 +122,31 @@ def test_the_population_checks_find_the_same_rows_wherever_the_blocks_fall(seed,
     assert absurd == int(far.sum()) > 0
     assert sorted(p.row - 2 for p in problems if p.code == "warning.over_population") == sorted(firsts.index)
     assert len(firsts) > 0 and len(units) > 0
+
+
+def test_a_full_export_is_put_in_series_order_without_a_sort():
+    """Every date listing the same series in the same order (tracker.ingest.series._grid) gives the order a
+    sort gives; one row out of place, a series missing on a day or a date out of order fall back to a sort."""
+    rng = np.random.default_rng(7)
+    per_day = rng.permutation(np.arange(0, 300, 7))  # the series codes, in the file's own order
+    days = np.repeat(np.arange(40), len(per_day))
+    series = np.tile(per_day, 40)
+    assert S._grid(days, series) is not None
+    swapped = series.copy()
+    swapped[[50, 51]] = swapped[[51, 50]]
+    gap = np.delete(series, 100), np.delete(days, 100)
+    for dates, codes in ((days, series), (days, swapped), (gap[1], gap[0]), (np.sort(days)[::-1], series)):
+        assert np.array_equal(S._series_order(dates, codes), np.lexsort((dates, codes)))
+    assert S._grid(days, swapped) is None and S._grid(gap[1], gap[0]) is None
+
+
+@pytest.mark.parametrize("block", (1, 2, 3, 16, 1 << 18))
+def test_the_overlap_check_finds_a_row_of_every_series_wherever_the_blocks_fall(block, monkeypatch):
+    overlaps = importlib.import_module("tracker.ingest.overlaps")  # the module (tracker.ingest.overlaps: its function)
+
+    monkeypatch.setattr(overlaps, "BLOCK", block)
+    key = np.random.default_rng(block).integers(0, 50, size=400)
+    key[-1] = 60  # one series only on the last row
+    distinct = np.unique(key)
+    rows = overlaps._a_row_of_each(key, 61, distinct)
+    assert np.array_equal(key[rows], distinct)

@@ -99,7 +99,7 @@ def ingest(args: argparse.Namespace, folder: Path, cfg: Config) -> int:
         if done is not None:
             print(f"{args.kind}: {done[1]} rows stored in {folder} as drop {done[0]}; 0 warning(s)")
             return 0
-    prepared = store.prepare(folder, args.file, args.kind, cfg, options=options)
+    prepared = store.prepare(folder, args.file, args.kind, cfg, options=options, keep_raw=not args.dry_run)
     note = _detected_note(prepared)
     if note:
         print(note, file=sys.stderr)

@@ -21,6 +21,7 @@ import codecs
 import csv
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -30,10 +31,10 @@ import pyarrow.csv as pacsv
 from tracker.config import Config, Limits
 from tracker.ingest.columns import arrow_array, arrow_strings, buffer_view, coded, days, dictionary_parts, numbers
 from tracker.ingest.headers import score
-from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind, Prepared, by_row
+from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind, Prepared, Sink, by_row
 from tracker.ingest.options import DOSES, ReadOptions
 from tracker.ingest.series import has_repeats, key_codes, series_summary, warn_series
-from tracker.ingest.source import Input, record_lines
+from tracker.ingest.source import Input, Tee, record_lines
 from tracker.ingest.values import AgeResolver, UnitResolver
 
 TEXT = pa.dictionary(pa.int32(), pa.string())
@@ -89,10 +90,10 @@ def _clean(name: str) -> str:
 
 
 def arrow_read(
-    inp: Input, raw_header: list[str], types: dict[str, pa.DataType], in_numpy: bool = False
+    inp: Input, raw_header: list[str], types: dict[str, pa.DataType], in_numpy: bool = False, source=None
 ) -> pa.Table | None:
     """The typed multithreaded read, the columns of ``types`` under their canonical names; None when any
-    value does not parse or is empty.
+    value does not parse or is empty. ``source``: what to read the file's bytes from (a Tee), else the input.
 
     ``in_numpy``: each column as one array over numpy memory, which numpy gives back to the system as
     soon as it is freed where pyarrow's allocator keeps it: at 25 M rows the checks that follow would
@@ -102,7 +103,7 @@ def arrow_read(
     typed = {raw[c]: TEXT if t == STR else t for c, t in types.items()}
     try:
         table = pacsv.read_csv(
-            inp.arrow_source(),
+            source if source is not None else inp.arrow_source(),
             read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
@@ -123,20 +124,52 @@ def arrow_read(
 
 
 def read_clean(
-    inp: Input, spec: Kind, cfg: Config, known_units, today: dt.date, base, options: ReadOptions, limits: Limits | None
+    inp: Input,
+    spec: Kind,
+    cfg: Config,
+    known_units,
+    today: dt.date,
+    base,
+    options: ReadOptions,
+    limits: Limits | None,
+    keep: Callable[[], Sink] | None = None,
 ) -> Prepared | None:
     """A canonical cumulative vaccinations CSV with nothing to refuse, as a Prepared holding an Arrow
-    table; None for any other file, or one the general path must read to say what is wrong."""
+    table; None for any other file, or one the general path must read to say what is wrong.
+
+    A file on disk is read once: hashed as pyarrow reads it and, with ``keep``, written to the sink that
+    ``keep()`` makes as well (`Prepared.kept`: the store's compressed copy for the raw file)."""
     if spec.name != "vaccinations":
         return None
     fast = fast_header(inp, spec, options)
     if fast is None or DAILY_COLUMN in fast[1]:  # daily counts are made cumulative on the general path
         return None
     raw_header, types = fast
-    with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: overlap it with the read
-        scan = pool.submit(inp.scan)
-        table = arrow_read(inp, raw_header, types, in_numpy=True)
-        digest, quoted = scan.result()
+    kept = keep() if keep is not None and inp.path is not None else None
+    try:
+        prepared = _read_clean(inp, spec, cfg, known_units, today, base, limits, raw_header, types, kept)
+    except BaseException:
+        if kept is not None:
+            kept.discard()
+        raise
+    if prepared is None and kept is not None:
+        kept.discard()
+    return prepared
+
+
+def _read_clean(inp, spec, cfg, known_units, today, base, limits, raw_header, types, kept) -> Prepared | None:
+    if inp.path is not None:
+        tee = Tee(inp.path, kept)
+        try:
+            table = arrow_read(inp, raw_header, types, in_numpy=True, source=tee)
+            digest, quoted = (tee.finish(), tee.quoted) if table is not None else ("", False)
+        finally:
+            tee.close()
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: overlap it with the read
+            scan = pool.submit(inp.scan)
+            table = arrow_read(inp, raw_header, types, in_numpy=True)
+            digest, quoted = scan.result()
     if table is None or table.num_rows == 0 or not _within_limits(table, limits):
         return None
     units = None if known_units is None else UnitResolver(known_units)
@@ -157,7 +190,11 @@ def read_clean(
     _release()  # the checks' arrays, given back before the insert
     detected = fast_detected(spec, types)
     warnings = by_row(check.warnings)
-    return Prepared(spec.name, table, inp.name, digest, warnings, 0, detected=detected, rows=rows, series=summary)
+    if kept is not None:
+        kept.finish()
+    return Prepared(
+        spec.name, table, inp.name, digest, warnings, 0, detected=detected, rows=rows, series=summary, kept=kept
+    )
 
 
 def file_rows(inp: Input, n: int, quoted: bool) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -71,6 +71,16 @@ DAILY_COLUMN = "doses"  # vaccinations given as daily new doses instead of peopl
 KnownUnits: TypeAlias = "set[str] | frozenset[str] | dict[str, str] | pd.DataFrame | None"
 
 
+class Sink(Protocol):
+    """Where a file's bytes go as they are read (Reading.keep)."""
+
+    def write(self, data: bytes) -> object: ...
+
+    def finish(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
 @dataclass
 class Prepared:
     """A validated table ready to be stored, with the warnings found on the way."""
@@ -94,6 +104,9 @@ class Prepared:
     # the reader has it at hand; None: the store computes it from the rows. Whatever changes ``data`` after
     # reading sets it to None.
     series: pa.Table | None = None
+    # the file's bytes written to a sink as they were read and hashed (Reading.keep: the store's compressed
+    # copy for the raw file, tracker.store.raw.Packed); None: the store keeps the file it is given
+    kept: Sink | None = None
 
     @property
     def frame(self) -> pd.DataFrame:

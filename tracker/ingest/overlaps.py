@@ -8,7 +8,7 @@ from tracker.config import Config
 from tracker.errors import Problem
 from tracker.i18n import Both
 from tracker.ingest.columns import coded, numbers
-from tracker.ingest.series import SERIES, key_codes
+from tracker.ingest.series import BLOCK, SERIES, key_codes
 
 
 def overlaps(
@@ -39,10 +39,7 @@ def overlaps(
     present = np.zeros(int(key.max()) + 1, dtype=bool)
     present[key] = True
     distinct = np.flatnonzero(present)
-    position = np.int32 if len(key) < 2**31 else np.int64
-    some_row = np.empty(len(present), dtype=position)
-    some_row[key] = np.arange(len(key), dtype=position)
-    at = some_row[distinct]
+    at = _a_row_of_each(key, len(present), distinct)
     mine = list(zip(coded(frame["unit_code"]).at(at), coded(frame["age_band"]).at(at),
                     numbers(frame["dose"])[at].tolist(), strict=True))  # fmt: skip
     theirs = dict.fromkeys(
@@ -90,6 +87,18 @@ def overlaps(
             )
         )  # fmt: skip
     return warnings, bad
+
+
+def _a_row_of_each(key: np.ndarray, size: int, distinct: np.ndarray) -> np.ndarray:
+    """A row of each of the ``distinct`` keys (below ``size``): blocks of rows read until each has one (a
+    full export lists them all on its first date)."""
+    some_row = np.full(size, -1, dtype=np.int64)
+    for start in range(0, len(key), BLOCK):
+        block = key[start : start + BLOCK]
+        some_row[block] = np.arange(start, start + len(block))
+        if (some_row[distinct] >= 0).all():
+            break
+    return some_row[distinct]
 
 
 def _listed(column) -> list:

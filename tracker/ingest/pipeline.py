@@ -14,7 +14,7 @@ import numpy as np
 from tracker.config import Config
 from tracker.errors import InputError, Problem, ValidationError
 from tracker.ingest.clean import fast_detected, fast_header, file_rows, read_clean
-from tracker.ingest.kinds import DAILY_COLUMN, KINDS, Checker, Kind, KnownUnits, Prepared, by_row
+from tracker.ingest.kinds import DAILY_COLUMN, KINDS, Checker, Kind, KnownUnits, Prepared, Sink, by_row
 from tracker.ingest.options import ReadOptions
 from tracker.ingest.source import Input
 from tracker.ingest.values import UnitResolver
@@ -33,12 +33,16 @@ class Reading(TypedDict, total=False):
     options: how to read the file; what is left at None is detected (tracker.ingest: the detection rules).
     limited: apply cfg.limits (size, unpacked size, rows, columns, value length) before and while
     parsing (default True); False only for a drop already accepted once (rebuild).
+    keep: makes a Sink the file's bytes are written to as they are read and hashed, when a file on disk
+    takes the canonical path (tracker.ingest.clean); the Prepared holds it as ``kept``. The store
+    passes its compressed raw-file writer when a commit follows, so that the file is read once.
     """
 
     today: dt.date | None
     base: Callable[[pa.Table], np.ndarray] | None
     options: ReadOptions | None
     limited: bool
+    keep: Callable[[], Sink] | None
 
 
 def read_table(path: Path, kind: str, cfg: Config, known_units: KnownUnits, **reading: Unpack[Reading]) -> Prepared:
@@ -84,6 +88,7 @@ def _prepare(
     options=None,
     limited: bool = True,
     clean: bool = True,
+    keep: Callable[[], Sink] | None = None,
 ) -> Prepared:
     """The stages in order. ``clean``: a canonical cumulative vaccinations CSV with nothing to refuse is
     read, checked and kept in Arrow (tracker.ingest.clean); False reads every file the general way."""
@@ -97,7 +102,7 @@ def _prepare(
         raise ValidationError(inp.name, [Problem.of(None, None, "limit.file_size", size=size, limit=limits.max_mb)])
     today = today or dt.date.today()
     if clean:
-        prepared = read_clean(inp, spec, cfg, known_units, today, base, options, limits)
+        prepared = read_clean(inp, spec, cfg, known_units, today, base, options, limits, keep)
         if prepared is not None:
             return prepared
     return _general(inp, spec, cfg, known_units, today, base, options, limits)

@@ -140,15 +140,35 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
 
 def _series_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray:
     """The row positions by series, then date."""
-    if (dates[1:] >= dates[:-1]).all() and series.max(initial=0) < 2**16:
+    in_date_order = bool((dates[1:] >= dates[:-1]).all())
+    if in_date_order:
+        grid = _grid(dates, series)
+        if grid is not None:
+            return grid
+    if in_date_order and series.max(initial=0) < 2**16:
         order = np.argsort(series.astype(np.uint16), kind="stable")  # radix sort: O(rows)
-    elif (dates[1:] >= dates[:-1]).all():
+    elif in_date_order:
         order = np.argsort(series, kind="stable")  # one run per date: merged, not sorted from scratch
     else:
         order = np.lexsort((dates, series))
     if len(order) < 2**31:
         order = order.astype(np.int32)  # half the memory of millions of positions
     return order
+
+
+def _grid(dates: np.ndarray, series: np.ndarray) -> np.ndarray | None:
+    """The order of a file in date order that lists the same series in the same order for every date, as a
+    full export does: the rows of each series are then every s-th row (s series a date), and the order is a
+    transpose, not a sort. None for any other file."""
+    n = len(series)
+    s = int(np.searchsorted(dates, dates[0], side="right")) if n else 0  # the rows of the first date
+    if not s or n % s or n >= 2**31:
+        return None
+    first = series[:s]
+    if len(np.unique(first)) != s or not (series.reshape(-1, s) == first).all():
+        return None
+    start = np.argsort(first).astype(np.int32)  # each series' place in every date's rows, by series
+    return (start[:, None] + np.arange(0, n, s, dtype=np.int32)[None, :]).ravel()
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:

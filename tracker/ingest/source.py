@@ -36,6 +36,47 @@ def record_lines(data: bytes, n: int) -> np.ndarray:
     return ends[:n] + 2
 
 
+class Tee:
+    """A file on disk read once, by pyarrow's CSV reader (which calls ``read`` for each block): its bytes
+    hashed, looked through for double quotes, and handed to ``sink`` (``write``; the store's compressed copy
+    for the raw file) as they pass. What is checked, hashed and kept are then the same bytes, read once."""
+
+    def __init__(self, path: Path, sink=None):
+        self._file = path.open("rb")
+        self._hash = hashlib.sha256()
+        self.quoted = False
+        self.sink = sink
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size)
+        self._hash.update(data)
+        self.quoted = self.quoted or b'"' in data
+        if self.sink is not None:
+            self.sink.write(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return False
+
+    def finish(self) -> str:
+        """The sha256 of the whole file (what the reader left unread is read here)."""
+        while self.read(1 << 20):
+            pass
+        self.close()
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        self._file.close()
+        self.closed = True
+
+
 @dataclass
 class Input:
     """A file on disk or an upload in memory."""

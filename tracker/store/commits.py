@@ -121,7 +121,8 @@ def commit(store: Path, prepared: Prepared, uploader: str, raw_bytes: bytes | Pa
     """Store a prepared drop in one transaction; return its drop id.
 
     ``raw_bytes``: the file's original bytes (or its path), kept zstd-compressed as
-    raw/<sha[:2]>/<sha256>.zst before the transaction commits. ``uploader``: who dropped it (the
+    raw/<sha[:2]>/<sha256>.zst before the transaction commits; a drop prepared with ``keep_raw`` keeps
+    the copy made as the file was read instead. ``uploader``: who dropped it (the
     logged-in analyst, or the OS user).
     """
     if getattr(prepared, "drop_id", None) is not None:
@@ -129,7 +130,8 @@ def commit(store: Path, prepared: Prepared, uploader: str, raw_bytes: bytes | Pa
     if not str(uploader or "").strip():
         raise InputError("a drop needs an uploader")
     check_storable(prepared)
-    data = _raw_source(raw_bytes, prepared.sha256)
+    kept = getattr(prepared, "kept", None)  # compressed as it was read and hashed: those very bytes are kept
+    data = kept if kept is not None else _raw_source(raw_bytes, prepared.sha256)
     raw = None
     try:
         with writing(store) as con:
@@ -141,6 +143,9 @@ def commit(store: Path, prepared: Prepared, uploader: str, raw_bytes: bytes | Pa
         if raw is not None:
             raw.discard()
         raise
+    if kept is not None:  # the raw file holds it now
+        kept.discard()
+        prepared.kept = None
     if isinstance(prepared, PreparedDrop):
         prepared.drop_id = drop_id
     return drop_id
@@ -157,7 +162,7 @@ def ingest(
     uploader: str | None = None,
 ) -> PreparedDrop:
     """Validate a file, then (unless dry_run) store it as one drop; ``.drop_id`` tells which."""
-    prepared = prepare(store, path_or_bytes, kind, cfg, options=options, filename=filename)
+    prepared = prepare(store, path_or_bytes, kind, cfg, options=options, filename=filename, keep_raw=not dry_run)
     if not dry_run:
         commit(store, prepared, uploader or os_user(), path_or_bytes)
     return prepared

@@ -23,6 +23,7 @@ from tracker.ingest.columns import arrow_array
 from tracker.store.connection import reading
 from tracker.store.files import exists, safe_name
 from tracker.store.migrations import SERIES
+from tracker.store.raw import Packed
 
 
 @dataclass
@@ -145,15 +146,17 @@ def read_drop(
     opener: Opener | None,
     today: dt.date | None,
     limited: bool = True,
+    keep=None,
 ) -> Prepared:
     """read_table (a path) or read_bytes (an upload) against the store state that `opener` gives.
 
     The stored units go as their names by code, so that rows may name a unit. ``limited``:
     the upload limits of the configuration apply (not when rebuild replays a drop accepted once).
+    ``keep``: Reading.keep (tracker.ingest.pipeline).
     """
     units = None if kind == "units" else unit_names(opener)
     base = stored_before(opener)
-    kw = {"today": today, "base": base, "options": options, "limited": limited}
+    kw = {"today": today, "base": base, "options": options, "limited": limited, "keep": keep}
     if isinstance(source, bytes | bytearray | memoryview):
         prepared = read_bytes(bytes(source), filename, kind, cfg, units, **kw)
     else:
@@ -222,10 +225,13 @@ def prepare(
     options: ReadOptions | None = None,
     filename: str | None = None,
     today: dt.date | None = None,
+    keep_raw: bool = False,
 ) -> PreparedDrop:
     """Read and validate a file (a path, or the bytes of an upload) against the store; write nothing.
 
     ``filename`` names an upload in messages and in the drop log (default: the path's name).
+    ``keep_raw``: a commit follows; a canonical file on disk is then compressed for its raw file as it is
+    read and hashed (`PreparedDrop.kept`), instead of read again by the commit.
     Raises ValidationError (all problems, by row), MeasureNeeded, or InputError.
     """
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
@@ -233,8 +239,10 @@ def prepare(
     else:
         source = Path(path_or_bytes)
         name = safe_name(filename or source.name)
+    keep = Packed if keep_raw else None
     if not exists(store):
-        return as_drop(read_drop(source, name, kind, cfg, options, None, today), options, name)
+        return as_drop(read_drop(source, name, kind, cfg, options, None, today, keep=keep), options, name)
     with reading(store, since=SERIES) as con:  # one read-only connection for every question the checks ask
-        prepared = read_drop(source, name, kind, cfg, options, lambda: contextlib.nullcontext(con), today)
+        opener = lambda: contextlib.nullcontext(con)  # noqa: E731
+        prepared = read_drop(source, name, kind, cfg, options, opener, today, keep=keep)
     return as_drop(prepared, options, name)

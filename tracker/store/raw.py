@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,16 +117,47 @@ def copy_raw(store: Path, sha256: str, dest: Path) -> None:
             out.write(chunk)
 
 
+class Packed:
+    """A drop's original bytes zstd-compressed as they are read (Reading.keep), exactly as its raw file holds
+    them, in an anonymous temporary file (gone with the process) until `RawWrite` copies it under raw/."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by discard)
+        packer = zstandard.ZstdCompressor(level=RAW_LEVEL, write_checksum=True)
+        self._out = packer.stream_writer(self.file, closefd=False)
+        self._open = True
+
+    def write(self, data: bytes) -> None:
+        self._out.write(data)
+
+    def finish(self) -> None:
+        """End the frame: nothing more is written."""
+        if self._open:
+            self._out.close()
+            self._open = False
+
+    def copy_to(self, fh) -> None:
+        self.finish()
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, fh, RAW_CHUNK)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError, zstandard.ZstdError):
+            self.finish()
+        self.file.close()
+
+
 class RawWrite:
     """Keep a drop's original bytes under raw/, zstd-compressed (temp name, fsync, rename), in a thread.
 
     The copy overlaps the database insert; ``wait`` is called before COMMIT. Identical content is
     stored once: an existing file (compressed, or an old store's plain one) is left alone. The bytes
     are compressed piece by piece, so a big file is never twice in memory; a file given by its path
-    must still hash to ``sha256``. ``discard`` removes what this write created.
+    must still hash to ``sha256``; bytes already compressed as they were read and hashed (`Packed`) are
+    copied as they are. ``discard`` removes what this write created.
     """
 
-    def __init__(self, store: Path, sha256: str, data: bytes | Path):
+    def __init__(self, store: Path, sha256: str, data: bytes | Path | Packed):
         self.path = raw_path(store, sha256)  # <sha256>.zst, unless an old store keeps it plain already
         self.sha256 = sha256
         self.data = data
@@ -170,9 +203,12 @@ class RawWrite:
             try:
                 with os.fdopen(fd, "wb") as fh:
                     os.fchmod(fh.fileno(), PRIVATE_FILE)  # whatever the umask
-                    packer = zstandard.ZstdCompressor(level=RAW_LEVEL, write_checksum=True)
-                    with packer.stream_writer(fh, size=self._size(), closefd=False) as out:
-                        self._pack(out)
+                    if isinstance(self.data, Packed):
+                        self.data.copy_to(fh)
+                    else:
+                        packer = zstandard.ZstdCompressor(level=RAW_LEVEL, write_checksum=True)
+                        with packer.stream_writer(fh, size=self._size(), closefd=False) as out:
+                            self._pack(out)
                 os.fsync(keep)
             finally:
                 os.close(keep)
