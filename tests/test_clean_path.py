@@ -238,21 +238,25 @@ def test_a_canonical_drop_goes_to_the_store_in_arrow_without_pandas(sample, writ
     """Arrow end to end: in a fresh interpreter, a canonical drop is read, checked and stored without the
     general path's modules and without pandas (which pyarrow imports on its first conversion from
     Python or to numpy: 0.2 s, more than the work of a daily drop) or pyarrow.compute (which a
-    ``take`` or a ``cast`` imports: 25 ms), the text columns kept as dictionaries."""
+    ``take`` or a ``cast`` imports: 25 ms), the text columns kept as dictionaries; drops with warnings too
+    (their messages read a few rows' values), and with the raw file compressed as the file is read."""
     folder = Path(shutil.copytree(sample, tmp_path / "store"))
+    paths = [str(written[name]) for name in ("next_day.csv", "spike.csv", "over_population.csv")]
     code = f"""
 import sys
 import pyarrow as pa
 from tracker import store
 from tracker.config import load_config
-prepared = store.prepare({str(folder)!r}, {str(written["next_day.csv"])!r}, "vaccinations", load_config())
-assert isinstance(prepared.data, pa.Table), type(prepared.data)
-assert prepared.data.schema.field("unit_code").type == pa.dictionary(pa.int32(), pa.string())
-store.commit({str(folder)!r}, prepared, "test", {str(written["next_day.csv"])!r})
+for path in {paths!r}:
+    prepared = store.prepare({str(folder)!r}, path, "vaccinations", load_config(), keep_raw=True)
+    assert isinstance(prepared.data, pa.Table), type(prepared.data)
+    assert prepared.data.schema.field("unit_code").type == pa.dictionary(pa.int32(), pa.string())
+    assert prepared.warnings or path.endswith("next_day.csv"), path
+    store.commit({str(folder)!r}, prepared, "test", path)
 general = ("tracker.ingest.frame", "tracker.ingest.checks", "tracker.ingest.raw_table", "pandas", "pyarrow.compute")
 print(sorted(m for m in general if m in sys.modules))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
-    assert len(tables(folder)["vaccinations"]) == len(SAMPLE) + len(LAST)
+    assert len(tables(folder)["vaccinations"]) == len(SAMPLE) + len(LAST) + 8  # spike.csv: 8 more days
