@@ -594,3 +594,21 @@ def test_console_script_exit_codes_and_default_store(store, tmp_path):
     assert "kids" in err and "Traceback" not in err
     assert out == ""
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, "False"), ("1", "True")])
+def test_the_command_line_asks_numpy_for_no_huge_pages_unless_told_otherwise(tmp_path, setting, expected):
+    """numpy's huge-page advice makes the kernel compact memory synchronously on hosts whose THP defrag is
+    "madvise" (numpy issue 31590): system time at country scale. A setting of the user's own wins."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if setting is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = setting
+    code = f"""
+import sys
+from tracker.cli import main
+main(["drops", "--store", {str(tmp_path / "none")!r}])
+import numpy
+print(numpy._core.multiarray._get_madvise_hugepage())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == expected, done.stderr

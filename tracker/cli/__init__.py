@@ -26,6 +26,11 @@ __all__ = ["build_parser", "main"]
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # a usage error exits here, with 2
+    # numpy advises the kernel to back each large array with huge pages; where the kernel then compacts
+    # memory synchronously to find them (THP defrag "madvise", Debian's and Ubuntu's default), every fresh
+    # array of a big drop stalls in the kernel: 0.3-0.8 s of system time at 25 M rows (numpy issue 31590;
+    # docs/performance.md). Off for the command line, before numpy is imported, unless set otherwise.
+    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
     from tracker.cli.commands import run
 
     try:
