@@ -109,6 +109,9 @@ def arrow_read(
             convert_options=pacsv.ConvertOptions(
                 column_types=typed, strings_can_be_null=False, include_columns=list(typed)
             ),
+            # the C library's allocator: mimalloc (pyarrow's default) asks for huge pages, and where the kernel
+            # compacts memory to find them the read spent twice the system time (docs/performance.md)
+            memory_pool=pa.system_memory_pool(),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
