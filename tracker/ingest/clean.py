@@ -109,9 +109,6 @@ def arrow_read(
             convert_options=pacsv.ConvertOptions(
                 column_types=typed, strings_can_be_null=False, include_columns=list(typed)
             ),
-            # the C library's allocator: mimalloc (pyarrow's default) asks for huge pages, and where the kernel
-            # compacts memory to find them the read spent twice the system time (docs/performance.md)
-            memory_pool=pa.system_memory_pool(),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
@@ -119,10 +116,10 @@ def arrow_read(
     if any(table.column(c).null_count for c in types):
         return None
     table = table.select(list(types))
-    if in_numpy:  # column by column, each column's chunks freed before the next is copied
+    if in_numpy:  # column by column, each column's chunks freed and given back before the next is copied
         for i, name in enumerate(table.column_names):
             table = table.set_column(i, name, _numpy_backed(table.column(i)))
-        _release()
+            _release()
     return table
 
 
