@@ -18,6 +18,7 @@ def overlaps(
     rows: np.ndarray | None = None,
     names: dict[str, str] | None = None,
     column: str = "age_band",
+    series=None,
 ):
     """Vaccination reports whose age label overlaps another label reported for the same unit and dose.
 
@@ -28,11 +29,17 @@ def overlaps(
     store, any table whose columns iterate. Returns (warnings, mask of the frame rows at fault): a label
     overlapping a stored one is at fault; within the file, the coarser label is. One warning per unit
     and label, at its first row, naming what it overlaps and the groups hit; ``names`` (unit code ->
-    name) names the units, ``column`` is the file's header of the age labels.
+    name) names the units, ``column`` is the file's header of the age labels. ``series``: the frame's
+    series (tracker.ingest.series.series_summary); when none overlaps, the rows are not read.
     """
     if len(frame) == 0:
         return [], np.zeros(0, dtype=bool)
     mask_of = {label: cfg.label_mask(label) for label in cfg.labels}
+    stored_labels = _stored_labels(stored)
+    if series is not None:
+        listed = [series.column(c).to_pylist() for c in SERIES]
+        if not _found(list(zip(*listed, strict=True)), stored_labels, mask_of):
+            return [], np.zeros(len(frame), dtype=bool)
     # per distinct series (a few thousand), not per row (millions): a flag per possible series, and any
     # row of each to read it from
     key, _ = key_codes(frame, SERIES)
@@ -42,26 +49,7 @@ def overlaps(
     at = _a_row_of_each(key, len(present), distinct)
     mine = list(zip(coded(frame["unit_code"]).at(at), coded(frame["age_band"]).at(at),
                     numbers(frame["dose"])[at].tolist(), strict=True))  # fmt: skip
-    theirs = dict.fromkeys(
-        zip(map(str, _listed(stored["unit_code"])), map(str, _listed(stored["age_band"])),
-            map(int, _listed(stored["dose"])), strict=True)
-    )  # fmt: skip
-    stored_labels: dict[tuple[str, int], list[str]] = {}
-    for unit, label, dose in theirs:
-        stored_labels.setdefault((unit, dose), []).append(label)
-    found = []  # (series, unit, label, dose, other label, where)
-    hits_of: dict[tuple, list] = {}  # the same labels side by side (most units) are judged once
-    file_series: dict[tuple[str, int], list[int]] = {}
-    for s, (unit, _, dose) in enumerate(mine):
-        file_series.setdefault((unit, dose), []).append(s)
-    for (unit, dose), series in file_series.items():
-        labels = tuple(mine[s][1] for s in series)
-        others = {"stored": tuple(stored_labels.get((unit, dose), ())), "file": labels}
-        both = (labels, others["stored"])
-        if both not in hits_of:
-            hits_of[both] = _overlapping(labels, others, mask_of)
-        for k, other, where in hits_of[both]:
-            found.append((series[k], unit, labels[k], dose, other, where))
+    found = _found(mine, stored_labels, mask_of)
     if not found:
         return [], np.zeros(len(frame), dtype=bool)
     at_fault = np.zeros(len(present), dtype=bool)
@@ -87,6 +75,37 @@ def overlaps(
             )
         )  # fmt: skip
     return warnings, bad
+
+
+def _stored_labels(stored) -> dict[tuple[str, int], list[str]]:
+    """The stored labels by unit and dose."""
+    theirs = dict.fromkeys(
+        zip(map(str, _listed(stored["unit_code"])), map(str, _listed(stored["age_band"])),
+            map(int, _listed(stored["dose"])), strict=True)
+    )  # fmt: skip
+    labels: dict[tuple[str, int], list[str]] = {}
+    for unit, label, dose in theirs:
+        labels.setdefault((unit, dose), []).append(label)
+    return labels
+
+
+def _found(mine: list[tuple], stored_labels: dict, mask_of: dict[str, int]) -> list[tuple]:
+    """(series, unit, label, dose, other label, where) of each overlap; ``mine``: the file's (unit, label,
+    dose), a series each."""
+    found = []
+    hits_of: dict[tuple, list] = {}  # the same labels side by side (most units) are judged once
+    file_series: dict[tuple[str, int], list[int]] = {}
+    for s, (unit, _, dose) in enumerate(mine):
+        file_series.setdefault((unit, dose), []).append(s)
+    for (unit, dose), series in file_series.items():
+        labels = tuple(mine[s][1] for s in series)
+        others = {"stored": tuple(stored_labels.get((unit, dose), ())), "file": labels}
+        both = (labels, others["stored"])
+        if both not in hits_of:
+            hits_of[both] = _overlapping(labels, others, mask_of)
+        for k, other, where in hits_of[both]:
+            found.append((series[k], unit, labels[k], dose, other, where))
+    return found
 
 
 def _a_row_of_each(key: np.ndarray, size: int, distinct: np.ndarray) -> np.ndarray:

@@ -11,10 +11,10 @@ from tracker.ingest.kinds import MAX_PROBLEMS_PER_CHECK
 from tracker.ingest.series import BLOCK
 
 
-def _population_lookup(frame, population, cfg: Config) -> tuple[np.ndarray, Coded, Coded]:
+def _population_lookup(frame, population, cfg: Config, series=None) -> tuple[np.ndarray, Coded, Coded]:
     """The population by unit code and age label code of the frame (a band, or the bands of a group); NaN
     where a band of the label has no population (such a label is not checked), and on the margin that the
-    code -1 (missing) reads. With the frame's units and labels as codes."""
+    code -1 (missing) reads. With the frame's units and labels as codes. ``series``: as population_checks."""
     units, labels = coded(frame["unit_code"]), coded(frame["age_band"])
     unit_at = {u: i for i, u in enumerate(units.values)}
     # the stored population by (unit, band), summed (a table of a few thousand rows, not the reports)
@@ -24,7 +24,11 @@ def _population_lookup(frame, population, cfg: Config) -> tuple[np.ndarray, Code
         key = (str(unit), str(band))
         pop[key] = pop.get(key, 0) + people
     lookup = np.full((len(units.values) + 1, len(labels.values) + 1), np.nan)  # code -1 hits the NaN margin
-    present = np.flatnonzero(np.bincount(labels.codes[labels.codes >= 0], minlength=len(labels.values)))
+    if series is not None:  # the labels the file reports, from its series: no read of its rows
+        reported = set(series.column("age_band").to_pylist())
+        present = [i for i, label in enumerate(labels.values) if label in reported]
+    else:
+        present = np.flatnonzero(np.bincount(labels.codes[labels.codes >= 0], minlength=len(labels.values)))
     for li in present:
         try:
             bands = cfg.group(labels.values[li]).bands
@@ -37,12 +41,23 @@ def _population_lookup(frame, population, cfg: Config) -> tuple[np.ndarray, Code
     return lookup, units, labels
 
 
+def _any_over(series, lookup: np.ndarray, units: Coded, labels: Coded) -> bool:
+    """Whether any series' largest count is above its population (its label checked)."""
+    unit_at = {u: i for i, u in enumerate(units.values)}
+    label_at = {b: i for i, b in enumerate(labels.values)}
+    u = np.array([unit_at.get(v, -1) for v in series.column("unit_code").to_pylist()], dtype=np.int64)
+    b = np.array([label_at.get(v, -1) for v in series.column("age_band").to_pylist()], dtype=np.int64)
+    return bool((numbers(series.column("peak")) > lookup[u, b]).any())  # NaN (not checked) compares False
+
+
 def coverage_warnings(frame, population, cfg: Config, rows: np.ndarray | None = None) -> list[Problem]:
     """population_checks, the problems alone."""
     return population_checks(frame, population, cfg, rows)[0]
 
 
-def population_checks(frame, population, cfg: Config, rows: np.ndarray | None = None) -> tuple[list[Problem], int]:
+def population_checks(
+    frame, population, cfg: Config, rows: np.ndarray | None = None, series=None
+) -> tuple[list[Problem], int]:
     """Warnings for vaccination reports above the population of their unit and age band or group, and
     errors for reports above ``cfg.limits.max_per_population`` times it (a typo or a hostile figure that
     no district can have; stored, it would dwarf every total).
@@ -52,11 +67,15 @@ def population_checks(frame, population, cfg: Config, rows: np.ndarray | None = 
     iterate; rows: the file row of each frame row
     (Prepared.rows). One warning per series, at its first report over 100%; an error per row over the
     limit (the first MAX_PROBLEMS_PER_CHECK, and how many rows are over it). A label whose bands are not
-    all in the population table is not checked.
+    all in the population table is not checked. ``series``: the frame's series with the largest count of
+    each (tracker.ingest.series.series_summary): when none is above its population, no row is, and the rows
+    are not read.
     """
     if len(frame) == 0 or population is None or len(population["unit_code"]) == 0:
         return [], 0
-    lookup, units, labels = _population_lookup(frame, population, cfg)
+    lookup, units, labels = _population_lookup(frame, population, cfg, series)
+    if series is not None and not _any_over(series, lookup, units, labels):
+        return [], 0
     people = numbers(frame["people_cumulative"])
     factor = cfg.limits.max_per_population
     absurd, hit = [], []  # rows above the limit; rows above the population but not the limit

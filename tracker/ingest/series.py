@@ -79,10 +79,12 @@ BLOCK = 1 << 18
 
 
 class SeriesOrder(NamedTuple):
-    """The rows by series, then date: ``order`` their positions, ``starts`` where each series starts in it."""
+    """The rows by series, then date: ``order`` their positions, ``starts`` where each series starts in it,
+    ``peaks`` each series' largest count."""
 
     order: np.ndarray
     starts: np.ndarray
+    peaks: np.ndarray
 
 
 def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) -> SeriesOrder:
@@ -102,6 +104,8 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
     values = numbers(frame["people_cumulative"])
     w = SPIKE_WINDOW
     found: dict[str, list[np.ndarray]] = {name: [] for name in ("down", "down_was", "starts", "hits", "hit_was")}
+    peaks: list[np.ndarray] = []  # each block's largest count of each series it holds
+    goes_on: list[bool] = []  # whether a block's first series is the previous block's last
     for start in range(0, len(order), BLOCK):  # a block and the w + 1 rows before it
         low = max(0, start - w - 1)
         at = order[low : start + BLOCK]
@@ -114,6 +118,12 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
         found["down_was"].append(people[down - 1])
         firsts = np.flatnonzero(~same[max(mine - 1, 0) :]) + max(mine, 1)
         found["starts"].append(firsts + low)
+        # the largest count of each series in the block: its segments start at its first row and where a
+        # series starts; the first goes on with the previous block's last series unless a series starts there
+        fresh = start == 0 or (len(firsts) and firsts[0] == mine)
+        segments = firsts - mine if len(firsts) and firsts[0] == mine else np.r_[0, firsts - mine]
+        peaks.append(np.maximum.reduceat(people[mine:], segments))
+        goes_on.append(not fresh)
         # spikes: row i's new doses against the w days before it, people[i - 1] - people[i - 1 - w]; the cheap
         # test first, the rest on the few rows that pass it
         i = np.flatnonzero(new[max(mine, w + 1) - 1 :] >= SPIKE_MIN_DOSES) + max(mine, w + 1)
@@ -135,7 +145,7 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
     if base is not None and not daily and len(order):  # daily input was added on top of the stored value
         _warn_below_stored(frame, order[starts], values, check, base)
     _warn_spikes(frame, order, hits, hit_was, values, check, DAILY_COLUMN if daily else "people_cumulative")
-    return SeriesOrder(order, starts)
+    return SeriesOrder(order, starts, _peaks(peaks, goes_on))
 
 
 def _series_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray:
@@ -171,6 +181,17 @@ def _grid(dates: np.ndarray, series: np.ndarray) -> np.ndarray | None:
     return (start[:, None] + np.arange(0, n, s, dtype=np.int32)[None, :]).ravel()
 
 
+def _peaks(parts: list[np.ndarray], goes_on: list[bool]) -> np.ndarray:
+    """Each series' largest count from each block's, a block's first joined to the series before it where
+    it goes on with it."""
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    joined = np.concatenate(parts)
+    heads = np.zeros(len(joined), dtype=bool)  # the first value of each block that goes on
+    heads[np.cumsum([0] + [len(p) for p in parts[:-1]])[np.array(goes_on)]] = True
+    return np.maximum.reduceat(joined, np.flatnonzero(~heads))
+
+
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
@@ -182,7 +203,7 @@ def series_summary(frame, by: SeriesOrder):
     in the store (docs/performance.md). The keys of the rows are distinct."""
     import pyarrow as pa
 
-    order, starts = by
+    order, starts, peaks = by
     firsts = order[starts]
     lasts = order[np.r_[starts[1:] - 1, len(order) - 1]] if len(order) else firsts
     dates = days(frame["date"])
@@ -194,6 +215,7 @@ def series_summary(frame, by: SeriesOrder):
             "first_date": arrow_array(dates[firsts].astype(np.int32), pa.date32()),
             "last_date": arrow_array(dates[lasts].astype(np.int32), pa.date32()),
             "last_value": arrow_array(numbers(frame["people_cumulative"])[lasts].astype(np.int64)),
+            "peak": arrow_array(peaks.astype(np.int64)),  # the largest count (population_checks)
         }
     )
 

@@ -166,7 +166,7 @@ def read_drop(
     if kind == "vaccinations" and opener is not None:  # reports above the stored population
         with opener() as con:
             population = con.execute("SELECT unit_code, age_band, population FROM population").fetchnumpy()
-        found, absurd = population_checks(prepared.data, population, cfg, prepared.rows)
+        found, absurd = population_checks(prepared.data, population, cfg, prepared.rows, prepared.series)
         errors = [p for p in found if p.severity == "error"]
         if errors and limited:
             raise ValidationError(prepared.source, errors, {(errors[0].kind, errors[0].column): absurd})
@@ -184,7 +184,8 @@ def _check_overlaps(prepared: Prepared, units: dict[str, str], cfg: Config, opti
             stored = con.execute("SELECT DISTINCT unit_code, age_band, dose FROM vaccination_series").fetchnumpy()
     names = {str(code): str(name) for code, name in units.items()}
     header = {canonical: src for src, canonical in (prepared.detected.get("columns") or {}).items()}
-    found, bad = overlaps(prepared.data, stored, cfg, prepared.rows, names, header.get("age_band", "age_band"))
+    column = header.get("age_band", "age_band")
+    found, bad = overlaps(prepared.data, stored, cfg, prepared.rows, names, column, prepared.series)
     prepared.warnings.extend(found)
     if not bad.any():
         return
