@@ -135,19 +135,19 @@ def test_the_population_checks_find_the_same_rows_wherever_the_blocks_fall(seed,
 
 
 def test_a_full_export_is_put_in_series_order_without_a_sort():
-    """Every date listing the same series in the same order (tracker.ingest.series._grid) gives the order a
+    """Every date listing the same series in the same order (tracker.ingest.series.grid_order) gives the order a
     sort gives; one row out of place, a series missing on a day or a date out of order fall back to a sort."""
     rng = np.random.default_rng(7)
     per_day = rng.permutation(np.arange(0, 300, 7))  # the series codes, in the file's own order
     days = np.repeat(np.arange(40), len(per_day))
     series = np.tile(per_day, 40)
-    assert S._grid(days, series) is not None
+    assert S.grid_order(days, series) is not None
     swapped = series.copy()
     swapped[[50, 51]] = swapped[[51, 50]]
     gap = np.delete(series, 100), np.delete(days, 100)
     for dates, codes in ((days, series), (days, swapped), (gap[1], gap[0]), (np.sort(days)[::-1], series)):
         assert np.array_equal(S._series_order(dates, codes), np.lexsort((dates, codes)))
-    assert S._grid(days, swapped) is None and S._grid(gap[1], gap[0]) is None
+    assert S.grid_order(days, swapped) is None and S.grid_order(gap[1], gap[0]) is None
 
 
 @pytest.mark.parametrize("block", (1, 2, 3, 16, 1 << 18))
@@ -162,3 +162,21 @@ def test_the_overlap_check_finds_a_row_of_every_series_wherever_the_blocks_fall(
     distinct = np.unique(key)
     rows = overlaps._a_row_of_each(key, 61, distinct)
     assert np.array_equal(key[rows], distinct)
+
+
+def test_a_repeated_date_and_series_is_found_in_a_full_export_and_in_any_other_file():
+    """tracker.ingest.clean._repeats: a full export (every date the same series, one block of rows a date, the
+    dates rising) has no repeat without building a key; a date listed in two blocks, or any other file,
+    is keyed row by row."""
+    from tracker.ingest.clean import _repeats
+
+    per_day = np.array([5, 3, 9, 1])
+    days = np.repeat(np.arange(100, 110), 4)
+    series = np.tile(per_day, 10)
+    assert not _repeats(days, series)
+    twice = days.copy()
+    twice[8:12] = twice[4]  # the second date's series listed again in the next block
+    assert _repeats(twice, series)
+    assert _repeats(np.r_[days, days[:1]], np.r_[series, series[:1]])  # not a grid: one row again
+    assert not _repeats(days[1:], series[1:])  # not a grid, no repeat
+    assert not _repeats(np.r_[days, 200], np.r_[series, 70_000])  # a series code far apart

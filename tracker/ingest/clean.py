@@ -33,7 +33,7 @@ from tracker.ingest.columns import arrow_array, arrow_strings, buffer_view, code
 from tracker.ingest.headers import score
 from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind, Prepared, Sink, by_row
 from tracker.ingest.options import DOSES, ReadOptions
-from tracker.ingest.series import has_repeats, key_codes, series_summary, warn_series
+from tracker.ingest.series import grid_width, has_repeats, key_codes, series_summary, warn_series
 from tracker.ingest.source import Input, Tee, record_lines
 from tracker.ingest.values import AgeResolver, UnitResolver
 
@@ -177,12 +177,9 @@ def _read_clean(inp, spec, cfg, known_units, today, base, limits, raw_header, ty
     table = table and _resolved(table, "age_band", AgeResolver(cfg).resolve)
     if table is None or not _within_rules(table, cfg, today):
         return None
-    key, _ = key_codes(table, list(spec.keys))
-    repeats = has_repeats(key)
-    del key  # 4 or 8 bytes a row: freed before the next
-    if repeats:
-        return None
     series = key_codes(table, list(spec.keys[1:]))[0]  # the key without its date: the series
+    if _repeats(days(table.column("date")), series):
+        return None
     rows = file_rows(inp, table.num_rows, quoted)
     check = Checker(rows)
     summary = series_summary(table, warn_series(table, series, check, base, False))
@@ -236,6 +233,21 @@ def _numpy_backed(column) -> pa.Array:
     return arrow_array(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32), column.type)
 
 
+def _repeats(dates: np.ndarray, series: np.ndarray) -> bool:
+    """Whether a (date, series) key occurs twice. A file listing the same distinct series in the same order
+    on each of its dates, one block of rows a date (a full export), has none; else a key per row."""
+    s = grid_width(dates, series)
+    if s:
+        firsts = dates[::s]  # each block's date: the same on all its rows, and later than the block before
+        if (firsts[1:] > firsts[:-1]).all() and (dates.reshape(-1, s) == firsts[:, None]).all():
+            return False
+    low, span = int(dates.min()), int(dates.max()) - int(dates.min()) + 1
+    wide = int(series.max()) * span + span >= 2**31
+    key = series.astype(np.int64 if wide else np.int32) * span
+    key += (dates - low).astype(key.dtype)
+    return has_repeats(key)
+
+
 def _within_limits(table: pa.Table, limits: Limits | None) -> bool:
     if limits is None:
         return True
@@ -286,8 +298,13 @@ def _within_rules(table: pa.Table, cfg: Config, today: dt.date) -> bool:
     """Doses, counts and dates within the rules the general path words (tracker.ingest.checks.check_values)."""
     people, dates = numbers(table.column("people_cumulative")), days(table.column("date"))
     epoch = dt.date(1970, 1, 1)
+    doses = numbers(table.column("dose"))
+    if DOSES == tuple(range(min(DOSES), max(DOSES) + 1)):  # a range: its ends are enough
+        known = bool(doses.min() >= min(DOSES) and doses.max() <= max(DOSES))
+    else:
+        known = bool(np.isin(doses, DOSES).all())
     return (
-        bool(np.isin(numbers(table.column("dose")), DOSES).all())
+        known
         and people.min() >= 0 and people.max() <= cfg.limits.max_count
         and (cfg.campaign_start - epoch).days <= dates.min() and dates.max() <= (today - epoch).days
     )  # fmt: skip

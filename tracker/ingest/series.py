@@ -152,7 +152,7 @@ def _series_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray:
     """The row positions by series, then date."""
     in_date_order = bool((dates[1:] >= dates[:-1]).all())
     if in_date_order:
-        grid = _grid(dates, series)
+        grid = grid_order(dates, series)
         if grid is not None:
             return grid
     if in_date_order and series.max(initial=0) < 2**16:
@@ -166,19 +166,27 @@ def _series_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray:
     return order
 
 
-def _grid(dates: np.ndarray, series: np.ndarray) -> np.ndarray | None:
-    """The order of a file in date order that lists the same series in the same order for every date, as a
-    full export does: the rows of each series are then every s-th row (s series a date), and the order is a
-    transpose, not a sort. None for any other file."""
+def grid_width(dates: np.ndarray, series: np.ndarray) -> int:
+    """How many series each date lists when the rows list the same distinct series in the same order for
+    every date, as a full export does; 0 for any other file."""
     n = len(series)
     s = int(np.searchsorted(dates, dates[0], side="right")) if n else 0  # the rows of the first date
     if not s or n % s or n >= 2**31:
-        return None
+        return 0
     first = series[:s]
     if len(np.unique(first)) != s or not (series.reshape(-1, s) == first).all():
+        return 0
+    return s
+
+
+def grid_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray | None:
+    """The order by series of a file in date order that `grid_width` recognises: the rows of each series are
+    every s-th row, and the order is a transpose, not a sort. None for any other file."""
+    s = grid_width(dates, series)
+    if not s:
         return None
-    start = np.argsort(first).astype(np.int32)  # each series' place in every date's rows, by series
-    return (start[:, None] + np.arange(0, n, s, dtype=np.int32)[None, :]).ravel()
+    start = np.argsort(series[:s]).astype(np.int32)  # each series' place in every date's rows, by series
+    return (start[:, None] + np.arange(0, len(series), s, dtype=np.int32)[None, :]).ravel()
 
 
 def _peaks(parts: list[np.ndarray], goes_on: list[bool]) -> np.ndarray:
