@@ -145,8 +145,10 @@ def test_a_file_prepared_for_a_commit_is_read_once_and_kept_as_it_was_checked(fo
 
     monkeypatch.setattr(source, "_scan", no_second_read)
     monkeypatch.setattr(raw.RawWrite, "_pack", no_second_read)
+    monkeypatch.setattr(raw.Packed, "copy_to", no_second_read)  # made unnamed under raw/, then named
     prepared = store.prepare(folder, path, "vaccinations", CFG, keep_raw=True)
     assert prepared.detected["read"] == "fast" and isinstance(prepared.kept, raw.Packed)
+    assert prepared.kept.unnamed
     path.write_bytes(_tail(11))
     drop_id = store.commit(folder, prepared, "tester", path)
     sha = _sha(folder, drop_id)
@@ -158,14 +160,27 @@ def test_a_file_prepared_for_a_commit_is_read_once_and_kept_as_it_was_checked(fo
     assert store.check(folder, CFG) == []
 
 
+def test_where_no_unnamed_file_can_be_made_the_copy_is_kept_all_the_same(folder, tmp_path, monkeypatch):
+    """Without Linux's O_TMPFILE (another system, a file system without it), the compressed copy is an
+    anonymous temporary file of the system's, which the commit copies under raw/."""
+    monkeypatch.setattr(raw, "_unnamed", lambda folder: None)
+    path = tmp_path / "tail.csv"
+    path.write_bytes(_tail(10))
+    prepared = store.prepare(folder, path, "vaccinations", CFG, keep_raw=True)
+    assert isinstance(prepared.kept, raw.Packed) and not prepared.kept.unnamed
+    drop_id = store.commit(folder, prepared, "tester", path)
+    assert store.read_raw(folder, _sha(folder, drop_id)) == _tail(10)
+    assert oct(raw.raw_path(folder, _sha(folder, drop_id)).stat().st_mode & 0o777) == oct(store.PRIVATE_FILE)
+
+
 def test_a_dry_run_compresses_nothing_and_a_file_the_canonical_path_declines_drops_its_copy(
     folder, tmp_path, monkeypatch
 ):
     made = []
 
     class Recorded(raw.Packed):
-        def __init__(self):
-            super().__init__()
+        def __init__(self, *args):
+            super().__init__(*args)
             made.append(self)
 
     monkeypatch.setattr(store.intake, "Packed", Recorded)

@@ -23,7 +23,7 @@ from tracker.ingest.columns import arrow_array
 from tracker.store.connection import reading
 from tracker.store.files import exists, safe_name
 from tracker.store.migrations import SERIES
-from tracker.store.raw import Packed
+from tracker.store.raw import RAW_DIR, Packed
 
 
 @dataclass
@@ -240,7 +240,7 @@ def prepare(
     else:
         source = Path(path_or_bytes)
         name = safe_name(filename or source.name)
-    keep = Packed if keep_raw else None
+    keep = (lambda: Packed(Path(store) / RAW_DIR)) if keep_raw else None  # noqa: E731
     if not exists(store):
         return as_drop(read_drop(source, name, kind, cfg, options, None, today, keep=keep), options, name)
     with reading(store, since=SERIES) as con:  # one read-only connection for every question the checks ask

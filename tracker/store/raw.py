@@ -119,10 +119,17 @@ def copy_raw(store: Path, sha256: str, dest: Path) -> None:
 
 class Packed:
     """A drop's original bytes zstd-compressed as they are read (Reading.keep), exactly as its raw file holds
-    them, in an anonymous temporary file (gone with the process) until `RawWrite` copies it under raw/."""
+    them, in a file without a name (gone with the process) until `RawWrite` keeps it under raw/.
 
-    def __init__(self):
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by discard)
+    ``folder``: the store's raw/ folder. Where Linux can (O_TMPFILE), the file is made there unnamed and the
+    commit gives it its name (`link_to`) without copying it; else it is an anonymous temporary file of the
+    system's, which the commit copies (`copy_to`)."""
+
+    def __init__(self, folder: Path | None = None):
+        self.file = _unnamed(folder)
+        self.unnamed = self.file is not None
+        if self.file is None:
+            self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by discard)
         packer = zstandard.ZstdCompressor(level=RAW_LEVEL, write_checksum=True)
         self._out = packer.stream_writer(self.file, closefd=False)
         self._open = True
@@ -136,6 +143,24 @@ class Packed:
             self._out.close()
             self._open = False
 
+    def link_to(self, target: Path) -> bool:
+        """Give the unnamed file the name ``target`` (a new name in the same file system) and flush it to disk;
+        False when it cannot, and nothing is then created."""
+        if not self.unnamed:
+            return False
+        self.finish()
+        self.file.flush()
+        try:  # linkat(2) with AT_SYMLINK_FOLLOW: os.link calls it only when given a directory descriptor
+            proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.link(str(self.file.fileno()), target, src_dir_fd=proc, follow_symlinks=True)
+            finally:
+                os.close(proc)
+        except OSError:
+            return False
+        os.fsync(self.file.fileno())
+        return True
+
     def copy_to(self, fh) -> None:
         self.finish()
         self.file.seek(0)
@@ -145,6 +170,19 @@ class Packed:
         with contextlib.suppress(OSError, zstandard.ZstdError):
             self.finish()
         self.file.close()
+
+
+def _unnamed(folder: Path | None):
+    """A private file without a name in ``folder`` (Linux's O_TMPFILE), open for reading and writing; None
+    where there is no such folder or the system or its file system cannot."""
+    if folder is None or not hasattr(os, "O_TMPFILE") or not Path(folder).is_dir():
+        return None
+    try:
+        fd = os.open(folder, os.O_TMPFILE | os.O_RDWR, PRIVATE_FILE)
+    except OSError:
+        return None
+    os.fchmod(fd, PRIVATE_FILE)  # whatever the umask
+    return os.fdopen(fd, "w+b")
 
 
 class RawWrite:
@@ -198,20 +236,8 @@ class RawWrite:
                 if not folder.exists():
                     private_dir(folder)
                     self.created.append(folder)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-            keep = os.dup(fd)  # closing the compressed stream closes fd; this one is for fsync
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    os.fchmod(fh.fileno(), PRIVATE_FILE)  # whatever the umask
-                    if isinstance(self.data, Packed):
-                        self.data.copy_to(fh)
-                    else:
-                        packer = zstandard.ZstdCompressor(level=RAW_LEVEL, write_checksum=True)
-                        with packer.stream_writer(fh, size=self._size(), closefd=False) as out:
-                            self._pack(out)
-                os.fsync(keep)
-            finally:
-                os.close(keep)
+            if not (isinstance(self.data, Packed) and self.data.link_to(tmp)):  # else written to the temp name
+                self._write(tmp)
             os.replace(tmp, self.path)
             self.created.append(self.path)
             for folder in (self.path.parent, self.path.parent.parent, self.path.parent.parent.parent):
@@ -220,6 +246,22 @@ class RawWrite:
             self.error = exc
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+    def _write(self, tmp: Path) -> None:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        keep = os.dup(fd)  # closing the compressed stream closes fd; this one is for fsync
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), PRIVATE_FILE)  # whatever the umask
+                if isinstance(self.data, Packed):
+                    self.data.copy_to(fh)
+                else:
+                    packer = zstandard.ZstdCompressor(level=RAW_LEVEL, write_checksum=True)
+                    with packer.stream_writer(fh, size=self._size(), closefd=False) as out:
+                        self._pack(out)
+            os.fsync(keep)
+        finally:
+            os.close(keep)
 
     def wait(self) -> None:
         self.thread.join()
