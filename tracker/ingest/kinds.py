@@ -100,9 +100,9 @@ class Prepared:
     # daily input: each row's running sum within the file, before the stored value it builds on is
     # added; store.commit adds that value again inside its write transaction (see rebase)
     running: np.ndarray | None = None
-    # each series' first and last date and last value in ``data`` (tracker.ingest.series.series_summary), when
-    # the reader has it at hand; None: the store computes it from the rows. Whatever changes ``data`` after
-    # reading sets it to None.
+    # each series' first and last date, last value and largest count in ``data`` (tracker.ingest.series.
+    # series_summary), when the reader has it at hand; None: the store and the checks work from the rows.
+    # Whatever changes ``data`` after reading sets it to None.
     series: pa.Table | None = None
     # the file's bytes written to a sink as they were read and hashed (Reading.keep: the store's compressed
     # copy for the raw file, tracker.store.raw.Packed); None: the store keeps the file it is given
