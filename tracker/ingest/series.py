@@ -120,17 +120,17 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
         found["starts"].append(firsts + low)
         # the largest count of each series in the block: its segments start at its first row and where a
         # series starts; the first goes on with the previous block's last series unless a series starts there
-        fresh = start == 0 or (len(firsts) and firsts[0] == mine)
-        segments = firsts - mine if len(firsts) and firsts[0] == mine else np.r_[0, firsts - mine]
+        starts_here = bool(len(firsts)) and firsts[0] == mine  # a series starts on the block's first row
+        segments = firsts - mine if starts_here else np.r_[0, firsts - mine]
         peaks.append(np.maximum.reduceat(people[mine:], segments))
-        goes_on.append(not fresh)
+        goes_on.append(start > 0 and not starts_here)
         # spikes: row i's new doses against the w days before it, people[i - 1] - people[i - 1 - w]; the cheap
         # test first, the rest on the few rows that pass it
         i = np.flatnonzero(new[max(mine, w + 1) - 1 :] >= SPIKE_MIN_DOSES) + max(mine, w + 1)
         before = people[i - 1] - people[i - 1 - w]
-        i = i[(before > 0) & (new[i - 1] * w > SPIKE_FACTOR * before) & (ordered[i - w - 1] == ordered[i])]
-        found["hits"].append(i + low)
-        found["hit_was"].append(people[i - 1] - people[i - 1 - w])
+        spike = (before > 0) & (new[i - 1] * w > SPIKE_FACTOR * before) & (ordered[i - w - 1] == ordered[i])
+        found["hits"].append(i[spike] + low)
+        found["hit_was"].append(before[spike])
     down, down_was, starts, hits, hit_was = (_joined(found[name]) for name in found)
     if len(order):
         starts = np.r_[0, starts]
