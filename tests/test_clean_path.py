@@ -260,3 +260,40 @@ print(sorted(m for m in general if m in sys.modules))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
     assert len(tables(folder)["vaccinations"]) == len(SAMPLE) + len(LAST) + 8  # spike.csv: 8 more days
+
+
+def test_lines_index_as_the_array_they_stand_for():
+    """Prepared.rows of a file without quotes: the lines computed where a warning names one, never a line
+    per row (tracker.ingest.kinds.Lines). Every way the checks index them gives what the array would."""
+    import numpy as np
+
+    from tracker.ingest.kinds import Lines
+
+    lines, array = Lines(2, 10), np.arange(2, 12, dtype=np.int32)
+    rng = np.random.default_rng(3)
+    keys = [0, 9, -1, -10, np.int64(4), slice(None), slice(2, 8, 3), slice(None, None, -2),
+            np.array([], dtype=np.int64), np.array([3, 3, 0, -2]), rng.integers(-10, 10, 50),
+            rng.random(10) > 0.5, np.zeros(10, dtype=bool)]  # fmt: skip
+    for key in keys:
+        got, want = lines[key], array[key]
+        assert np.array_equal(got, want) and np.asarray(got).dtype == want.dtype, key
+    assert len(lines) == 10 and list(lines) == list(range(2, 12))
+    assert np.array_equal(np.asarray(lines), array) and np.asarray(lines).dtype == np.int32
+    for bad in (10, -11, np.array([0, 10]), np.array([-11]), np.ones(9, dtype=bool), np.array([1.0])):
+        with pytest.raises(IndexError):
+            lines[bad]
+    assert Lines(2, 2**31).dtype == np.int64  # past 32 bits, as file_rows
+
+
+def test_a_file_without_quotes_is_given_no_line_per_row(sample, written):
+    """A line per row is counted only where a quoted value may span lines; the warnings name the same rows
+    (the equality tests above) either way."""
+    import numpy as np
+
+    from tracker.ingest.kinds import Lines
+
+    plain = store.prepare(sample, written["next_day.csv"], "vaccinations", CFG)
+    assert isinstance(plain.data, pa.Table) and isinstance(plain.rows, Lines)
+    assert np.array_equal(np.asarray(plain.rows), np.arange(2, 2 + plain.data.num_rows))
+    quoted = store.prepare(sample, written["quoted_newline.csv"], "vaccinations", CFG)
+    assert isinstance(quoted.data, pa.Table) and isinstance(quoted.rows, np.ndarray)

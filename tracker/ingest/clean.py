@@ -31,7 +31,7 @@ import pyarrow.csv as pacsv
 from tracker.config import Config, Limits
 from tracker.ingest.columns import arrow_array, arrow_strings, buffer_view, coded, days, dictionary_parts, numbers
 from tracker.ingest.headers import score
-from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind, Prepared, Sink, by_row
+from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind, Lines, Prepared, Sink, by_row
 from tracker.ingest.options import DOSES, ReadOptions
 from tracker.ingest.series import grid_width, has_repeats, key_codes, series_summary, warn_series
 from tracker.ingest.source import Input, Tee, record_lines
@@ -180,7 +180,8 @@ def _read_clean(inp, spec, cfg, known_units, today, base, limits, raw_header, ty
     series = key_codes(table, list(spec.keys[1:]))[0]  # the key without its date: the series
     if _repeats(days(table.column("date")), series):
         return None
-    rows = file_rows(inp, table.num_rows, quoted)
+    # a line each unless a value is quoted: then the lines are counted, else computed when a warning names one
+    rows = file_rows(inp, table.num_rows, quoted) if quoted else Lines(2, table.num_rows)
     check = Checker(rows)
     summary = series_summary(table, warn_series(table, series, check, base, False))
     del series

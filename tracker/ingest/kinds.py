@@ -94,7 +94,7 @@ class Prepared:
     # what was detected: format, encoding, delimiter, sheet, header_row, layout, measure, columns (source
     # header -> canonical name), ignored headers, read ("fast" or "text")
     detected: dict = field(default_factory=dict)
-    rows: np.ndarray | None = None  # the file row (line or sheet row) of each frame row
+    rows: np.ndarray | Lines | None = None  # the file row (line or sheet row) of each frame row
     overlapping: int = 0  # rows that overlap age groups already reported for their unit (see overlaps)
     skipped: int = 0  # such rows left out (ReadOptions.overlap = "skip")
     # daily input: each row's running sum within the file, before the stored value it builds on is
@@ -141,6 +141,51 @@ def _pandas(data) -> pd.DataFrame:
     return data
 
 
+class Lines:
+    """The file lines of ``n`` records of one line each, the first on line ``first``: what
+    ``np.arange(first, first + n)`` holds, without its n integers. At 25 M rows that array is 100 MB of
+    fresh pages, written once and read for the few rows a warning names (docs/performance.md).
+
+    Indexed like that array (a position, a slice, positions or a boolean mask) it gives what the array
+    would: numpy integers and arrays. ``np.asarray`` makes the array itself."""
+
+    __slots__ = ("first", "n", "dtype")
+
+    def __init__(self, first: int, n: int):
+        self.first, self.n = int(first), int(n)
+        self.dtype = np.dtype(np.int32 if first + n < 2**31 else np.int64)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return np.arange(*key.indices(self.n), dtype=self.dtype) + self.dtype.type(self.first)
+        if isinstance(key, int | np.integer):
+            if not -self.n <= key < self.n:
+                raise IndexError(f"index {key} is out of bounds for {self.n} lines")
+            return self.dtype.type(self.first + key % self.n)
+        key = np.asarray(key)
+        if key.dtype == bool:
+            if key.shape != (self.n,):
+                raise IndexError(f"a mask of {key.shape} for {self.n} lines")
+            key = np.flatnonzero(key)
+        elif key.dtype.kind not in "iu":
+            raise IndexError(f"lines are indexed by integers or a mask, not {key.dtype}")
+        elif len(key) and not (-self.n <= key.min() and key.max() < self.n):
+            raise IndexError(f"an index out of bounds for {self.n} lines")
+        return (np.where(key < 0, key + self.n, key) + self.first).astype(self.dtype, copy=False)
+
+    def __iter__(self):
+        return iter(range(self.first, self.first + self.n))
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.arange(self.first, self.first + self.n, dtype=dtype or self.dtype)
+
+    def __repr__(self) -> str:
+        return f"Lines({self.first}, {self.n})"
+
+
 class Checker:
     """Collects problems from vectorised masks, with the file's row numbers and the file's column names.
 
@@ -150,7 +195,7 @@ class Checker:
     Each check keeps its first MAX_PROBLEMS_PER_CHECK problems and counts the rest (``totals``).
     """
 
-    def __init__(self, rows: np.ndarray, labels: dict | None = None):
+    def __init__(self, rows: np.ndarray | Lines, labels: dict | None = None):
         self.rows = rows  # file row number of each frame row
         self.labels: dict[str, str | np.ndarray] = dict(labels or {})
         self.reported: dict[str, np.ndarray] = {}

@@ -8,6 +8,7 @@ from tracker.config import Config
 from tracker.errors import Problem
 from tracker.i18n import Both
 from tracker.ingest.columns import coded, numbers
+from tracker.ingest.kinds import Lines
 from tracker.ingest.series import BLOCK, SERIES, key_codes
 
 
@@ -15,7 +16,7 @@ def overlaps(
     frame,
     stored,
     cfg: Config,
-    rows: np.ndarray | None = None,
+    rows: np.ndarray | Lines | None = None,
     names: dict[str, str] | None = None,
     column: str = "age_band",
     series=None,

@@ -7,7 +7,7 @@ import numpy as np
 from tracker.config import Config
 from tracker.errors import InputError, Problem
 from tracker.ingest.columns import Coded, coded, numbers, values_at
-from tracker.ingest.kinds import MAX_PROBLEMS_PER_CHECK
+from tracker.ingest.kinds import MAX_PROBLEMS_PER_CHECK, Lines
 from tracker.ingest.series import BLOCK
 
 
@@ -50,13 +50,13 @@ def _any_over(series, lookup: np.ndarray, units: Coded, labels: Coded) -> bool:
     return bool((numbers(series.column("peak")) > lookup[u, b]).any())  # NaN (not checked) compares False
 
 
-def coverage_warnings(frame, population, cfg: Config, rows: np.ndarray | None = None) -> list[Problem]:
+def coverage_warnings(frame, population, cfg: Config, rows: np.ndarray | Lines | None = None) -> list[Problem]:
     """population_checks, the problems alone."""
     return population_checks(frame, population, cfg, rows)[0]
 
 
 def population_checks(
-    frame, population, cfg: Config, rows: np.ndarray | None = None, series=None
+    frame, population, cfg: Config, rows: np.ndarray | Lines | None = None, series=None
 ) -> tuple[list[Problem], int]:
     """Warnings for vaccination reports above the population of their unit and age band or group, and
     errors for reports above ``cfg.limits.max_per_population`` times it (a typo or a hostile figure that
