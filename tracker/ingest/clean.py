@@ -33,7 +33,7 @@ from tracker.ingest.columns import arrow_array, arrow_strings, buffer_view, code
 from tracker.ingest.headers import score
 from tracker.ingest.kinds import DAILY_COLUMN, STR, Checker, Kind, Lines, Prepared, Sink, by_row
 from tracker.ingest.options import DOSES, ReadOptions
-from tracker.ingest.series import grid_width, has_repeats, key_codes, series_summary, warn_series
+from tracker.ingest.series import full_export, has_repeats, key_codes, series_summary, warn_grid, warn_series
 from tracker.ingest.source import Input, Tee, record_lines
 from tracker.ingest.values import AgeResolver, UnitResolver
 
@@ -177,14 +177,17 @@ def _read_clean(inp, spec, cfg, known_units, today, base, limits, raw_header, ty
     table = table and _resolved(table, "age_band", AgeResolver(cfg).resolve)
     if table is None or not _within_rules(table, cfg, today):
         return None
-    series = key_codes(table, list(spec.keys[1:]))[0]  # the key without its date: the series
-    if _repeats(days(table.column("date")), series):
+    keys, dates = list(spec.keys[1:]), days(table.column("date"))  # the key without its date: the series
+    grid = full_export(table, dates, keys)  # a full export: no key per row to build, and none can repeat
+    series = key_codes(table, keys)[0] if grid is None else None
+    if series is not None and _repeats(dates, series):
         return None
     # a line each unless a value is quoted: then the lines are counted, else computed when a warning names one
     rows = file_rows(inp, table.num_rows, quoted) if quoted else Lines(2, table.num_rows)
     check = Checker(rows)
-    summary = series_summary(table, warn_series(table, series, check, base, False))
-    del series
+    by = warn_series(table, series, check, base, False) if grid is None else warn_grid(table, grid, check, base, False)
+    summary = series_summary(table, by)
+    del series, by, dates
     _release()  # the checks' arrays, given back before the insert
     detected = fast_detected(spec, types)
     warnings = by_row(check.warnings)
@@ -235,13 +238,7 @@ def _numpy_backed(column) -> pa.Array:
 
 
 def _repeats(dates: np.ndarray, series: np.ndarray) -> bool:
-    """Whether a (date, series) key occurs twice. A file listing the same distinct series in the same order
-    on each of its dates, one block of rows a date (a full export), has none; else a key per row."""
-    s = grid_width(dates, series)
-    if s:
-        firsts = dates[::s]  # each block's date: the same on all its rows, and later than the block before
-        if (firsts[1:] > firsts[:-1]).all() and (dates.reshape(-1, s) == firsts[:, None]).all():
-            return False
+    """Whether a (date, series) key occurs twice (a full export, which cannot, is not asked: `full_export`)."""
     low, span = int(dates.min()), int(dates.max()) - int(dates.min()) + 1
     wide = int(series.max()) * span + span >= 2**31
     key = series.astype(np.int64 if wide else np.int32) * span

@@ -24,16 +24,20 @@ def key_codes(frame, keys: list[str]) -> tuple[np.ndarray, list[int]]:
     each temporary is 100 MB), else int64.
     """
     digits = [_digit(frame[col]) for col in keys]
-    sizes = [int(size) for _, _, size in digits]
+    return _combined(digits, len(frame)), [int(size) for _, _, size in digits]
+
+
+def _combined(digits: list[tuple[np.ndarray, int, int]], n: int) -> np.ndarray:
+    """The first n rows' keys from each key column's codes, lowest value and size (`_digit`)."""
     span = 1
-    for size in sizes:
-        span *= size
-    combined = np.zeros(len(frame), dtype=np.int32 if span < 2**31 else np.int64)
+    for _, _, size in digits:
+        span *= int(size)
+    combined = np.zeros(n, dtype=np.int32 if span < 2**31 else np.int64)
     for codes, low, size in digits:
         combined *= size
-        combined += codes
+        combined += codes[:n]
         combined -= low
-    return combined, sizes
+    return combined
 
 
 def _digit(values) -> tuple[np.ndarray, int, int]:
@@ -82,9 +86,42 @@ class SeriesOrder(NamedTuple):
     """The rows by series, then date: ``order`` their positions, ``starts`` where each series starts in it,
     ``peaks`` each series' largest count."""
 
-    order: np.ndarray
+    order: np.ndarray | GridOrder
     starts: np.ndarray
     peaks: np.ndarray
+
+
+class Grid(NamedTuple):
+    """A full export's shape: the same ``width`` distinct series in the same order on each of its dates, the
+    dates rising with the rows. ``columns``: each series' place in a date's rows, the series in code order."""
+
+    width: int
+    columns: np.ndarray
+
+
+class GridOrder:
+    """A full export's rows by series, then date (what sorting them would give: `SeriesOrder.order`), as
+    positions computed where indexed (0 ≤ k < n): the k-th is the (k mod D)-th date's row of the series
+    ranked k // D. The n positions themselves would be 100 MB at 25 M rows, read for a handful of
+    warnings and the series' ends; ``np.asarray`` makes them."""
+
+    __slots__ = ("columns", "width", "dates")
+
+    def __init__(self, grid: Grid, n: int):
+        self.columns, self.width = grid.columns, grid.width
+        self.dates = n // grid.width if grid.width else 0
+
+    def __len__(self) -> int:
+        return self.width * self.dates
+
+    def __getitem__(self, k):
+        k = np.asarray(k, dtype=np.int64)
+        return self.columns[k // self.dates] + (k % self.dates) * self.width
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        n = len(self)
+        steps = np.arange(0, n, self.width or 1, dtype=np.int32 if n < 2**31 else np.int64)
+        return (self.columns.astype(steps.dtype)[:, None] + steps[None, :]).ravel().astype(dtype or steps.dtype)
 
 
 def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) -> SeriesOrder:
@@ -97,13 +134,17 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
       least SPIKE_MIN_DOSES; checked where the series has a report on each of those days and on the
       day before them, and that average is above zero.
 
-    Returns the order it read the rows in (`series_summary` takes it).
+    Returns the order it read the rows in (`series_summary` takes it). A full export is read as its grid
+    (`warn_grid`).
     """
     dates = days(frame["date"])
+    grid = grid_of(dates, series)
+    if grid is not None:
+        return warn_grid(frame, grid, check, base, daily)
     order = _series_order(dates, series)
     values = numbers(frame["people_cumulative"])
     w = SPIKE_WINDOW
-    found: dict[str, list[np.ndarray]] = {name: [] for name in ("down", "down_was", "starts", "hits", "hit_was")}
+    found: dict[str, list[np.ndarray]] = {name: [] for name in FOUND}
     peaks: list[np.ndarray] = []  # each block's largest count of each series it holds
     goes_on: list[bool] = []  # whether a block's first series is the previous block's last
     for start in range(0, len(order), BLOCK):  # a block and the w + 1 rows before it
@@ -131,9 +172,63 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
         spike = (before > 0) & (new[i - 1] * w > SPIKE_FACTOR * before) & (ordered[i - w - 1] == ordered[i])
         found["hits"].append(i[spike] + low)
         found["hit_was"].append(before[spike])
-    down, down_was, starts, hits, hit_was = (_joined(found[name]) for name in found)
+    down, down_was, starts, hits, hit_was = (_joined(found[name]) for name in FOUND)
     if len(order):
         starts = np.r_[0, starts]
+    by = SeriesOrder(order, starts, _peaks(peaks, goes_on))
+    _warn_found(frame, by, values, (down, down_was, hits, hit_was), check, base, daily)
+    return by
+
+
+# what the walks along the series find: rows below the one before (and its count), where each series starts,
+# rows whose new doses pass the spike's count tests (and their window's doses); places in the order
+FOUND = ("down", "down_was", "starts", "hits", "hit_was")
+
+
+def warn_grid(frame, grid: Grid, check: Checker, base, daily: bool) -> SeriesOrder:
+    """`warn_series` on a full export, read as its grid: the counts as one row of series a date, blocks of
+    dates at a time, with no order of the rows made (`GridOrder`) and no gather of them by series. Each
+    series' first report is on the first date and its reports follow on each date. The same warnings,
+    in the same order, and the same order returned (its places computed where indexed)."""
+    values = numbers(frame["people_cumulative"])
+    s, w = grid.width, SPIKE_WINDOW
+    n_dates = len(values) // s
+    counts = values.reshape(n_dates, s)  # a view: row d, the d-th date's counts in the file's column order
+    rank = np.empty(s, dtype=np.int64)
+    rank[grid.columns] = np.arange(s)  # a column's series' place among the series
+    found: dict[str, list[np.ndarray]] = {name: [] for name in FOUND}
+    peaks = counts[0].copy()
+    per = max(1, BLOCK // s)  # the dates of a block
+    for first in range(0, n_dates, per):  # a block of dates and the date before it
+        low = max(first - 1, 0)
+        block = counts[low : first + per]
+        np.maximum(peaks, block.max(axis=0), out=peaks)
+        new = np.diff(block, axis=0)  # new[j]: date low + j + 1's count less date low + j's
+        j, col = np.nonzero(new < 0)
+        at = low + 1 + j  # the dates
+        found["down"].append(rank[col] * n_dates + at)
+        found["down_was"].append(counts[at - 1, col])
+        j, col = np.nonzero(new >= SPIKE_MIN_DOSES)  # the cheap test first, the rest on what passes it
+        at = low + 1 + j
+        far = at >= w + 1  # dates with w + 1 dates before them in their series
+        j, col, at = j[far], col[far], at[far]
+        before = counts[at - 1, col] - counts[at - 1 - w, col]
+        spike = (before > 0) & (new[j, col] * w > SPIKE_FACTOR * before)
+        found["hits"].append(rank[col[spike]] * n_dates + at[spike])
+        found["hit_was"].append(before[spike])
+    # places in the order: each series' rows in date order, the series in code order, as a sort would list them
+    down, down_was, hits, hit_was = (_joined(found[name]) for name in ("down", "down_was", "hits", "hit_was"))
+    by_place, hit_place = np.argsort(down, kind="stable"), np.argsort(hits, kind="stable")
+    by = SeriesOrder(GridOrder(grid, len(values)), np.arange(s, dtype=np.int64) * n_dates, peaks[grid.columns])
+    found_ = (down[by_place], down_was[by_place], hits[hit_place], hit_was[hit_place])
+    _warn_found(frame, by, values, found_, check, base, daily)
+    return by
+
+
+def _warn_found(frame, by: SeriesOrder, values: np.ndarray, found, check: Checker, base, daily: bool) -> None:
+    """The warnings of what a walk along the series found (places in ``by.order``)."""
+    order, starts = by.order, by.starts
+    down, down_was, hits, hit_was = found
     if len(down):
         now = values[order[down]]
         _sub_warn(
@@ -145,16 +240,11 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
     if base is not None and not daily and len(order):  # daily input was added on top of the stored value
         _warn_below_stored(frame, order[starts], values, check, base)
     _warn_spikes(frame, order, hits, hit_was, values, check, DAILY_COLUMN if daily else "people_cumulative")
-    return SeriesOrder(order, starts, _peaks(peaks, goes_on))
 
 
 def _series_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray:
-    """The row positions by series, then date."""
+    """The row positions by series, then date, sorted (a full export is read as its grid instead)."""
     in_date_order = bool((dates[1:] >= dates[:-1]).all())
-    if in_date_order:
-        grid = grid_order(dates, series)
-        if grid is not None:
-            return grid
     if in_date_order and series.max(initial=0) < 2**16:
         order = np.argsort(series.astype(np.uint16), kind="stable")  # radix sort: O(rows)
     elif in_date_order:
@@ -166,27 +256,42 @@ def _series_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray:
     return order
 
 
-def grid_width(dates: np.ndarray, series: np.ndarray) -> int:
-    """How many series each date lists when the rows list the same distinct series in the same order for
-    every date, as a full export does; 0 for any other file."""
+def grid_of(dates: np.ndarray, series: np.ndarray) -> Grid | None:
+    """The grid of rows in date order that list the same distinct series in the same order for every date,
+    as a full export does (from each row's series code); None for any other file."""
     n = len(series)
     s = int(np.searchsorted(dates, dates[0], side="right")) if n else 0  # the rows of the first date
-    if not s or n % s or n >= 2**31:
-        return 0
+    if not s or n % s or n >= 2**31 or not (dates[1:] >= dates[:-1]).all():
+        return None
     first = series[:s]
     if len(np.unique(first)) != s or not (series.reshape(-1, s) == first).all():
-        return 0
-    return s
-
-
-def grid_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray | None:
-    """The order by series of a file in date order that `grid_width` recognises: the rows of each series are
-    every s-th row, and the order is a transpose, not a sort. None for any other file."""
-    s = grid_width(dates, series)
-    if not s:
         return None
-    start = np.argsort(series[:s]).astype(np.int32)  # each series' place in every date's rows, by series
-    return (start[:, None] + np.arange(0, len(series), s, dtype=np.int32)[None, :]).ravel()
+    return Grid(s, np.argsort(first, kind="stable").astype(np.int64))
+
+
+def full_export(frame, dates: np.ndarray, keys: list[str]) -> Grid | None:
+    """The grid of a full export, read from its key columns without a key per row (`key_codes`): one block
+    of rows a date, the dates rising, and each block listing the distinct series of the first in the same
+    order. Such a file cannot list a date and series twice. None for any other file."""
+    n = len(dates)
+    s = int(np.searchsorted(dates, dates[0], side="right")) if n else 0  # the rows of the first date
+    if not s or n % s or n >= 2**31:
+        return None
+    firsts = dates[::s]  # each block's date: the same on all its rows, and later than the block before
+    if not (firsts[1:] > firsts[:-1]).all():
+        return None
+    digits = [_digit(frame[col]) for col in keys]
+    first = _combined(digits, s)  # the first date's series, by code
+    if len(np.unique(first)) != s:
+        return None
+    step = max(1, BLOCK // s) * s  # blocks of whole dates
+    for start in range(0, n, step):
+        block = slice(start, start + step)
+        if not (dates[block].reshape(-1, s) == dates[block][::s, None]).all():
+            return None
+        if not all((codes[block].reshape(-1, s) == codes[:s]).all() for codes, _, _ in digits):
+            return None
+    return Grid(s, np.argsort(first, kind="stable").astype(np.int64))
 
 
 def _peaks(parts: list[np.ndarray], goes_on: list[bool]) -> np.ndarray:
