@@ -32,3 +32,20 @@ def test_a_light_module_loads_neither_pandas_nor_pyarrow(module):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_name_exported_by_a_package_is_never_one_of_its_modules(tmp_path, monkeypatch):
+    """The module imported directly would bind its name in the package, where the export then gave the module
+    (tracker.ingest once exported the function ``overlaps`` of its module ``overlaps``): refused at import."""
+    from tracker.lazy import lazy_exports
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "found.py").write_text("def found(): ...\n")
+    (package / "other.py").write_text("def other(): ...\n")
+    with pytest.raises(ValueError, match="pkg exports found, the name of one of its modules"):
+        lazy_exports({"__name__": "pkg", "__path__": [str(package)]}, {"found": ("found",), "other": ("helper",)})
+    lazy_exports({"__name__": "pkg", "__path__": [str(package)]}, {"found": ("find",), "other": ("helper",)})
+    from tracker.ingest import overlaps  # the module, whatever was imported before
+
+    assert overlaps.__name__ == "tracker.ingest.overlaps"

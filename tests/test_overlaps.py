@@ -18,7 +18,8 @@ from tests.clitools import run, snapshot
 from tracker import core, store
 from tracker.config import load_config
 from tracker.errors import InputError
-from tracker.ingest import ReadOptions, overlaps, read_bytes
+from tracker.ingest import ReadOptions, read_bytes
+from tracker.ingest.overlaps import overlaps
 
 CFG = load_config()
 WIDE_VI = Path(__file__).resolve().parent / "fixtures" / "drops" / "wide_vi.csv"

@@ -5,8 +5,6 @@ corrections, gaps and spikes, date-major as exports are or shuffled, with blocks
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -255,9 +253,7 @@ def test_only_a_full_export_is_read_as_a_grid():
 
 @pytest.mark.parametrize("block", (1, 2, 3, 16, 1 << 18))
 def test_the_overlap_check_finds_a_row_of_every_series_wherever_the_blocks_fall(block, monkeypatch):
-    from tracker.ingest import overlaps as check  # the package's function first: the module imported alone
-
-    overlaps = sys.modules[check.__module__]  # would shadow it (tracker.lazy)
+    from tracker.ingest import overlaps
 
     monkeypatch.setattr(overlaps, "BLOCK", block)
     key = np.random.default_rng(block).integers(0, 50, size=400)

@@ -4,6 +4,7 @@ of it (``tracker.store.connection``) then does not import the heavy ones (pandas
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 
 
@@ -14,6 +15,11 @@ def lazy_exports(namespace: dict, exports: dict[str, tuple[str, ...]]) -> tuple[
     once did."""
     package = namespace["__name__"]
     module_of = {name: module for module, names in exports.items() for name in names}
+    # a name that is also a module's would be the module once anything imports that module directly (the import
+    # binds it in the package), and the exported name only until then
+    shadowed = sorted(set(module_of) & {m.name for m in pkgutil.iter_modules(namespace.get("__path__", []))})
+    if shadowed:
+        raise ValueError(f"{package} exports {', '.join(shadowed)}, the name of one of its modules as well")
 
     def __getattr__(name: str):
         module = module_of.get(name)

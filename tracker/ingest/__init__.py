@@ -75,7 +75,6 @@ if TYPE_CHECKING:  # for type checkers and editors: the names below, imported at
     from tracker.ingest.decode import detect_encoding, looks_vietnamese
     from tracker.ingest.kinds import DAILY_COLUMN, KINDS, Kind, KnownUnits, Prepared
     from tracker.ingest.options import CUMULATIVE, DAILY, DATE_ORDERS, DOSES, MEASURES, OVERLAPS, ReadOptions
-    from tracker.ingest.overlaps import overlaps
     from tracker.ingest.pipeline import read_bytes, read_table
     from tracker.ingest.population import coverage_warnings, population_checks
     from tracker.ingest.source import sha256_of
@@ -88,7 +87,6 @@ _EXPORTS = {
     "decode": ("detect_encoding", "looks_vietnamese"),
     "kinds": ("DAILY_COLUMN", "KINDS", "Kind", "KnownUnits", "Prepared"),
     "options": ("CUMULATIVE", "DAILY", "DATE_ORDERS", "DOSES", "MEASURES", "OVERLAPS", "ReadOptions"),
-    "overlaps": ("overlaps",),
     "pipeline": ("read_bytes", "read_table"),
     "population": ("coverage_warnings", "population_checks"),
     "source": ("sha256_of",),
@@ -99,6 +97,6 @@ __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 __all__ = [
     "CUMULATIVE", "DAILY", "DAILY_COLUMN", "DATE_ORDERS", "DOSES", "KINDS", "MEASURES", "OVERLAPS", "AgeResolver",
     "Kind", "KnownUnits", "Prepared", "ReadOptions", "UnitResolver", "coverage_warnings", "detect_encoding",
-    "looks_vietnamese", "overlaps", "parse_count", "parse_date", "population_checks", "read_bytes", "read_table",
+    "looks_vietnamese", "parse_count", "parse_date", "population_checks", "read_bytes", "read_table",
     "rebase", "sha256_of",
 ]  # fmt: skip

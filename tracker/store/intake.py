@@ -18,8 +18,9 @@ import pyarrow as pa
 
 from tracker.config import Config
 from tracker.errors import InputError, ValidationError
-from tracker.ingest import Prepared, ReadOptions, overlaps, population_checks, read_bytes, read_table
+from tracker.ingest import Prepared, ReadOptions, population_checks, read_bytes, read_table
 from tracker.ingest.columns import arrow_array
+from tracker.ingest.overlaps import overlaps
 from tracker.store.connection import reading
 from tracker.store.files import exists, safe_name
 from tracker.store.migrations import SERIES
