@@ -124,6 +124,11 @@ class GridOrder:
         return (self.columns.astype(steps.dtype)[:, None] + steps[None, :]).ravel().astype(dtype or steps.dtype)
 
 
+# what a walk along the series finds, as places in its order: the rows below the one before (and that count),
+# and the rows whose new doses are a spike by the count tests (and the doses of their window)
+FOUND = ("down", "down_was", "hits", "hit_was")
+
+
 def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) -> SeriesOrder:
     """Warnings along each series (unit, band, dose) in date order.
 
@@ -145,6 +150,7 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
     values = numbers(frame["people_cumulative"])
     w = SPIKE_WINDOW
     found: dict[str, list[np.ndarray]] = {name: [] for name in FOUND}
+    starts: list[np.ndarray] = []  # where a series starts
     peaks: list[np.ndarray] = []  # each block's largest count of each series it holds
     goes_on: list[bool] = []  # whether a block's first series is the previous block's last
     for start in range(0, len(order), BLOCK):  # a block and the w + 1 rows before it
@@ -158,7 +164,7 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
         found["down"].append(down + low)
         found["down_was"].append(people[down - 1])
         firsts = np.flatnonzero(~same[max(mine - 1, 0) :]) + max(mine, 1)
-        found["starts"].append(firsts + low)
+        starts.append(firsts + low)
         # the largest count of each series in the block: its segments start at its first row and where a
         # series starts; the first goes on with the previous block's last series unless a series starts there
         starts_here = bool(len(firsts)) and firsts[0] == mine  # a series starts on the block's first row
@@ -172,17 +178,10 @@ def warn_series(frame, series: np.ndarray, check: Checker, base, daily: bool) ->
         spike = (before > 0) & (new[i - 1] * w > SPIKE_FACTOR * before) & (ordered[i - w - 1] == ordered[i])
         found["hits"].append(i[spike] + low)
         found["hit_was"].append(before[spike])
-    down, down_was, starts, hits, hit_was = (_joined(found[name]) for name in FOUND)
-    if len(order):
-        starts = np.r_[0, starts]
-    by = SeriesOrder(order, starts, _peaks(peaks, goes_on))
-    _warn_found(frame, by, values, (down, down_was, hits, hit_was), check, base, daily)
+    begins = np.r_[0, _joined(starts)] if len(order) else _joined(starts)  # each series' first place: 0 first
+    by = SeriesOrder(order, begins, _peaks(peaks, goes_on))
+    _warn_found(frame, by, values, [_joined(found[name]) for name in FOUND], check, base, daily)
     return by
-
-
-# what the walks along the series find: rows below the one before (and its count), where each series starts,
-# rows whose new doses pass the spike's count tests (and their window's doses); places in the order
-FOUND = ("down", "down_was", "starts", "hits", "hit_was")
 
 
 def warn_grid(frame, grid: Grid, check: Checker, base, daily: bool) -> SeriesOrder:
@@ -231,11 +230,11 @@ def warn_grid(frame, grid: Grid, check: Checker, base, daily: bool) -> SeriesOrd
         found["hits"].append(rank[col] * n_dates + far + j)
         found["hit_was"].append(before[j, col])
     # places in the order: each series' rows in date order, the series in code order, as a sort would list them
-    down, down_was, hits, hit_was = (_joined(found[name]) for name in ("down", "down_was", "hits", "hit_was"))
+    down, down_was, hits, hit_was = (_joined(found[name]) for name in FOUND)
     by_place, hit_place = np.argsort(down, kind="stable"), np.argsort(hits, kind="stable")
     by = SeriesOrder(GridOrder(grid, len(values)), np.arange(s, dtype=np.int64) * n_dates, peaks[grid.columns])
-    found_ = (down[by_place], down_was[by_place], hits[hit_place], hit_was[hit_place])
-    _warn_found(frame, by, values, found_, check, base, daily)
+    walked = [down[by_place], down_was[by_place], hits[hit_place], hit_was[hit_place]]
+    _warn_found(frame, by, values, walked, check, base, daily)
     return by
 
 
