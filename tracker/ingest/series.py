@@ -272,39 +272,48 @@ def _series_order(dates: np.ndarray, series: np.ndarray) -> np.ndarray:
 def grid_of(dates: np.ndarray, series: np.ndarray) -> Grid | None:
     """The grid of rows in date order that list the same distinct series in the same order for every date,
     as a full export does (from each row's series code); None for any other file."""
-    n = len(series)
-    s = int(np.searchsorted(dates, dates[0], side="right")) if n else 0  # the rows of the first date
-    if not s or n % s or n >= 2**31 or not (dates[1:] >= dates[:-1]).all():
+    s = _first_date_rows(dates)
+    if not s or not (dates[1:] >= dates[:-1]).all() or not (series.reshape(-1, s) == series[:s]).all():
         return None
-    first = series[:s]
-    if len(np.unique(first)) != s or not (series.reshape(-1, s) == first).all():
-        return None
-    return Grid(s, np.argsort(first, kind="stable").astype(np.int64))
+    return _grid(series[:s])
 
 
 def full_export(frame, dates: np.ndarray, keys: list[str]) -> Grid | None:
     """The grid of a full export, read from its key columns without a key per row (`key_codes`): one block
     of rows a date, the dates rising, and each block listing the distinct series of the first in the same
     order. Such a file cannot list a date and series twice. None for any other file."""
-    n = len(dates)
-    s = int(np.searchsorted(dates, dates[0], side="right")) if n else 0  # the rows of the first date
-    if not s or n % s or n >= 2**31:
+    s = _first_date_rows(dates)
+    if not s:
         return None
     firsts = dates[::s]  # each block's date: the same on all its rows, and later than the block before
     if not (firsts[1:] > firsts[:-1]).all():
         return None
     digits = [_digit(frame[col]) for col in keys]
-    first = _combined(digits, s)  # the first date's series, by code
-    if len(np.unique(first)) != s:
+    grid = _grid(_combined(digits, s))  # the first date's series, by code
+    if grid is None:
         return None
     step = max(1, BLOCK // s) * s  # blocks of whole dates
-    for start in range(0, n, step):
+    for start in range(0, len(dates), step):
         block = slice(start, start + step)
         if not (dates[block].reshape(-1, s) == dates[block][::s, None]).all():
             return None
         if not all((codes[block].reshape(-1, s) == codes[:s]).all() for codes, _, _ in digits):
             return None
-    return Grid(s, np.argsort(first, kind="stable").astype(np.int64))
+    return grid
+
+
+def _first_date_rows(dates: np.ndarray) -> int:
+    """How many rows the first date has, where the rows could be blocks of that many; else 0."""
+    n = len(dates)
+    s = int(np.searchsorted(dates, dates[0], side="right")) if n else 0
+    return s if s and not n % s and n < 2**31 else 0
+
+
+def _grid(first: np.ndarray) -> Grid | None:
+    """The grid whose first date lists the series ``first`` (codes); None when one is there twice."""
+    if len(np.unique(first)) != len(first):
+        return None
+    return Grid(len(first), np.argsort(first, kind="stable").astype(np.int64))
 
 
 def _peaks(parts: list[np.ndarray], goes_on: list[bool]) -> np.ndarray:
